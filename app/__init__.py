@@ -1,0 +1,94 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import CONFIGS, BASE_DIR, instance_path
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the Konvert application: configuration, extensions, blueprints, CLI, error pages."""
+    custom_folder = (overrides or {}).get("INSTANCE_PATH")
+    folder = Path(custom_folder) if custom_folder else instance_path()
+    folder.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        instance_path=str(folder),
+        template_folder=str(BASE_DIR / "templates"),
+    )
+    name = config_name or os.environ.get("KONVERT_CONFIG", "default")
+    app.config.from_object(CONFIGS[name])
+    app.config.update(overrides or {})
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'konvert.db'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(folder)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app.cli import register_cli
+    from app.errors import register_error_handlers
+    from app.security import register_security_headers
+
+    register_cli(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+
+    from app.pdf.render import warn_if_subsetting_unavailable
+
+    warn_if_subsetting_unavailable(app.logger)
+    return app
+
+
+def _instance_secret_key(folder: Path) -> str:
+    """Read the secret key kept in the instance folder, creating it on first run."""
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        logging.getLogger(__name__).info("Generated a new secret key in %s", key_file)
+    return key_file.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.database import configure_sqlite
+    from app.extensions import babel, csrf, db, limiter, migrate
+    from app.i18n import select_locale
+
+    db.init_app(app)
+    configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    from app.i18n import inject_language_context
+
+    app.context_processor(inject_language_context)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.composer import bp as composer_bp
+    from app.directory import bp as directory_bp
+    from app.main import bp as main_bp
+    from app.tracking import bp as tracking_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(composer_bp)
+    app.register_blueprint(tracking_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from app.extensions import csrf
+
+    # The API is authenticated by the tracking token in its URL, never by cookies.
+    csrf.exempt(api_bp)

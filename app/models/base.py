@@ -1,0 +1,24 @@
+"""Helpers shared by the models."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import Enum
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, naive, as stored in the database (called per row, not once)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def enum_column(enum_class: type[enum.Enum]) -> Enum:
+    """A portable enum column storing the members' values as short strings."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )

@@ -1,0 +1,135 @@
+"""Letters and what happened to them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import enum_column, utcnow
+
+if TYPE_CHECKING:
+    from app.models.facility import Facility
+    from app.models.prisoner import Prisoner
+    from app.models.template import Template
+
+
+class EventKind(enum.StrEnum):
+    """Things that can happen to a letter, as reported by the person who wrote it."""
+
+    SENT = "sent"
+    ARRIVED = "arrived"
+    REPLY = "reply"
+    RETURNED = "returned"
+    WITHHELD = "withheld"
+    NO_NEWS = "no_news"
+
+
+class Channel(enum.StrEnum):
+    """How a letter travelled."""
+
+    POST = "post"
+    REGISTERED = "registered"
+    ELECTRONIC = "electronic"
+    ORGANISATION = "organisation"
+    LAWYER = "lawyer"
+    IN_PERSON = "in_person"
+
+
+class LetterStatus(enum.StrEnum):
+    """A letter's status, always derived from its events."""
+
+    WRITTEN = "written"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    ANSWERED = "answered"
+    RETURNED = "returned"
+    WITHHELD = "withheld"
+    NO_NEWS = "no_news"
+
+
+# Later stages win: a reply implies delivery; a return or a withholding ends the story.
+_STATUS_BY_EVENT = {
+    EventKind.SENT: (1, LetterStatus.SENT),
+    EventKind.NO_NEWS: (2, LetterStatus.NO_NEWS),
+    EventKind.ARRIVED: (3, LetterStatus.DELIVERED),
+    EventKind.REPLY: (4, LetterStatus.ANSWERED),
+    EventKind.WITHHELD: (5, LetterStatus.WITHHELD),
+    EventKind.RETURNED: (6, LetterStatus.RETURNED),
+}
+
+
+def derive_status(kinds: Iterable[EventKind]) -> LetterStatus:
+    """The status a letter has after the given events, in whatever order they were reported."""
+    best = (0, LetterStatus.WRITTEN)
+    for kind in kinds:
+        best = max(best, _STATUS_BY_EVENT[kind], key=lambda item: item[0])
+    return best[1]
+
+
+class Letter(db.Model):
+    """One letter or appeal, reachable by its writer only through its private tracking token."""
+
+    __tablename__ = "letter"
+    __table_args__ = (Index("ix_letter_prisoner_created", "prisoner_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoner.id"))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("template.id"))
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    prisoner: Mapped[Prisoner] = relationship(back_populates="letters")
+    template: Mapped[Template | None] = relationship()
+    facility: Mapped[Facility | None] = relationship()
+    events: Mapped[list[MailEvent]] = relationship(
+        back_populates="letter",
+        order_by="(MailEvent.happened_on, MailEvent.id)",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Letter {self.id}>"
+
+    @property
+    def status(self) -> LetterStatus:
+        """Derived from the reported events; never stored."""
+        return derive_status(event.kind for event in self.events)
+
+    def first_event(self, kind: EventKind) -> MailEvent | None:
+        """The earliest reported event of a kind."""
+        return next((event for event in self.events if event.kind == kind), None)
+
+    def days_between(self, start: EventKind, end: EventKind) -> int | None:
+        """Days from the first ``start`` event to the first ``end`` event, if both are known."""
+        first, last = self.first_event(start), self.first_event(end)
+        if first is None or last is None:
+            return None
+        return (last.happened_on - first.happened_on).days
+
+
+class MailEvent(db.Model):
+    """One thing that happened to a letter, on the day it happened, as reported."""
+
+    __tablename__ = "mail_event"
+    __table_args__ = (Index("ix_mail_event_kind_happened", "kind", "happened_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
+    happened_on: Mapped[date]
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[Channel | None] = mapped_column(enum_column(Channel))
+    tracking_number: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    letter: Mapped[Letter] = relationship(back_populates="events")

@@ -1,0 +1,1 @@
+"""Knowledge of the Russian language and Russian prison mail, with no Flask in it."""
