@@ -1,0 +1,37 @@
+# Konvert: `make run` serves the app, `make test` checks everything, `make bench` prints timings.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := app:create_app
+
+.PHONY: run test bench install system-deps translations lint clean
+
+$(BIN)/flask: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/flask
+
+install: $(BIN)/flask translations
+
+system-deps:
+	scripts/install-system-deps.sh
+
+translations: $(BIN)/flask
+	$(BIN)/pybabel compile -d app/translations > /dev/null
+
+run: system-deps install
+	scripts/run.sh
+
+test: system-deps install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+bench: system-deps install
+	$(BIN)/python bench/pdf_single.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

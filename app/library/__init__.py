@@ -1,0 +1,1 @@
+"""The template library: letters/ files loaded into the database and rendered in a sandbox."""

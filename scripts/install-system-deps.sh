@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Konvert needs and a fresh machine may lack:
+#   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0  WeasyPrint (PDF) with fast font subsetting
+#   chromium                                            headless browser for the browser tests
+#   poppler-utils                                       pdftoppm, to look at PDFs as images
+# Runs apt-get only when something is missing; needs root (or sudo) the first time.
+set -euo pipefail
+
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium poppler-utils)
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing system packages: ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd=(sudo)
+fi
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
