@@ -72,8 +72,10 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
     from app.i18n import inject_language_context
+    from app.labels import inject_labels
 
     app.context_processor(inject_language_context)
+    app.context_processor(inject_labels)
 
 
 def _register_blueprints(app: Flask) -> None:

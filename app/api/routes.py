@@ -1,0 +1,110 @@
+"""JSON endpoints: thin views over the directory and tracking services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, jsonify, request
+from werkzeug.wrappers import Response
+
+from app.api import bp
+from app.api.serializers import event_json, letter_json, prisoner_json
+from app.directory import services as directory
+from app.extensions import db, limiter
+from app.models import Channel, EventKind
+from app.tracking import services as tracking
+
+
+def _error(field: str, message: str, status: int = 400) -> tuple[Response, int]:
+    return jsonify(error="invalid", field=field, message=message), status
+
+
+def _public_write_limit() -> str:
+    return str(current_app.config["RATELIMIT_PUBLIC_WRITES"])
+
+
+@bp.get("/prisoners")
+def prisoners() -> Response | tuple[Response, int]:
+    """A page of prisoners: ?q=&region=&facility=&status=&accepts=&sort=&page=&per_page=."""
+    try:
+        filters = directory.parse_filters(request.args.to_dict())
+        page = directory.parse_page(request.args.get("page"))
+        per_page = directory.parse_page(
+            request.args.get("per_page") or "20", "per_page", directory.MAX_PER_PAGE
+        )
+    except directory.InvalidFilter as error:
+        return _error(error.field, error.message)
+    result = directory.search_prisoners(filters, page, per_page)
+    return jsonify(
+        items=[prisoner_json(row.prisoner, row.facility) for row in result.rows],
+        page=result.page,
+        per_page=result.per_page,
+        total=result.total,
+        pages=result.pages,
+    )
+
+
+@bp.get("/prisoners/<int:prisoner_id>")
+def prisoner(prisoner_id: int) -> Response:
+    """One prisoner."""
+    found = directory.get_prisoner(prisoner_id) or abort(404)
+    return jsonify(prisoner_json(found, found.current_facility))
+
+
+@bp.get("/letters/<token>")
+def letter(token: str) -> Response:
+    """Status, events and delays of a letter, for the holder of its token."""
+    found = tracking.get_letter(token) or abort(404)
+    response = jsonify(letter_json(found))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _parse_event(payload: Any) -> tracking.EventInput:
+    if not isinstance(payload, dict):
+        raise tracking.EventRejected("body", "expected a JSON object")
+    try:
+        kind = EventKind(payload.get("kind"))
+    except ValueError as error:
+        allowed = ", ".join(k.value for k in EventKind)
+        raise tracking.EventRejected("kind", f"kind must be one of: {allowed}") from error
+    raw_date = payload.get("date")
+    try:
+        happened_on = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
+    except ValueError:
+        happened_on = None
+    if happened_on is None:
+        raise tracking.EventRejected("date", "date must be a real date written YYYY-MM-DD")
+    channel = None
+    if payload.get("channel") not in (None, ""):
+        try:
+            channel = Channel(payload["channel"])
+        except ValueError as error:
+            allowed = ", ".join(c.value for c in Channel)
+            raise tracking.EventRejected("channel", f"channel must be one of: {allowed}") from error
+    for name in ("tracking_number", "note"):
+        if payload.get(name) is not None and not isinstance(payload[name], str):
+            raise tracking.EventRejected(name, f"{name} must be a string")
+    return tracking.EventInput(
+        kind=kind,
+        happened_on=happened_on,
+        channel=channel,
+        tracking_number=payload.get("tracking_number") or "",
+        note=payload.get("note") or "",
+    )
+
+
+@bp.post("/letters/<token>/events")
+@limiter.limit(_public_write_limit)
+def add_event(token: str) -> tuple[Response, int]:
+    """Report an event: the token in the URL is the only credential."""
+    found = tracking.get_letter(token) or abort(404)
+    try:
+        report = _parse_event(request.get_json(silent=True))
+        event = tracking.record_event(found, report, date.today())
+    except tracking.EventRejected as error:
+        db.session.rollback()
+        return _error(error.field, error.message, 422)
+    db.session.commit()
+    return jsonify(event=event_json(event), status=found.status.value), 201

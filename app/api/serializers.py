@@ -1,0 +1,73 @@
+"""Plain-data views of the models for the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.directory.services import mailing_address, recipient_name
+from app.models import Facility, Letter, MailEvent, Prisoner
+from app.russian.names import Case, decline
+from app.tracking.services import delays
+
+
+def facility_json(facility: Facility | None) -> dict[str, Any] | None:
+    """A facility's public fields."""
+    if facility is None:
+        return None
+    return {
+        "id": facility.id,
+        "code": facility.code,
+        "name": facility.name,
+        "kind": facility.kind.value,
+        "region": facility.region,
+        "postcode": facility.postcode,
+        "is_demo": facility.is_demo,
+    }
+
+
+def prisoner_json(prisoner: Prisoner, facility: Facility | None) -> dict[str, Any]:
+    """A prisoner's public fields, with the address exactly as printed on the envelope."""
+    return {
+        "id": prisoner.id,
+        "full_name": prisoner.full_name,
+        "full_name_latin": prisoner.latin_name,
+        "full_name_dative": decline(prisoner.person_name, Case.DATIVE),
+        "recipient_line": recipient_name(prisoner),
+        "status": prisoner.status.value,
+        "accepts_letters": prisoner.accepts_letters,
+        "can_receive_letters": prisoner.can_receive_letters,
+        "year_of_birth": prisoner.year_of_birth,
+        "languages": prisoner.language_list,
+        "facility": facility_json(facility),
+        "mailing_address": mailing_address(prisoner, facility) if facility else None,
+        "is_demo": prisoner.is_demo,
+    }
+
+
+def event_json(event: MailEvent) -> dict[str, Any]:
+    """One reported event."""
+    return {
+        "id": event.id,
+        "kind": event.kind.value,
+        "date": event.happened_on.isoformat(),
+        "channel": event.channel.value if event.channel else None,
+        "tracking_number": event.tracking_number,
+        "note": event.note,
+    }
+
+
+def letter_json(letter: Letter) -> dict[str, Any]:
+    """What the holder of the token may see: status, events and delays, not the text."""
+    letter_delays = delays(letter)
+    return {
+        "status": letter.status.value,
+        "written_on": letter.created_at.date().isoformat(),
+        "language": letter.language,
+        "prisoner_id": letter.prisoner_id,
+        "facility_id": letter.facility_id,
+        "events": [event_json(event) for event in letter.events],
+        "delays": {
+            "days_to_delivery": letter_delays.to_delivery,
+            "days_to_reply": letter_delays.to_reply,
+        },
+    }

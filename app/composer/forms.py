@@ -1,0 +1,32 @@
+"""The letter form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import Length
+
+LETTER_LANGUAGES = [("ru", _l("Russian")), ("en", _l("English"))]
+
+
+def _optional_int(value: object) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(str(value))
+
+
+class LetterForm(FlaskForm):
+    """Template choice, language, signature and text of a letter."""
+
+    template_id = SelectField(_l("Template"), coerce=_optional_int, validate_choice=True)
+    language = SelectField(_l("Language of the letter"), choices=LETTER_LANGUAGES)
+    signature = StringField(
+        _l("Sign with"),
+        validators=[Length(max=200)],
+        description=_l("Any name you like: your first name or a pseudonym."),
+    )
+    body = TextAreaField(_l("Your letter"), validators=[Length(max=20000)])
+    apply_template = SubmitField(_l("Use this template"))
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save and get my tracking link"))

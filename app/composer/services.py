@@ -1,0 +1,130 @@
+"""Composing letters: template context, rendering, saving with a tracking token."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.library.sandbox import TemplateRenderError, render_body
+from app.models import Letter, Prisoner, Template, TemplateKind
+from app.russian.names import (
+    all_forms,
+    effective_gender,
+    greeting,
+    initials_name,
+    transliterate,
+)
+from app.tracking.tokens import new_tracking_token
+
+SIGNATURE_PLACEHOLDER = {"ru": "[Ваше имя]", "en": "[Your name]"}
+
+
+class ComposeError(ValueError):
+    """A letter cannot be saved as given; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message: object) -> None:
+        super().__init__(str(message))
+        self.field = field
+        self.message = str(message)
+
+
+def template_context(
+    prisoner: Prisoner, signature: str, language: str, today: date
+) -> dict[str, Any]:
+    """The plain data a template body may use (see letters/README.md)."""
+    name = prisoner.person_name
+    return {
+        "greeting": greeting(name, language),
+        "greeting_formal": greeting(name, language, formal=True),
+        "prisoner": {
+            "first_name": prisoner.first_name,
+            "last_name": prisoner.last_name,
+            "patronymic": prisoner.patronymic or "",
+            "full_name": prisoner.full_name,
+            "latin_name": prisoner.latin_name,
+            "latin_first_name": prisoner.first_name_latin or transliterate(prisoner.first_name),
+            "gender": effective_gender(name).value,
+            "initials_name": initials_name(name),
+            "forms": all_forms(name),
+        },
+        "sender": {"signature": signature.strip() or SIGNATURE_PLACEHOLDER.get(language, "")},
+        "today": format_date(today, format="long", locale=language),
+    }
+
+
+def available_templates() -> list[Template]:
+    """Active letter templates, Russian first."""
+    query = select(Template).where(
+        Template.retired.is_(False), Template.kind == TemplateKind.LETTER
+    )
+    templates = db.session.scalars(query.order_by(Template.occasion, Template.title))
+    return sorted(templates, key=lambda t: (t.language != "ru", t.occasion, t.title))
+
+
+def get_template(template_id: int | None) -> Template | None:
+    """An active letter template by id, or None."""
+    if template_id is None:
+        return None
+    template = db.session.get(Template, template_id)
+    if template is None or template.retired or template.kind != TemplateKind.LETTER:
+        return None
+    return template
+
+
+def render_template_for(
+    template: Template, prisoner: Prisoner, signature: str, today: date
+) -> str:
+    """The template's text filled in for this prisoner and signature."""
+    try:
+        return render_body(
+            template.body, template_context(prisoner, signature, template.language, today)
+        )
+    except TemplateRenderError as error:
+        raise ComposeError(
+            "template", _l("This template could not be filled in: %(error)s", error=str(error))
+        ) from error
+
+
+def create_letter(
+    prisoner: Prisoner,
+    *,
+    body: str,
+    signature: str,
+    language: str,
+    template: Template | None,
+    max_chars: int,
+) -> Letter:
+    """Save a letter with a new tracking token, addressed to the prisoner's current facility."""
+    if not prisoner.can_receive_letters:
+        raise ComposeError("body", _l("This person cannot receive letters now."))
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        raise ComposeError("body", _l("The letter is empty."))
+    if len(text) > max_chars:
+        raise ComposeError(
+            "body", _l("The letter is too long (at most %(max)d characters).", max=max_chars)
+        )
+    name = signature.strip()
+    if not name:
+        raise ComposeError("signature", _l("Sign with any name, a pseudonym is fine."))
+    if name in SIGNATURE_PLACEHOLDER.values() or any(
+        placeholder in text for placeholder in SIGNATURE_PLACEHOLDER.values()
+    ):
+        raise ComposeError("body", _l("Replace the placeholder for your name before saving."))
+    letter = Letter(
+        token=new_tracking_token(),
+        prisoner=prisoner,
+        template=template,
+        facility=prisoner.current_facility,
+        language=language,
+        body=text + "\n",
+        signature=name,
+    )
+    db.session.add(letter)
+    db.session.flush()
+    return letter

@@ -1,0 +1,64 @@
+"""Directory pages: thin views over app.directory.services."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request
+
+from app.directory import bp, services
+from app.models import PrisonerStatus
+from app.stats.services import facility_summary, prisoner_summary
+
+
+@bp.get("/prisoners")
+def prisoners() -> tuple[str, int] | str:
+    """Search and filter the prisoner list."""
+    args = request.args.to_dict()
+    try:
+        filters = services.parse_filters(args)
+        page = services.parse_page(args.get("page"))
+    except services.InvalidFilter as error:
+        filters, page = services.PrisonerFilters(), 1
+        return render_template(
+            "directory/prisoners.html",
+            results=None,
+            filters=filters,
+            error=error.message,
+            regions=services.regions(),
+            facilities=services.facilities(),
+            statuses=list(PrisonerStatus),
+        ), 400
+    results = services.search_prisoners(filters, page, current_app.config["PRISONERS_PER_PAGE"])
+    return render_template(
+        "directory/prisoners.html",
+        results=results,
+        filters=filters,
+        error=None,
+        regions=services.regions(),
+        facilities=services.facilities(),
+        statuses=list(PrisonerStatus),
+    )
+
+
+@bp.get("/prisoners/<int:prisoner_id>")
+def prisoner(prisoner_id: int) -> str:
+    """A prisoner's page: who they are, where to write, how mail fared."""
+    found = services.get_prisoner(prisoner_id) or abort(404)
+    return render_template(
+        "directory/prisoner.html",
+        prisoner=found,
+        address=services.mailing_address(found),
+        transit_days=services.transit_days(found),
+        summary=prisoner_summary(found.id),
+    )
+
+
+@bp.get("/facilities/<int:facility_id>")
+def facility(facility_id: int) -> str:
+    """A facility's page: address, rules, prisoners, how mail fared."""
+    found = services.get_facility(facility_id) or abort(404)
+    return render_template(
+        "directory/facility.html",
+        facility=found,
+        prisoners=services.facility_prisoners(found.id),
+        summary=facility_summary(found.id),
+    )

@@ -1,0 +1,246 @@
+"""Searching prisoners and describing where letters go."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, func, select
+
+from app.extensions import db
+from app.models import Facility, Letter, Placement, Prisoner, PrisonerStatus
+from app.models.prisoner import STATUSES_RECEIVING_MAIL
+from app.russian.address import PostalAddress, recipient_lines, recipient_name_line
+from app.russian.names import Case, decline, normalize_for_search
+
+RECENT_DAYS = 90
+MAX_PER_PAGE = 100
+
+
+class InvalidFilter(ValueError):
+    """A search parameter that makes no sense; the message names it."""
+
+    def __init__(self, field: str, message: object) -> None:
+        super().__init__(str(message))
+        self.field = field
+        self.message = str(message)
+
+
+@dataclass(frozen=True)
+class PrisonerFilters:
+    """What a person searched for; every field optional."""
+
+    query: str = ""
+    region: str = ""
+    facility_id: int | None = None
+    status: PrisonerStatus | None = None
+    accepts_letters: bool | None = None
+    sort: str = "fewest"  # or "name"
+
+
+@dataclass(frozen=True)
+class PrisonerRow:
+    """One line of the directory."""
+
+    prisoner: Prisoner
+    facility: Facility | None
+    recent_letters: int
+
+
+@dataclass(frozen=True)
+class PrisonerPage:
+    """A page of search results."""
+
+    rows: list[PrisonerRow]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages, at least one."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def parse_filters(args: dict[str, str]) -> PrisonerFilters:
+    """Turn query-string values into filters; raise InvalidFilter naming a bad parameter."""
+    facility_id = None
+    if args.get("facility"):
+        try:
+            facility_id = int(args["facility"])
+        except ValueError as error:
+            raise InvalidFilter("facility", _l("facility must be a number")) from error
+    status = None
+    if args.get("status"):
+        try:
+            status = PrisonerStatus(args["status"])
+        except ValueError as error:
+            raise InvalidFilter("status", _l("unknown status")) from error
+    accepts = None
+    if args.get("accepts"):
+        if args["accepts"] not in {"yes", "no"}:
+            raise InvalidFilter("accepts", _l("accepts must be 'yes' or 'no'"))
+        accepts = args["accepts"] == "yes"
+    sort = args.get("sort") or "fewest"
+    if sort not in {"fewest", "name"}:
+        raise InvalidFilter("sort", _l("sort must be 'fewest' or 'name'"))
+    query = (args.get("q") or "").strip()
+    if len(query) > 200:
+        raise InvalidFilter("q", _l("the search text is too long"))
+    return PrisonerFilters(
+        query=query,
+        region=(args.get("region") or "").strip(),
+        facility_id=facility_id,
+        status=status,
+        accepts_letters=accepts,
+        sort=sort,
+    )
+
+
+def parse_page(value: str | None, name: str = "page", maximum: int | None = None) -> int:
+    """A positive page number or page size from the query string."""
+    if value in (None, ""):
+        return 1
+    try:
+        number = int(value)
+    except ValueError as error:
+        raise InvalidFilter(name, _l("%(name)s must be a positive number", name=name)) from error
+    if number < 1 or (maximum is not None and number > maximum):
+        raise InvalidFilter(name, _l("%(name)s is out of range", name=name))
+    return number
+
+
+def _search_query(filters: PrisonerFilters, today: date) -> Select:
+    recent = (
+        select(Letter.prisoner_id, func.count(Letter.id).label("recent"))
+        .where(Letter.created_at >= today - timedelta(days=RECENT_DAYS))
+        .group_by(Letter.prisoner_id)
+        .subquery()
+    )
+    current = (
+        select(Placement.prisoner_id, Placement.facility_id)
+        .where(Placement.ended_on.is_(None))
+        .subquery()
+    )
+    recent_count = func.coalesce(recent.c.recent, 0)
+    query = (
+        select(Prisoner, Facility, recent_count.label("recent"))
+        .outerjoin(current, current.c.prisoner_id == Prisoner.id)
+        .outerjoin(Facility, Facility.id == current.c.facility_id)
+        .outerjoin(recent, recent.c.prisoner_id == Prisoner.id)
+    )
+    for token in normalize_for_search(filters.query).split():
+        escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Prisoner.search_text.like(f"%{escaped}%", escape="\\"))
+    if filters.region:
+        query = query.where(Facility.region == filters.region)
+    if filters.facility_id is not None:
+        query = query.where(Facility.id == filters.facility_id)
+    if filters.status is not None:
+        query = query.where(Prisoner.status == filters.status)
+    if filters.accepts_letters is not None:
+        query = query.where(Prisoner.accepts_letters.is_(filters.accepts_letters))
+    return query.order_by(*_ordering(filters, recent_count))
+
+
+def _ordering(filters: PrisonerFilters, recent_count: object) -> list[object]:
+    by_name = [Prisoner.last_name, Prisoner.first_name, Prisoner.id]
+    if filters.sort == "name":
+        return by_name
+    # Those who can receive letters and got the fewest lately come first.
+    receiving = case(
+        (
+            Prisoner.accepts_letters.is_(True)
+            & Prisoner.status.in_([s.value for s in STATUSES_RECEIVING_MAIL]),
+            0,
+        ),
+        else_=1,
+    )
+    return [receiving, recent_count, *by_name]
+
+
+def search_prisoners(
+    filters: PrisonerFilters, page: int, per_page: int, today: date | None = None
+) -> PrisonerPage:
+    """One page of prisoners matching the filters, in two queries whatever the page size."""
+    query = _search_query(filters, today or date.today())
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    rows = [PrisonerRow(prisoner, facility, int(recent)) for prisoner, facility, recent in result]
+    return PrisonerPage(rows=rows, page=page, per_page=per_page, total=total or 0)
+
+
+def suggest_prisoner(today: date | None = None) -> Prisoner | None:
+    """Someone who can receive letters and has had the fewest lately."""
+    filters = PrisonerFilters(accepts_letters=True)
+    page = search_prisoners(filters, page=1, per_page=1, today=today)
+    if not page.rows or not page.rows[0].prisoner.can_receive_letters:
+        return None
+    return page.rows[0].prisoner
+
+
+def regions() -> list[str]:
+    """Regions that have at least one facility, alphabetically."""
+    return list(db.session.scalars(select(Facility.region).distinct().order_by(Facility.region)))
+
+
+def facilities() -> list[Facility]:
+    """All facilities, by region and code."""
+    return list(db.session.scalars(select(Facility).order_by(Facility.region, Facility.code)))
+
+
+def postal_address(facility: Facility) -> PostalAddress:
+    """A facility's address in the form the envelope helpers take."""
+    return PostalAddress(
+        institution=facility.name,
+        street=facility.street_address,
+        locality=facility.locality,
+        region=facility.region,
+        postcode=facility.postcode,
+    )
+
+
+def recipient_name(prisoner: Prisoner) -> str:
+    """The «Кому» line: full name in the dative and year of birth."""
+    dative = decline(prisoner.person_name, Case.DATIVE)
+    return recipient_name_line(dative, prisoner.year_of_birth)
+
+
+def mailing_address(prisoner: Prisoner, facility: Facility | None = None) -> list[str] | None:
+    """The recipient block as printed on the envelope, or None while there is no address."""
+    facility = facility or prisoner.current_facility
+    if facility is None:
+        return None
+    return recipient_lines(recipient_name(prisoner), postal_address(facility))
+
+
+def get_prisoner(prisoner_id: int) -> Prisoner | None:
+    """A prisoner by id, or None."""
+    return db.session.get(Prisoner, prisoner_id)
+
+
+def get_facility(facility_id: int) -> Facility | None:
+    """A facility by id, or None."""
+    return db.session.get(Facility, facility_id)
+
+
+def facility_prisoners(facility_id: int) -> list[Prisoner]:
+    """Prisoners whose current placement is this facility."""
+    return list(
+        db.session.scalars(
+            select(Prisoner)
+            .join(Placement, Placement.prisoner_id == Prisoner.id)
+            .where(Placement.facility_id == facility_id, Placement.ended_on.is_(None))
+            .order_by(Prisoner.last_name, Prisoner.first_name)
+        )
+    )
+
+
+def transit_days(prisoner: Prisoner, today: date | None = None) -> int | None:
+    """Days since a prisoner in transit was last known at an address."""
+    placement = prisoner.current_placement
+    if placement is None or not placement.in_transit:
+        return None
+    return ((today or date.today()) - placement.started_on).days

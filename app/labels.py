@@ -1,0 +1,70 @@
+"""Human-readable, translatable names for the domain's enumerations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app.models import Channel, EventKind, FacilityKind, LetterStatus, PrisonerStatus
+
+PRISONER_STATUS = {
+    PrisonerStatus.PRETRIAL: _l("Pretrial detention"),
+    PrisonerStatus.CONVICTED: _l("Convicted"),
+    PrisonerStatus.IN_TRANSIT: _l("In transit, whereabouts unknown"),
+    PrisonerStatus.RELEASED: _l("Released"),
+    PrisonerStatus.DECEASED: _l("Deceased"),
+}
+
+FACILITY_KIND = {
+    FacilityKind.PRETRIAL: _l("Pretrial detention centre"),
+    FacilityKind.COLONY: _l("Penal colony"),
+    FacilityKind.PRISON: _l("Prison"),
+    FacilityKind.SETTLEMENT: _l("Colony settlement"),
+    FacilityKind.HOSPITAL: _l("Prison hospital"),
+    FacilityKind.OTHER: _l("Other institution"),
+}
+
+EVENT_KIND = {
+    EventKind.SENT: _l("Sent"),
+    EventKind.ARRIVED: _l("Arrived at the facility"),
+    EventKind.REPLY: _l("Reply received"),
+    EventKind.RETURNED: _l("Returned to sender"),
+    EventKind.WITHHELD: _l("Withheld or censored"),
+    EventKind.NO_NEWS: _l("No news"),
+}
+
+CHANNEL = {
+    Channel.POST: _l("Ordinary post"),
+    Channel.REGISTERED: _l("Registered post"),
+    Channel.ELECTRONIC: _l("Electronic letter service"),
+    Channel.ORGANISATION: _l("Via an organisation"),
+    Channel.LAWYER: _l("Via a lawyer"),
+    Channel.IN_PERSON: _l("In person"),
+}
+
+LETTER_STATUS = {
+    LetterStatus.WRITTEN: _l("Written, not sent yet"),
+    LetterStatus.SENT: _l("Sent"),
+    LetterStatus.DELIVERED: _l("Arrived at the facility"),
+    LetterStatus.ANSWERED: _l("Answered"),
+    LetterStatus.RETURNED: _l("Returned to sender"),
+    LetterStatus.WITHHELD: _l("Withheld or censored"),
+    LetterStatus.NO_NEWS: _l("No news"),
+}
+
+LANGUAGE = {"ru": _l("Russian"), "en": _l("English"), "uk": _l("Ukrainian")}
+
+
+def inject_labels() -> dict[str, Any]:
+    """Make the label tables available in every page template."""
+    return {
+        "labels": {
+            "prisoner_status": PRISONER_STATUS,
+            "facility_kind": FACILITY_KIND,
+            "event_kind": EVENT_KIND,
+            "channel": CHANNEL,
+            "letter_status": LETTER_STATUS,
+            "language": LANGUAGE,
+        }
+    }

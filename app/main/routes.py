@@ -1,0 +1,45 @@
+"""Home page and language switch."""
+
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.directory.services import suggest_prisoner
+from app.i18n import LANGUAGE_COOKIE
+from app.main import bp
+from app.security import safe_next_url
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.get("/")
+def index() -> str:
+    """What Konvert is, and where to start."""
+    return render_template("main/index.html", suggestion=suggest_prisoner())
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Send the writer to someone who has had few letters lately."""
+    prisoner = suggest_prisoner()
+    if prisoner is None:
+        return redirect(url_for("directory.prisoners"))
+    return redirect(url_for("directory.prisoner", prisoner_id=prisoner.id))
+
+
+@bp.get("/language/<code>")
+def set_language(code: str) -> Response:
+    """Remember the chosen language in a cookie and go back where the reader was."""
+    target = safe_next_url(request.args.get("next"), url_for("main.index"))
+    response = redirect(target)
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=ONE_YEAR,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response

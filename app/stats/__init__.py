@@ -1,0 +1,1 @@
+"""Statistics of how mail fares, computed from reported events."""

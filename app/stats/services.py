@@ -1,0 +1,84 @@
+"""Short mail summaries for a prisoner or a facility."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, select
+
+from app.extensions import db
+from app.models import EventKind, Letter, LetterStatus, MailEvent, derive_status
+
+MIN_SAMPLE = 5  # fewer reports than this say "not enough reports" rather than a median
+
+
+@dataclass(frozen=True)
+class MailSummary:
+    """How letters fared: counts by outcome and median delays in days."""
+
+    letters_written: int
+    letters_sent: int
+    delivered: int
+    answered: int
+    returned: int
+    withheld: int
+    delivery_sample: int
+    reply_sample: int
+    median_days_to_delivery: float | None
+    median_days_to_reply: float | None
+
+
+def _median_if_enough(values: list[int]) -> float | None:
+    return statistics.median(values) if len(values) >= MIN_SAMPLE else None
+
+
+def _summarise(condition: ColumnElement[bool]) -> MailSummary:
+    written = db.session.scalar(select(db.func.count(Letter.id)).where(condition)) or 0
+    rows = db.session.execute(
+        select(MailEvent.letter_id, MailEvent.kind, MailEvent.happened_on)
+        .join(Letter, Letter.id == MailEvent.letter_id)
+        .where(condition)
+        .order_by(MailEvent.happened_on, MailEvent.id)
+    )
+    first_dates: dict[int, dict[EventKind, date]] = defaultdict(dict)
+    for letter_id, kind, happened_on in rows:
+        first_dates[letter_id].setdefault(kind, happened_on)
+
+    statuses = [derive_status(kinds) for kinds in first_dates.values()]
+    to_delivery: list[int] = []
+    to_reply: list[int] = []
+    for dates in first_dates.values():
+        sent = dates.get(EventKind.SENT)
+        if sent is None:
+            continue
+        if EventKind.ARRIVED in dates and dates[EventKind.ARRIVED] >= sent:
+            to_delivery.append((dates[EventKind.ARRIVED] - sent).days)
+        if EventKind.REPLY in dates and dates[EventKind.REPLY] >= sent:
+            to_reply.append((dates[EventKind.REPLY] - sent).days)
+    return MailSummary(
+        letters_written=written,
+        letters_sent=sum(1 for dates in first_dates.values() if EventKind.SENT in dates),
+        delivered=sum(
+            1 for s in statuses if s in {LetterStatus.DELIVERED, LetterStatus.ANSWERED}
+        ),
+        answered=statuses.count(LetterStatus.ANSWERED),
+        returned=statuses.count(LetterStatus.RETURNED),
+        withheld=statuses.count(LetterStatus.WITHHELD),
+        delivery_sample=len(to_delivery),
+        reply_sample=len(to_reply),
+        median_days_to_delivery=_median_if_enough(to_delivery),
+        median_days_to_reply=_median_if_enough(to_reply),
+    )
+
+
+def prisoner_summary(prisoner_id: int) -> MailSummary:
+    """How letters to one prisoner fared."""
+    return _summarise(Letter.prisoner_id == prisoner_id)
+
+
+def facility_summary(facility_id: int) -> MailSummary:
+    """How letters addressed to one facility fared (at the time they were sent)."""
+    return _summarise(Letter.facility_id == facility_id)

@@ -1,0 +1,63 @@
+"""Forms on the tracking page: print options and reports."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.labels import CHANNEL, EVENT_KIND
+
+ENVELOPE_CHOICES = [
+    ("dl", _l("DL envelope (110 × 220 mm)")),
+    ("c5", _l("C5 envelope (162 × 229 mm)")),
+    ("none", _l("No envelope, letter only")),
+]
+
+
+class PrintForm(FlaskForm):
+    """What the envelope needs; none of it is stored."""
+
+    envelope = SelectField(_l("Envelope"), choices=ENVELOPE_CHOICES, default="dl")
+    sender_name = StringField(_l("Your name on the envelope"), validators=[Length(max=200)])
+    sender_address = TextAreaField(
+        _l("Your return address"),
+        validators=[Length(max=500)],
+        description=_l("Used for this PDF only and never stored. You may leave it empty."),
+    )
+    sender_country = StringField(
+        _l("Country you post it from"),
+        validators=[Length(max=100)],
+        description=_l("If it is not Russia, «РОССИЯ / RUSSIA» is added to the address."),
+    )
+    submit = SubmitField(_l("Download PDF"))
+
+
+class EventForm(FlaskForm):
+    """One report about the letter."""
+
+    kind = SelectField(
+        _l("What happened"), choices=[(kind.value, label) for kind, label in EVENT_KIND.items()]
+    )
+    happened_on = DateField(
+        _l("When"),
+        validators=[InputRequired(message=_l("Give the date, as exactly as you know it."))],
+    )
+    channel = SelectField(
+        _l("How it was sent"),
+        choices=[("", _l("— choose (for “Sent”) —"))]
+        + [(channel.value, label) for channel, label in CHANNEL.items()],
+        validators=[Optional()],
+    )
+    tracking_number = StringField(
+        _l("Tracking number (optional)"),
+        validators=[Length(max=40)],
+        description=_l("14 digits within Russia, or like RA123456785RU from abroad."),
+    )
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Length(max=1000)],
+        description=_l("For a return or withholding: what happened, e.g. a blank reply form."),
+    )
+    submit = SubmitField(_l("Report"))

@@ -1,0 +1,192 @@
+"""Reporting what happened to a letter, and preparing it for print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.directory.services import mailing_address, recipient_name
+from app.extensions import db
+from app.models import Channel, EventKind, Facility, Letter, MailEvent
+from app.pdf.render import EnvelopeDocument, LetterDocument
+from app.russian.address import with_country_line
+from app.russian.tracking_numbers import normalize_tracking_number, tracking_number_problem
+from app.tracking.tokens import looks_like_token
+
+MAX_NOTE_CHARS = 1000
+NOTE_REQUIRED = frozenset({EventKind.RETURNED, EventKind.WITHHELD})
+
+
+class EventRejected(ValueError):
+    """A report that cannot be right; ``field`` names what to correct."""
+
+    def __init__(self, field: str, message: object) -> None:
+        super().__init__(str(message))
+        self.field = field
+        self.message = str(message)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """A report as typed in the form or sent to the API."""
+
+    kind: EventKind
+    happened_on: date
+    channel: Channel | None = None
+    tracking_number: str = ""
+    note: str = ""
+
+
+def get_letter(token: str) -> Letter | None:
+    """The letter behind a tracking token, or None."""
+    if not looks_like_token(token):
+        return None
+    return db.session.scalar(select(Letter).where(Letter.token == token))
+
+
+def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
+    if report.happened_on > today:
+        raise EventRejected("date", _l("This date is in the future."))
+    written_on = letter.created_at.date()
+    if report.happened_on < written_on:
+        raise EventRejected(
+            "date",
+            _l(
+                "The letter was written on %(date)s; this cannot have happened before.",
+                date=format_date(written_on),
+            ),
+        )
+    sent = letter.first_event(EventKind.SENT)
+    if report.kind is EventKind.SENT:
+        return  # every other kind needs "sent" first, so nothing can predate it
+    if sent is None:
+        raise EventRejected("kind", _l("First report when and how the letter was sent."))
+    if report.happened_on < sent.happened_on:
+        raise EventRejected(
+            "date",
+            _l(
+                "This cannot be before the letter was sent (%(date)s).",
+                date=format_date(sent.happened_on),
+            ),
+        )
+    arrived = letter.first_event(EventKind.ARRIVED)
+    reply = letter.first_event(EventKind.REPLY)
+    if report.kind is EventKind.REPLY and arrived and report.happened_on < arrived.happened_on:
+        raise EventRejected(
+            "date",
+            _l(
+                "A reply cannot come before the letter arrived (%(date)s).",
+                date=format_date(arrived.happened_on),
+            ),
+        )
+    if report.kind is EventKind.ARRIVED and reply and report.happened_on > reply.happened_on:
+        raise EventRejected(
+            "date",
+            _l(
+                "The letter must have arrived before the reply came (%(date)s).",
+                date=format_date(reply.happened_on),
+            ),
+        )
+
+
+def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
+    """Validate a report against the letter's history and add it; the caller commits."""
+    if letter.first_event(report.kind) is not None:
+        raise EventRejected("kind", _l("This has already been reported for this letter."))
+    _check_dates(letter, report, today)
+    note = report.note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise EventRejected(
+            "note", _l("The note is too long (at most %(max)d characters).", max=MAX_NOTE_CHARS)
+        )
+    if report.kind in NOTE_REQUIRED and not note:
+        raise EventRejected(
+            "note", _l("Say briefly what happened, e.g. the reason given for the return.")
+        )
+    channel = report.channel
+    if report.kind is EventKind.SENT and channel is None:
+        raise EventRejected("channel", _l("Choose how the letter was sent."))
+    tracking_number = None
+    if report.tracking_number.strip():
+        problem = tracking_number_problem(report.tracking_number)
+        if problem == "check_digit":
+            raise EventRejected(
+                "tracking_number",
+                _l("The check digit of this tracking number is wrong; check for a typo."),
+            )
+        if problem:
+            raise EventRejected(
+                "tracking_number",
+                _l(
+                    "A tracking number has 14 digits (within Russia) "
+                    "or looks like RA123456785RU (international)."
+                ),
+            )
+        tracking_number = normalize_tracking_number(report.tracking_number)
+    if report.kind is EventKind.SENT and letter.facility_id is None:
+        # Written while the address was unknown: it goes where the prisoner is now.
+        letter.facility = letter.prisoner.current_facility
+    event = MailEvent(
+        kind=report.kind,
+        happened_on=report.happened_on,
+        channel=channel if report.kind is EventKind.SENT else None,
+        tracking_number=tracking_number,
+        note=note,
+    )
+    letter.events.append(event)
+    db.session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class Delays:
+    """Days from sending to arrival and to a reply, where known."""
+
+    to_delivery: int | None
+    to_reply: int | None
+
+
+def delays(letter: Letter) -> Delays:
+    """The letter's delays, derived from its events."""
+    return Delays(
+        to_delivery=letter.days_between(EventKind.SENT, EventKind.ARRIVED),
+        to_reply=letter.days_between(EventKind.SENT, EventKind.REPLY),
+    )
+
+
+def destination(letter: Letter) -> Facility | None:
+    """Where the envelope goes: the facility the letter was addressed to, else the current one."""
+    return letter.facility or letter.prisoner.current_facility
+
+
+def letter_document(letter: Letter) -> LetterDocument:
+    """The letter as the PDF renderer takes it."""
+    return LetterDocument(
+        language=letter.language,
+        body=letter.body,
+        signature=letter.signature,
+        written_on=letter.created_at.date(),
+        recipient_header=recipient_name(letter.prisoner),
+    )
+
+
+def envelope_document(
+    letter: Letter, size: str, sender_name: str, sender_address: str, sender_country: str
+) -> EnvelopeDocument | None:
+    """The envelope for this letter, or None while no address is known.
+
+    The sender's address is used for this envelope only and never stored.
+    """
+    lines = mailing_address(letter.prisoner, destination(letter))
+    if lines is None:
+        return None
+    return EnvelopeDocument(
+        size=size,
+        sender_name=sender_name.strip(),
+        sender_address_lines=[line.strip() for line in sender_address.splitlines() if line.strip()],
+        recipient_lines=with_country_line(lines, sender_country),
+    )
