@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import CONFIGS, BASE_DIR, instance_path
+from config import BASE_DIR, CONFIGS, instance_path
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:

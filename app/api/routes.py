@@ -82,7 +82,9 @@ def _parse_event(payload: Any) -> tracking.EventInput:
             channel = Channel(payload["channel"])
         except ValueError as error:
             allowed = ", ".join(c.value for c in Channel)
-            raise tracking.EventRejected("channel", f"channel must be one of: {allowed}") from error
+            raise tracking.EventRejected(
+                "channel", f"channel must be one of: {allowed}"
+            ) from error
     for name in ("tracking_number", "note"):
         if payload.get(name) is not None and not isinstance(payload[name], str):
             raise tracking.EventRejected(name, f"{name} must be a string")

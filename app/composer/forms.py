@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-LETTER_LANGUAGES = [("ru", _l("Russian")), ("en", _l("English"))]
+LETTER_LANGUAGES = [SelectChoice("ru", _l("Russian")), SelectChoice("en", _l("English"))]
 
 
 def _optional_int(value: object) -> int | None:

@@ -8,11 +8,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from app.composer import bp, services
 from app.composer.forms import LetterForm
 from app.directory.services import get_prisoner, mailing_address
 from app.extensions import db, limiter
+from app.labels import LANGUAGE
 from app.models import Prisoner
 
 
@@ -23,8 +25,9 @@ def _public_write_limit() -> str:
 def _build_form(prisoner: Prisoner) -> LetterForm:
     form = LetterForm()
     templates = services.available_templates()
-    form.template_id.choices = [(None, _l("Blank letter"))] + [
-        (t.id, f"{t.title} ({t.language.upper()})") for t in templates
+    form.template_id.choices = [SelectChoice("None", _l("Blank letter"))] + [
+        SelectChoice(str(t.id), t.title, optgroup=str(LANGUAGE.get(t.language, t.language)))
+        for t in templates
     ]
     if request.method == "GET":
         languages = prisoner.language_list

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import format_date
+from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from app.russian.names import (
 )
 from app.tracking.tokens import new_tracking_token
 
+DATE_LOCALES = {"en": "en_GB"}  # «23 November 2026», as people write it in letters
 SIGNATURE_PLACEHOLDER = {"ru": "[Ваше имя]", "en": "[Your name]"}
 
 
@@ -53,7 +54,7 @@ def template_context(
             "forms": all_forms(name),
         },
         "sender": {"signature": signature.strip() or SIGNATURE_PLACEHOLDER.get(language, "")},
-        "today": format_date(today, format="long", locale=language),
+        "today": format_date(today, format="long", locale=DATE_LOCALES.get(language, language)),
     }
 
 

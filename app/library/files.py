@@ -1,17 +1,17 @@
 """The letters/ file format: YAML front matter between --- lines, then the template body.
 
-    ---
-    slug: first-letter          # the same slug joins translations of one template
-    kind: letter                # letter (to a prisoner) or appeal (to an official)
-    occasion: first             # first, support, birthday, ...
-    language: ru
-    title: Первое письмо
-    guidance: |
-      Advice for the writer, shown beside the editor.
-    ---
-    {{ greeting }}
+---
+slug: first-letter          # the same slug joins translations of one template
+kind: letter                # letter (to a prisoner) or appeal (to an official)
+occasion: first             # first, support, birthday, ...
+language: ru
+title: Первое письмо
+guidance: |
+  Advice for the writer, shown beside the editor.
+---
+{{ greeting }}
 
-    Body text with {{ prisoner.first_name }} and other variables (see docs in README).
+Body text with {{ prisoner.first_name }} and other variables (see docs in README).
 """
 
 from __future__ import annotations

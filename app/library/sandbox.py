@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from functools import cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
-from markupsafe import Markup
 
 
 class TemplateRenderError(ValueError):
@@ -44,4 +44,4 @@ def render_body(body: str, context: dict[str, Any]) -> str:
     except (UndefinedError, SecurityError, TypeError) as error:
         raise TemplateRenderError(str(error)) from error
     # The sandbox escaped every value; the writer edits plain text, so undo the escaping once.
-    return Markup(rendered).unescape().strip() + "\n"
+    return html.unescape(rendered).strip() + "\n"

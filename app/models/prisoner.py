@@ -11,7 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import enum_column, utcnow
-from app.russian.names import Gender, PersonName, normalize_for_search, transliterate
+from app.russian.names import (
+    Gender,
+    PersonName,
+    normalize_for_search,
+    transliterate,
+    transliteration_variants,
+)
 
 if TYPE_CHECKING:
     from app.models.facility import Facility
@@ -124,9 +130,12 @@ class Prisoner(db.Model):
 
 def build_search_text(prisoner: Prisoner) -> str:
     """Cyrillic names, recorded Latin names and their transliteration, folded for LIKE search."""
-    cyrillic = " ".join(p for p in (prisoner.last_name, prisoner.first_name, prisoner.patronymic) if p)
+    cyrillic = " ".join(
+        p for p in (prisoner.last_name, prisoner.first_name, prisoner.patronymic) if p
+    )
     latin = " ".join(p for p in (prisoner.last_name_latin, prisoner.first_name_latin) if p)
-    return normalize_for_search(f"{cyrillic} {latin} {transliterate(cyrillic)}")
+    variants = " ".join(sorted(transliteration_variants(cyrillic)))
+    return normalize_for_search(f"{cyrillic} {latin} {variants}")
 
 
 @event.listens_for(Prisoner, "before_insert")
@@ -151,7 +160,9 @@ class Placement(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoner.id", ondelete="CASCADE"), index=True)
+    prisoner_id: Mapped[int] = mapped_column(
+        ForeignKey("prisoner.id", ondelete="CASCADE"), index=True
+    )
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), index=True)
     started_on: Mapped[date]
     ended_on: Mapped[date | None]

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-import cyrtranslit
+import iuliia
 from pytrovich.detector import PetrovichGenderDetector
 from pytrovich.enums import Case as PetrovichCase
 from pytrovich.enums import Gender as PetrovichGender
@@ -62,7 +62,9 @@ class PersonName:
     @property
     def full_name(self) -> str:
         """Surname, first name and patronymic, as on official documents."""
-        return " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part)
+        return " ".join(
+            part for part in (self.last_name, self.first_name, self.patronymic) if part
+        )
 
 
 @cache
@@ -138,7 +140,9 @@ def all_forms(name: PersonName) -> dict[str, str]:
 
 def initials_name(name: PersonName) -> str:
     """Surname and initials: «Горинов А. А.»."""
-    initials = " ".join(f"{part.strip()[0]}." for part in (name.first_name, name.patronymic) if part)
+    initials = " ".join(
+        f"{part.strip()[0]}." for part in (name.first_name, name.patronymic) if part
+    )
     return f"{name.last_name} {initials}".strip()
 
 
@@ -159,10 +163,16 @@ def greeting(name: PersonName, language: str, formal: bool = False) -> str:
 
 
 def transliterate(text: str) -> str:
-    """Latin transliteration of a Cyrillic text, for writers who do not read Cyrillic."""
-    # cyrtranslit marks ь, ъ and ы with apostrophes (Yur'evna, ogly'); readers and search
-    # both do better without them.
-    return cyrtranslit.to_latin(text, "ru").replace("'", "")
+    """Latin transliteration for writers who do not read Cyrillic (Wikipedia's scheme)."""
+    return iuliia.WIKIPEDIA.translate(text)
+
+
+def transliteration_variants(text: str) -> set[str]:
+    """The spellings people are likely to type: English-style, passport (ICAO) and simple."""
+    return {
+        schema.translate(text)
+        for schema in (iuliia.WIKIPEDIA, iuliia.ICAO_DOC_9303, iuliia.MOSMETRO)
+    }
 
 
 def normalize_for_search(text: str) -> str:

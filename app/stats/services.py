@@ -61,9 +61,7 @@ def _summarise(condition: ColumnElement[bool]) -> MailSummary:
     return MailSummary(
         letters_written=written,
         letters_sent=sum(1 for dates in first_dates.values() if EventKind.SENT in dates),
-        delivered=sum(
-            1 for s in statuses if s in {LetterStatus.DELIVERED, LetterStatus.ANSWERED}
-        ),
+        delivered=sum(1 for s in statuses if s in {LetterStatus.DELIVERED, LetterStatus.ANSWERED}),
         answered=statuses.count(LetterStatus.ANSWERED),
         returned=statuses.count(LetterStatus.RETURNED),
         withheld=statuses.count(LetterStatus.WITHHELD),

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.labels import CHANNEL, EVENT_KIND
 
 ENVELOPE_CHOICES = [
-    ("dl", _l("DL envelope (110 × 220 mm)")),
-    ("c5", _l("C5 envelope (162 × 229 mm)")),
-    ("none", _l("No envelope, letter only")),
+    SelectChoice("dl", _l("DL envelope (110 × 220 mm)")),
+    SelectChoice("c5", _l("C5 envelope (162 × 229 mm)")),
+    SelectChoice("none", _l("No envelope, letter only")),
 ]
 
 
@@ -38,7 +39,8 @@ class EventForm(FlaskForm):
     """One report about the letter."""
 
     kind = SelectField(
-        _l("What happened"), choices=[(kind.value, label) for kind, label in EVENT_KIND.items()]
+        _l("What happened"),
+        choices=[SelectChoice(kind.value, label) for kind, label in EVENT_KIND.items()],
     )
     happened_on = DateField(
         _l("When"),
@@ -46,8 +48,8 @@ class EventForm(FlaskForm):
     )
     channel = SelectField(
         _l("How it was sent"),
-        choices=[("", _l("— choose (for “Sent”) —"))]
-        + [(channel.value, label) for channel, label in CHANNEL.items()],
+        choices=[SelectChoice("", _l("— choose (for “Sent”) —"))]
+        + [SelectChoice(channel.value, label) for channel, label in CHANNEL.items()],
         validators=[Optional()],
     )
     tracking_number = StringField(

@@ -187,6 +187,8 @@ def envelope_document(
     return EnvelopeDocument(
         size=size,
         sender_name=sender_name.strip(),
-        sender_address_lines=[line.strip() for line in sender_address.splitlines() if line.strip()],
+        sender_address_lines=[
+            line.strip() for line in sender_address.splitlines() if line.strip()
+        ],
         recipient_lines=with_country_line(lines, sender_country),
     )

@@ -1,0 +1,73 @@
+"""Shared fixtures: a real SQLite database migrated with the real migrations, per test."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def _settings(folder: Path) -> dict[str, object]:
+    return {
+        "INSTANCE_PATH": str(folder),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'konvert.db'}",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file built once by running every migration; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("migrated")
+    app = create_app("testing", _settings(folder))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    path = folder / "konvert.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+    return path
+
+
+@pytest.fixture
+def app(migrated_database: Path, tmp_path: Path) -> Iterator[Flask]:
+    """The application on a fresh copy of the migrated database, inside an app context."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    shutil.copy(migrated_database, instance / "konvert.db")
+    application = create_app("testing", _settings(instance))
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client; CSRF protection is on, as in production."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """Runs `flask …` commands against the test app."""
+    return app.test_cli_runner()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token embedded in a page's form."""
+    match = CSRF_PATTERN.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)

@@ -1,0 +1,82 @@
+"""Small builders for test data, committed through the real session."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from app.extensions import db
+from app.models import (
+    Channel,
+    EventKind,
+    Facility,
+    FacilityKind,
+    Letter,
+    MailEvent,
+    Placement,
+    Prisoner,
+    PrisonerStatus,
+)
+from app.tracking.tokens import new_tracking_token
+
+
+def make_facility(**fields: object) -> Facility:
+    values: dict[str, object] = {
+        "code": "ИК-3",
+        "name": "ФКУ ИК-3 УФСИН России по Владимирской области",
+        "kind": FacilityKind.COLONY,
+        "region": "Владимирская область",
+        "postcode": "601120",
+        "locality": "г. Покров",
+        "street_address": "ул. Франца Штольверка, д. 100",
+    }
+    values.update(fields)
+    facility = Facility(**values)
+    db.session.add(facility)
+    db.session.commit()
+    return facility
+
+
+def make_prisoner(facility: Facility | None = None, since: date | None = None, **fields: object):
+    values: dict[str, object] = {
+        "last_name": "Горинов",
+        "first_name": "Алексей",
+        "patronymic": "Александрович",
+        "birth_year": 1961,
+        "status": PrisonerStatus.CONVICTED,
+    }
+    values.update(fields)
+    prisoner = Prisoner(**values)
+    if facility is not None:
+        prisoner.placements.append(
+            Placement(facility=facility, started_on=since or date.today() - timedelta(days=400))
+        )
+    db.session.add(prisoner)
+    db.session.commit()
+    return prisoner
+
+
+def make_letter(prisoner: Prisoner, written: date | None = None, **fields: object) -> Letter:
+    values: dict[str, object] = {
+        "token": new_tracking_token(),
+        "prisoner": prisoner,
+        "facility": prisoner.current_facility,
+        "language": "ru",
+        "body": "Дорогой Алексей!\n\nПишу Вам из Тбилиси.\n",
+        "signature": "Аня",
+    }
+    if written is not None:
+        values["created_at"] = datetime.combine(written, datetime.min.time())
+    values.update(fields)
+    letter = Letter(**values)
+    db.session.add(letter)
+    db.session.commit()
+    return letter
+
+
+def add_event(
+    letter: Letter, kind: EventKind, on: date, channel: Channel | None = None, note: str = ""
+) -> MailEvent:
+    event = MailEvent(kind=kind, happened_on=on, channel=channel, note=note)
+    letter.events.append(event)
+    db.session.commit()
+    return event

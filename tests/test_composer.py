@@ -1,0 +1,222 @@
+"""Writing a letter: templates, preview, saving with a tracking token."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.library.services import sync_templates
+from app.models import Letter, PrisonerStatus, Template
+from tests.conftest import csrf_token
+from tests.factories import make_facility, make_prisoner
+
+TEMPLATE = """---
+slug: test-first
+kind: letter
+occasion: first
+language: ru
+title: Первое письмо (тест)
+guidance: Расскажите о себе.
+---
+{{ greeting }}
+
+Пишу Вам впервые. {{ prisoner.forms.dative }} — от всего сердца.
+
+С теплом,
+{{ sender.signature }}
+"""
+
+
+@pytest.fixture
+def prisoner(app):
+    return make_prisoner(make_facility())
+
+
+@pytest.fixture
+def template(app, tmp_path: Path) -> Template:
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    (folder / "first.md").write_text(TEMPLATE, encoding="utf-8")
+    sync_templates(folder)
+    db.session.commit()
+    return db.session.scalar(select(Template))
+
+
+def letter_count() -> int:
+    return db.session.scalar(select(func.count(Letter.id))) or 0
+
+
+def test_write_page_offers_templates_and_shows_the_address(client, prisoner, template):
+    html = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+    assert "Первое письмо (тест)" in html
+    assert "Blank letter" in html
+    assert "Горинову Алексею Александровичу, 1961 г.р." in html
+
+
+def test_choosing_a_template_fills_in_greeting_declined_name_and_signature(
+    client, prisoner, template
+):
+    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+    response = client.post(
+        f"/prisoners/{prisoner.id}/write",
+        data={
+            "csrf_token": csrf_token(page),
+            "template_id": str(template.id),
+            "language": "ru",
+            "signature": "Марк",
+            "body": "",
+            "apply_template": "1",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Дорогой Алексей!" in html
+    assert "Горинову Алексею Александровичу — от всего сердца." in html
+    assert "Марк</textarea>" in html.replace("\r\n", "\n").replace("\n", "")
+    assert "Расскажите о себе." in html  # guidance
+    assert letter_count() == 0
+
+
+def test_preview_shows_the_text_and_saves_nothing(client, prisoner, template):
+    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+    response = client.post(
+        f"/prisoners/{prisoner.id}/write",
+        data={
+            "csrf_token": csrf_token(page),
+            "template_id": "None",
+            "language": "ru",
+            "signature": "Марк",
+            "body": "Привет!\n\nКак дела? <b>жирный</b>",
+            "preview": "1",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert 'id="preview"' in html
+    assert "Как дела? &lt;b&gt;жирный&lt;/b&gt;" in html
+    assert letter_count() == 0
+
+
+def test_saving_creates_a_letter_with_an_unguessable_token(client, prisoner, template):
+    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+    response = client.post(
+        f"/prisoners/{prisoner.id}/write",
+        data={
+            "csrf_token": csrf_token(page),
+            "template_id": str(template.id),
+            "language": "ru",
+            "signature": "Лиса из Праги",
+            "body": "Дорогой Алексей!\n\nПишу Вам из Праги.",
+            "save": "1",
+        },
+    )
+    assert response.status_code == 302
+    token = re.search(r"/t/([A-Za-z0-9_-]+)\?saved=1$", response.headers["Location"]).group(1)
+    assert len(token) >= 22  # ≥ 128 bits in URL-safe base64
+    letter = db.session.scalar(select(Letter))
+    assert letter.token == token
+    assert letter.signature == "Лиса из Праги"
+    assert letter.template_id == template.id
+    assert letter.facility_id == prisoner.current_facility.id
+    assert letter.body.startswith("Дорогой Алексей!")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Bookmark it now." in page
+    assert f"/t/{token}" in page
+
+
+def test_tokens_differ_for_every_letter(client, prisoner, template):
+    tokens = set()
+    for _ in range(3):
+        page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+        client.post(
+            f"/prisoners/{prisoner.id}/write",
+            data={
+                "csrf_token": csrf_token(page),
+                "template_id": "None",
+                "language": "ru",
+                "signature": "А.",
+                "body": "Здравствуйте!",
+                "save": "1",
+            },
+        )
+    tokens = set(db.session.scalars(select(Letter.token)))
+    assert len(tokens) == 3
+
+
+@pytest.mark.parametrize(
+    ("signature", "body", "message"),
+    [
+        ("", "Текст письма", "Sign with any name"),
+        ("Марк", "   ", "The letter is empty."),
+        ("Марк", "Здравствуйте!\n[Ваше имя]", "Replace the placeholder"),
+    ],
+)
+def test_bad_input_is_refused_and_what_was_typed_is_kept(
+    client, prisoner, template, signature, body, message
+):
+    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+    response = client.post(
+        f"/prisoners/{prisoner.id}/write",
+        data={
+            "csrf_token": csrf_token(page),
+            "template_id": "None",
+            "language": "ru",
+            "signature": signature,
+            "body": body,
+            "save": "1",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    if body.strip():
+        assert body.strip().split("\n")[0] in html
+    assert letter_count() == 0
+
+
+def test_post_without_csrf_token_is_refused(client, prisoner):
+    response = client.post(
+        f"/prisoners/{prisoner.id}/write",
+        data={"language": "ru", "signature": "Марк", "body": "Текст", "save": "1"},
+    )
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert letter_count() == 0
+
+
+def test_cannot_write_to_a_released_prisoner(client, app):
+    released = make_prisoner(None, status=PrisonerStatus.RELEASED, accepts_letters=False)
+    response = client.get(f"/prisoners/{released.id}/write")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/prisoners/{released.id}")
+
+
+def test_unknown_prisoner_is_404(client, app):
+    assert client.get("/prisoners/999/write").status_code == 404
+
+
+def test_foreign_language_letter_gets_a_notice(client, prisoner, template):
+    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+    html = client.post(
+        f"/prisoners/{prisoner.id}/write",
+        data={
+            "csrf_token": csrf_token(page),
+            "template_id": "None",
+            "language": "en",
+            "signature": "Mark",
+            "body": "Hello!",
+            "preview": "1",
+        },
+    ).get_data(as_text=True)
+    assert "may be delayed for translation or withheld" in html
+
+
+def test_template_from_get_parameter(client, prisoner, template):
+    html = client.get(f"/prisoners/{prisoner.id}/write?template={template.id}").get_data(
+        as_text=True
+    )
+    assert "Дорогой Алексей!" in html
+    assert "[Ваше имя]" in html

@@ -1,0 +1,200 @@
+"""The directory: search, filters, ordering, prisoner and facility pages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import Channel, EventKind, FacilityKind, Placement, PrisonerStatus
+from tests.factories import add_event, make_facility, make_letter, make_prisoner
+
+
+@pytest.fixture
+def people(app):
+    vladimir = make_facility()
+    moscow = make_facility(
+        code="СИЗО-1",
+        name="ФКУ СИЗО-1 УФСИН России по г. Москве",
+        kind=FacilityKind.PRETRIAL,
+        region="г. Москва",
+        postcode="127055",
+        locality="г. Москва",
+        street_address="ул. Новослободская, д. 45",
+    )
+    gorinov = make_prisoner(vladimir)
+    fedorova = make_prisoner(
+        moscow,
+        last_name="Фёдорова",
+        first_name="Алёна",
+        patronymic="Игоревна",
+        status=PrisonerStatus.PRETRIAL,
+        birth_year=1990,
+    )
+    kim = make_prisoner(moscow, last_name="Ким", first_name="Саша", patronymic=None)
+    released = make_prisoner(
+        None,
+        last_name="Абрамов",
+        first_name="Пётр",
+        patronymic="Ильич",
+        status=PrisonerStatus.RELEASED,
+        accepts_letters=False,
+    )
+    for _ in range(3):
+        make_letter(gorinov)
+    make_letter(kim)
+    return {
+        "gorinov": gorinov,
+        "fedorova": fedorova,
+        "kim": kim,
+        "released": released,
+        "vladimir": vladimir,
+        "moscow": moscow,
+    }
+
+
+def names_in(html: str, people: dict) -> list[str]:
+    found = [(html.find(p.full_name), key) for key, p in people.items() if hasattr(p, "full_name")]
+    return [key for position, key in sorted(found) if position >= 0]
+
+
+@pytest.mark.parametrize(
+    "query", ["Фёдорова", "федорова", "ФЕДОРОВА Алена", "fedorova", "Alena Fedorova"]
+)
+def test_search_by_cyrillic_or_latin_ignoring_case_and_yo(client, people, query):
+    html = client.get("/prisoners", query_string={"q": query}).get_data(as_text=True)
+    assert names_in(html, people) == ["fedorova"]
+
+
+def test_default_order_puts_fewest_recent_letters_first_and_non_receiving_last(client, people):
+    html = client.get("/prisoners").get_data(as_text=True)
+    assert names_in(html, people) == ["fedorova", "kim", "gorinov", "released"]
+
+
+def test_old_letters_do_not_count_as_recent(client, people):
+    for _ in range(5):
+        make_letter(people["fedorova"], written=date.today() - timedelta(days=120))
+    html = client.get("/prisoners").get_data(as_text=True)
+    assert names_in(html, people)[0] == "fedorova"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"region": "г. Москва"}, {"fedorova", "kim"}),
+        ({"status": "pretrial"}, {"fedorova"}),
+        ({"accepts": "no"}, {"released"}),
+    ],
+)
+def test_filters(client, people, args, expected):
+    html = client.get("/prisoners", query_string=args).get_data(as_text=True)
+    assert set(names_in(html, people)) == expected
+
+
+def test_filter_by_facility(client, people):
+    response = client.get("/prisoners", query_string={"facility": people["vladimir"].id})
+    assert names_in(response.get_data(as_text=True), people) == ["gorinov"]
+
+
+def test_pagination(app, client, people):
+    app.config["PRISONERS_PER_PAGE"] = 2
+    first = client.get("/prisoners", query_string={"sort": "name"}).get_data(as_text=True)
+    second = client.get("/prisoners", query_string={"sort": "name", "page": 2})
+    assert names_in(first, people) == ["released", "gorinov"]
+    assert names_in(second.get_data(as_text=True), people) == ["kim", "fedorova"]
+    assert 'rel="next"' in first
+
+
+@pytest.mark.parametrize(
+    "args", [{"page": "0"}, {"page": "x"}, {"status": "asleep"}, {"facility": "Владимир"}]
+)
+def test_bad_parameters_get_a_clear_400(client, people, args):
+    response = client.get("/prisoners", query_string=args)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.get_data(as_text=True)
+
+
+def count_queries(client, url: str) -> int:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_list_page_issues_a_constant_number_of_queries(app, client, people):
+    app.config["PRISONERS_PER_PAGE"] = 50
+    few = count_queries(client, "/prisoners")
+    for index in range(12):
+        prisoner = make_prisoner(people["moscow"], last_name=f"Иванов{index}")
+        make_letter(prisoner)
+    assert count_queries(client, "/prisoners") == few
+
+
+def test_prisoner_page_shows_address_history_and_summary(client, people):
+    gorinov = people["gorinov"]
+    old = make_facility(
+        code="СИЗО-2",
+        name="ФКУ СИЗО-2 УФСИН России по Владимирской области",
+        kind=FacilityKind.PRETRIAL,
+        postcode="600000",
+        locality="г. Владимир",
+        street_address="ул. Большая Нижегородская, д. 67",
+    )
+    gorinov.placements.append(
+        Placement(facility=old, started_on=date(2022, 4, 26), ended_on=date(2022, 9, 1))
+    )
+    db.session.commit()
+    for index in range(5):
+        letter = make_letter(gorinov, written=date.today() - timedelta(days=60))
+        add_event(letter, EventKind.SENT, date.today() - timedelta(days=59), Channel.POST)
+        add_event(letter, EventKind.ARRIVED, date.today() - timedelta(days=59 - 10 - index))
+    html = client.get(f"/prisoners/{gorinov.id}").get_data(as_text=True)
+    assert "Горинов Алексей Александрович" in html
+    assert "Горинову Алексею Александровичу, 1961 г.р." in html
+    assert "ФКУ ИК-3 УФСИН России по Владимирской области" in html
+    assert "601120" in html
+    assert "ФКУ СИЗО-2 УФСИН России по Владимирской области" in html  # history
+    assert "Gorinov" in html
+    assert f"/prisoners/{gorinov.id}/write" in html
+    # Five deliveries after 10..14 days: the median is 12.
+    assert ">12 <small>" in html
+
+
+def test_prisoner_in_transit_has_no_address_but_a_warning(client, people):
+    kim = people["kim"]
+    kim.placements[0].ended_on = date.today() - timedelta(days=9)
+    kim.placements.append(Placement(facility=None, started_on=date.today() - timedelta(days=9)))
+    kim.status = PrisonerStatus.IN_TRANSIT
+    db.session.commit()
+    html = client.get(f"/prisoners/{kim.id}").get_data(as_text=True)
+    assert "whereabouts unknown for 9 days" in html
+    assert "Кому:" not in html
+
+
+def test_facility_page(client, people):
+    html = client.get(f"/facilities/{people['moscow'].id}").get_data(as_text=True)
+    assert "ФКУ СИЗО-1 УФСИН России по г. Москве" in html
+    assert "127055" in html
+    assert "Фёдорова Алёна Игоревна" in html and "Ким Саша" in html
+    assert "Горинов" not in html
+
+
+@pytest.mark.parametrize("url", ["/prisoners/999", "/facilities/999", "/prisoners/abc"])
+def test_unknown_ids_are_404(client, people, url):
+    assert client.get(url).status_code == 404
+
+
+def test_demo_records_are_labelled_fictional(client, people):
+    people["kim"].is_demo = True
+    db.session.commit()
+    html = client.get(f"/prisoners/{people['kim'].id}").get_data(as_text=True)
+    assert "Fictional (demo)" in html
