@@ -127,9 +127,10 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
                 ),
             )
         tracking_number = normalize_tracking_number(report.tracking_number)
-    if report.kind is EventKind.SENT and letter.facility_id is None:
-        # Written while the address was unknown: it goes where the prisoner is now.
-        letter.facility = letter.prisoner.current_facility
+    if report.kind is EventKind.SENT:
+        # Statistics count a letter for the facility it was posted to, which may differ from
+        # the one current when it was written if the prisoner was moved in between.
+        letter.facility = destination(letter)
     event = MailEvent(
         kind=report.kind,
         happened_on=report.happened_on,
@@ -159,8 +160,10 @@ def delays(letter: Letter) -> Delays:
 
 
 def destination(letter: Letter) -> Facility | None:
-    """Where the envelope goes: the facility the letter was addressed to, else the current one."""
-    return letter.facility or letter.prisoner.current_facility
+    """Where the envelope goes: once sent, where it was sent; before that, where they are now."""
+    if letter.first_event(EventKind.SENT) is not None:
+        return letter.facility
+    return letter.prisoner.current_facility
 
 
 def letter_document(letter: Letter) -> LetterDocument:
