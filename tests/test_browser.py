@@ -1,0 +1,114 @@
+"""The whole supporter's path in a real headless Chromium (Debian's package)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+from pypdf import PdfReader
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app.extensions import db
+from app.library.services import sync_templates
+from tests.factories import make_facility, make_prisoner
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LETTERS = Path(__file__).resolve().parent.parent / "letters"
+
+pytestmark = pytest.mark.browser
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Konvert logs no client addresses; neither does the test server."""
+
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    sync_templates(LETTERS)
+    db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_search_write_print_and_report(app, live_server, browser):
+    facility = make_facility()
+    make_prisoner(facility, last_name="Фёдорова", first_name="Алёна", patronymic="Игоревна",
+                  birth_year=1990)  # fmt: skip
+    make_prisoner(facility)
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto(live_server + "/")
+    page.get_by_label("Find a prisoner by name").fill("fedorova")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Фёдорова Алёна Игоревна").click()
+    expect(page.locator(".address-block")).to_contain_text("Фёдоровой Алёне Игоревне, 1990 г.р.")
+
+    page.get_by_role("link", name="Write a letter").click()
+    page.get_by_label("Sign with").fill("Лиса")
+    # Choosing a template fills in the letter at once (JavaScript submits the choice).
+    page.get_by_label("Template").select_option(label="Первое письмо")
+    body = page.get_by_label("Your letter")
+    expect(body).to_contain_text("Здравствуйте, Алёна Игоревна!")
+    expect(body).to_contain_text("Лиса")
+    body.press("End")
+    body.type("\nP.S. У нас выпал первый снег.")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("region", name="Preview")).to_contain_text("P.S. У нас выпал первый снег.")
+    page.get_by_role("button", name="Save and get my tracking link").click()
+
+    expect(page.get_by_role("heading", name="Your letter is saved")).to_be_visible()
+    private_link = page.locator("#private-link").input_value()
+    assert "/t/" in private_link and page.url.startswith(private_link)
+    expect(page.locator("#letter-status")).to_have_text("Written, not sent yet")
+
+    pdf_href = page.get_by_role("link", name="Download PDF with a DL envelope").get_attribute(
+        "href"
+    )
+    pdf = context.request.get(live_server + pdf_href)
+    assert pdf.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(pdf.body()))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Здравствуйте, Алёна Игоревна!" in text and "P.S. У нас выпал первый снег." in text
+    assert "Фёдоровой Алёне Игоревне, 1990 г.р." in text and "601120" in text
+
+    page.goto(private_link)
+    page.get_by_label("What happened").select_option("sent")
+    page.get_by_label("When").fill(date.today().isoformat())
+    page.get_by_label("How it was sent").select_option("post")
+    page.get_by_role("button", name="Report").click()
+    expect(page.locator("#letter-status")).to_have_text("Sent")
+    expect(page.locator(".timeline")).to_contain_text("Ordinary post")
+
+    assert requested and all(url.startswith(live_server) for url in requested), requested
+    context.close()

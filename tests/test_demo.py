@@ -1,0 +1,327 @@
+"""The fictional demo data set: shape, idempotence, dates, placements and declension.
+
+Uses the shared ``app`` fixture from conftest.py (a migrated SQLite database per test).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.composer.services import template_context
+from app.demo import data
+from app.demo.services import load_demo_data, plan_letters, russian_post_number
+from app.extensions import db
+from app.library.files import read_library
+from app.library.sandbox import render_body
+from app.models import (
+    Channel,
+    EventKind,
+    Facility,
+    Letter,
+    MailEvent,
+    Placement,
+    Prisoner,
+    PrisonerStatus,
+)
+from app.russian.names import Case, decline
+
+TODAY = date(2026, 11, 23)
+
+# The envelope line «Кому», written by hand: what every demo name must decline to.
+EXPECTED_DATIVE = {
+    "demo-p-gorelov": "Горелову Михаилу Андреевичу",
+    "demo-p-safonova": "Сафоновой Ирине Викторовне",
+    "demo-p-kara-murza": "Кара-Мурзе Ксении Андреевне",
+    "demo-p-khan-girey": "Хан-Гирею Тимуру Руслановичу",
+    "demo-p-morozova-klyuchevskaya": "Морозовой-Ключевской Ирине Львовне",
+    "demo-p-volkov-lanskoy": "Волкову-Ланскому Андрею Сергеевичу",
+    "demo-p-gasanov": "Гасанову Тофигу Ильхам оглы",
+    "demo-p-mamedova": "Мамедовой Лейле Ариф кызы",
+    "demo-p-garipov": "Гарипову Ильдару Ринатовичу",
+    "demo-p-khabibullina": "Хабибуллиной Алсу Рамилевне",
+    "demo-p-kovalenko": "Коваленко Оксане Петровне",
+    "demo-p-weiss": "Вайсу Томасу",
+    "demo-p-green": "Грин Элизабет",
+    "demo-p-chernykh": "Черных Юлии Андреевне",
+    "demo-p-sedykh": "Седых Антону Игоревичу",
+    "demo-p-tsoy": "Цою Артёму Вадимовичу",
+    "demo-p-kim": "Ким Виктории Сергеевне",
+    "demo-p-melnik": "Мельнику Богдану Степановичу",
+    "demo-p-zaytseva": "Зайцевой Любови Павловне",
+    "demo-p-kudryavtsev": "Кудрявцеву Льву Ильичу",
+    "demo-p-belykh": "Белых Марине Олеговне",
+    "demo-p-durnovo": "Дурново Петру Аркадьевичу",
+    "demo-p-golovach": "Головач Светлане Викторовне",
+    "demo-p-solovyov": "Соловьёву Егору Максимовичу",
+    "demo-p-prokhorov": "Прохорову Денису Олеговичу",
+    "demo-p-andreev": "Андрееву Павлу Николаевичу",
+    "demo-p-fomina": "Фоминой Анастасии Игоревне",
+    "demo-p-nikitin": "Никитину Сергею Валентиновичу",
+    "demo-p-orlov": "Орлову Илье Романовичу",
+    "demo-p-tarasova": "Тарасовой Елене Михайловне",
+    "demo-p-bogdanov": "Богданову Кириллу Евгеньевичу",
+}
+
+# Compound surnames whose first part does not decline: every case is checked, not only dative.
+EXPECTED_ALL_CASES = {
+    "demo-p-kara-murza": {
+        Case.GENITIVE: "Кара-Мурзы Ксении Андреевны",
+        Case.DATIVE: "Кара-Мурзе Ксении Андреевне",
+        Case.ACCUSATIVE: "Кара-Мурзу Ксению Андреевну",
+        Case.INSTRUMENTAL: "Кара-Мурзой Ксенией Андреевной",
+        Case.PREPOSITIONAL: "Кара-Мурзе Ксении Андреевне",
+    },
+    "demo-p-khan-girey": {
+        Case.GENITIVE: "Хан-Гирея Тимура Руслановича",
+        Case.DATIVE: "Хан-Гирею Тимуру Руслановичу",
+        Case.ACCUSATIVE: "Хан-Гирея Тимура Руслановича",
+        Case.INSTRUMENTAL: "Хан-Гиреем Тимуром Руслановичем",
+        Case.PREPOSITIONAL: "Хан-Гирее Тимуре Руслановиче",
+    },
+    "demo-p-morozova-klyuchevskaya": {
+        Case.GENITIVE: "Морозовой-Ключевской Ирины Львовны",
+        Case.ACCUSATIVE: "Морозову-Ключевскую Ирину Львовну",
+        Case.INSTRUMENTAL: "Морозовой-Ключевской Ириной Львовной",
+    },
+    "demo-p-volkov-lanskoy": {
+        Case.GENITIVE: "Волкова-Ланского Андрея Сергеевича",
+        Case.INSTRUMENTAL: "Волковым-Ланским Андреем Сергеевичем",
+        Case.PREPOSITIONAL: "Волкове-Ланском Андрее Сергеевиче",
+    },
+}
+
+
+@pytest.fixture
+def loaded(app):
+    report = load_demo_data(TODAY)
+    db.session.commit()
+    return report
+
+
+def _demo_prisoners() -> list[Prisoner]:
+    return list(db.session.scalars(select(Prisoner).where(Prisoner.is_demo.is_(True))))
+
+
+def _placement_on(prisoner: Prisoner, day: date) -> Placement | None:
+    """The placement covering ``day``: started on or before it and not yet ended."""
+    for placement in prisoner.placements:
+        if placement.started_on <= day and (
+            placement.ended_on is None or day < placement.ended_on
+        ):
+            return placement
+    return None
+
+
+def test_load_creates_a_realistic_data_set(loaded):
+    assert not loaded.skipped
+    assert loaded.prisoners >= 28
+    assert loaded.facilities >= 12
+    assert 130 <= loaded.letters <= 170
+    assert loaded.events > loaded.letters
+
+    prisoners = _demo_prisoners()
+    facilities = list(db.session.scalars(select(Facility).where(Facility.is_demo.is_(True))))
+    assert len(prisoners) >= 25
+    assert len(facilities) >= 10
+    assert len({facility.region for facility in facilities}) >= 3
+    assert all(p.external_id.startswith("demo-p-") for p in prisoners)
+    assert all(f.external_id.startswith("demo-f-") for f in facilities)
+    assert db.session.scalar(select(func.count(Letter.id))) == loaded.letters
+    assert db.session.scalar(select(func.count(MailEvent.id))) == loaded.events
+
+
+def test_facilities_have_complete_postal_addresses(loaded):
+    for facility in db.session.scalars(select(Facility).where(Facility.is_demo.is_(True))):
+        assert re.fullmatch(r"\d{6}", facility.postcode), facility.code
+        assert facility.country == "RU"
+        assert facility.name.startswith("ФКУ ") and facility.code in facility.name
+        assert facility.locality and facility.street_address and facility.region
+        assert facility.source_url is None
+
+
+def test_exactly_one_prisoner_in_transit_with_a_facility_less_open_placement(loaded):
+    in_transit = [p for p in _demo_prisoners() if p.status is PrisonerStatus.IN_TRANSIT]
+    assert len(in_transit) == 1
+    prisoner = in_transit[0]
+    current = prisoner.current_placement
+    assert current is not None and current.facility_id is None and current.in_transit
+    assert 14 <= (TODAY - current.started_on).days <= 28
+    earlier = [p for p in prisoner.placements if p.ended_on is not None and p.facility_id]
+    assert earlier and max(p.ended_on for p in earlier) == current.started_on
+    # Letters were sent to the old facility just before the transfer.
+    before = [
+        letter
+        for letter in prisoner.letters
+        if 0 < (current.started_on - letter.created_at.date()).days <= 14
+    ]
+    assert before and all(letter.facility_id == earlier[0].facility_id for letter in before)
+
+
+def test_statuses_and_placements_are_consistent(loaded):
+    prisoners = _demo_prisoners()
+    by_status = defaultdict(list)
+    for prisoner in prisoners:
+        by_status[prisoner.status].append(prisoner)
+        open_placements = [p for p in prisoner.placements if p.ended_on is None]
+        if prisoner.status is PrisonerStatus.RELEASED:
+            assert not open_placements and not prisoner.accepts_letters
+        else:
+            assert len(open_placements) == 1
+            assert prisoner.accepts_letters
+        if prisoner.status is PrisonerStatus.PRETRIAL:
+            assert prisoner.current_facility.code.startswith("СИЗО")
+        for placement in prisoner.placements:
+            assert placement.ended_on is None or placement.started_on < placement.ended_on
+    assert len(by_status[PrisonerStatus.RELEASED]) == 1
+    assert len(by_status[PrisonerStatus.PRETRIAL]) >= 3
+    assert len(by_status[PrisonerStatus.CONVICTED]) > len(prisoners) / 2
+    assert sum(len(p.placements) >= 3 for p in prisoners) >= 3
+    assert {p.gender.value for p in prisoners} == {"m", "f"}
+    assert any(not p.patronymic for p in prisoners)
+    assert sum("-" in p.last_name for p in prisoners) >= 2
+    assert {"ru", "ru,en", "ru,uk"} <= {p.languages for p in prisoners}
+
+
+def test_loading_twice_creates_nothing_new(loaded):
+    counts = [
+        db.session.scalar(select(func.count(model.id)))
+        for model in (Facility, Prisoner, Placement, Letter, MailEvent)
+    ]
+    again = load_demo_data(TODAY)
+    db.session.commit()
+    assert again.skipped
+    assert (again.facilities, again.prisoners, again.letters, again.events) == (0, 0, 0, 0)
+    assert counts == [
+        db.session.scalar(select(func.count(model.id)))
+        for model in (Facility, Prisoner, Placement, Letter, MailEvent)
+    ]
+
+
+def test_event_dates_are_in_the_past_and_in_order(loaded):
+    letters = list(db.session.scalars(select(Letter)))
+    for letter in letters:
+        written = letter.created_at.date()
+        assert TODAY - timedelta(days=250) <= written <= TODAY
+        days = {}
+        for event in letter.events:
+            assert event.happened_on <= TODAY
+            assert event.reported_at.date() <= TODAY
+            assert event.reported_at.date() >= event.happened_on
+            days.setdefault(event.kind, event.happened_on)
+        if not days:
+            continue
+        sent = days[EventKind.SENT]
+        assert written <= sent == min(days.values())
+        if EventKind.ARRIVED in days:
+            assert sent <= days[EventKind.ARRIVED]
+        if EventKind.REPLY in days:
+            assert days.get(EventKind.ARRIVED, sent) <= days[EventKind.REPLY]
+            assert 20 <= (days[EventKind.REPLY] - sent).days <= 70
+        if EventKind.NO_NEWS in days:
+            assert (days[EventKind.NO_NEWS] - sent).days >= 60
+    kinds = {event.kind for letter in letters for event in letter.events}
+    assert kinds == set(EventKind)
+    assert any(not letter.events for letter in letters)
+
+
+def test_each_letter_is_attributed_to_the_facility_on_its_sent_date(loaded):
+    for letter in db.session.scalars(select(Letter)):
+        sent = letter.first_event(EventKind.SENT)
+        day = sent.happened_on if sent else letter.created_at.date()
+        placement = _placement_on(letter.prisoner, day)
+        assert placement is not None and placement.facility_id is not None
+        assert letter.facility_id == placement.facility_id, (letter.prisoner.last_name, day)
+
+
+def test_channels_and_tracking_numbers(loaded):
+    sent_events = list(
+        db.session.scalars(select(MailEvent).where(MailEvent.kind == EventKind.SENT))
+    )
+    channels = {event.channel for event in sent_events}
+    assert {Channel.POST, Channel.REGISTERED, Channel.ELECTRONIC} <= channels
+    for event in sent_events:
+        if event.channel is Channel.REGISTERED:
+            number = event.tracking_number
+            assert number and re.fullmatch(r"\d{14}", number)
+            weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(number[:13]))
+            assert (weighted + int(number[13])) % 10 == 0
+        else:
+            assert event.tracking_number is None
+    returned = db.session.scalars(select(MailEvent).where(MailEvent.kind == EventKind.RETURNED))
+    assert all(event.note for event in returned)
+    withheld = db.session.scalars(select(MailEvent).where(MailEvent.kind == EventKind.WITHHELD))
+    assert any(event.note == "пришёл пустой бланк ответа" for event in withheld)
+
+
+def test_some_prisoners_got_no_letters_recently(loaded):
+    cutoff = TODAY - timedelta(days=90)
+    quiet = [
+        p
+        for p in _demo_prisoners()
+        if p.can_receive_letters
+        and not any(letter.created_at.date() > cutoff for letter in p.letters)
+    ]
+    assert len(quiet) >= 3
+
+
+def test_every_demo_name_declines_correctly_in_the_dative(loaded):
+    prisoners = _demo_prisoners()
+    assert {p.external_id for p in prisoners} == set(EXPECTED_DATIVE)
+    for prisoner in prisoners:
+        dative = decline(prisoner.person_name, Case.DATIVE)
+        assert dative == EXPECTED_DATIVE[prisoner.external_id], prisoner.external_id
+
+
+def test_compound_surnames_decline_correctly_in_every_case(loaded):
+    by_id = {p.external_id: p for p in _demo_prisoners()}
+    for external_id, forms in EXPECTED_ALL_CASES.items():
+        for case, expected in forms.items():
+            assert decline(by_id[external_id].person_name, case) == expected
+
+
+def test_the_plan_is_deterministic_for_a_given_day():
+    first, second = plan_letters(TODAY), plan_letters(TODAY)
+    assert [(p.prisoner_key, p.written_on, p.body, p.events) for p in first] == [
+        (p.prisoner_key, p.written_on, p.body, p.events) for p in second
+    ]
+
+
+def test_loading_without_a_date_uses_today(app):
+    report = load_demo_data()
+    assert report.letters > 0
+    latest = db.session.scalar(select(func.max(MailEvent.happened_on)))
+    assert latest <= date.today()
+
+
+def test_russian_post_number_has_a_valid_check_digit():
+    number = russian_post_number(random.Random(1), "101000", 3)
+    assert len(number) == 14 and number.startswith("10100003")
+    # A known-good number: the check digit makes the weighted sum a multiple of ten.
+    weighted = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(number[:13]))
+    assert (weighted + int(number[-1])) % 10 == 0
+
+
+def test_every_placement_refers_to_a_known_facility():
+    keys = {facility.key for facility in data.FACILITIES}
+    for prisoner in data.PRISONERS:
+        assert all(p.facility is None or p.facility in keys for p in prisoner.placements)
+        assert sum(p.end_ago is None for p in prisoner.placements) <= 1
+
+
+def test_every_library_template_renders_for_every_demo_prisoner(loaded):
+    specs = read_library(Path(__file__).resolve().parent.parent / "letters")
+    for prisoner in _demo_prisoners():
+        for spec in specs:
+            context = template_context(prisoner, "Марк", spec.language, TODAY)
+            text = render_body(spec.body, context)
+            assert text.strip().endswith("Марк")
+            if spec.slug == "ongoing-support" and spec.language == "ru":
+                alone = "не одна" if prisoner.gender.value == "f" else "не один"
+                assert f"Вы {alone}:" in text, prisoner.external_id
