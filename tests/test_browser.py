@@ -101,7 +101,7 @@ def test_search_write_print_and_report(app, live_server, browser):
     assert pdf.headers["content-type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(pdf.body()))
     text = "\n".join(p.extract_text() for p in reader.pages)
-    assert "Здравствуйте, Алёна Игоревна!" in text and "P.S. У нас выпал первый снег." in text
+    assert "Здравствуйте, Алёна Игоревна!" in text and postscript in text
     assert "Фёдоровой Алёне Игоревне, 1990 г.р." in text and "601120" in text
 
     page.goto(private_link)
