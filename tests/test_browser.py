@@ -82,11 +82,10 @@ def test_search_write_print_and_report(app, live_server, browser):
     expect(body).to_contain_text("Здравствуйте, Алёна Игоревна!")
     expect(body).to_contain_text("Лиса")
     body.press("End")
-    body.type("\nP.S. У нас выпал первый снег.")
+    postscript = "P.S. У нас выпал первый снег."
+    body.type("\n" + postscript)
     page.get_by_role("button", name="Preview").click()
-    expect(page.get_by_role("region", name="Preview")).to_contain_text(
-        "P.S. У нас выпал первый снег."
-    )
+    expect(page.get_by_role("region", name="Preview")).to_contain_text(postscript)
     page.get_by_role("button", name="Save and get my tracking link").click()
 
     expect(page.get_by_role("heading", name="Your letter is saved")).to_be_visible()
