@@ -220,3 +220,20 @@ def test_template_from_get_parameter(client, prisoner, template):
     )
     assert "Дорогой Алексей!" in html
     assert "[Ваше имя]" in html
+
+
+def test_places_left_for_own_words_are_pointed_out(client, prisoner, template):
+    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+    html = client.post(
+        f"/prisoners/{prisoner.id}/write",
+        data={
+            "csrf_token": csrf_token(page),
+            "template_id": "None",
+            "language": "ru",
+            "signature": "Марк",
+            "body": "Здравствуйте!\n\n[Расскажите о себе]\n\nМарк",
+            "preview": "1",
+        },
+    ).get_data(as_text=True)
+    assert 'id="unfilled"' in html
+    assert "<li>[Расскажите о себе]</li>" in html

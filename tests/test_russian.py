@@ -97,6 +97,24 @@ def test_greetings(name, language, formal, expected):
     assert greeting(name, language, formal=formal) == expected
 
 
+def test_english_greeting_uses_the_recorded_latin_name():
+    name = PersonName("Вайс", "Томас", None, latin_first_name="Thomas", latin_last_name="Weiss")
+    assert greeting(name, "en") == "Dear Thomas,"
+    assert greeting(name, "en", formal=True) == "Dear Mr Weiss,"
+
+
+def test_region_is_not_repeated_for_federal_cities():
+    address = PostalAddress("ФКУ СИЗО-1 УФСИН России по г. Москве", "ул. Матросская Тишина, д. 18",
+                            "г. Москва", "г. Москва", "107076")  # fmt: skip
+    assert recipient_lines("Ким Саше", address) == [
+        "Ким Саше",
+        "ФКУ СИЗО-1 УФСИН России по г. Москве",
+        "ул. Матросская Тишина, д. 18",
+        "г. Москва",
+        "107076",
+    ]
+
+
 def test_initials_and_transliteration():
     name = PersonName("Горинов", "Алексей", "Александрович")
     assert initials_name(name) == "Горинов А. А."

@@ -44,6 +44,7 @@ def _page(prisoner: Prisoner, form: LetterForm, preview: str | None = None) -> s
         address=mailing_address(prisoner),
         template=template,
         preview=preview,
+        unfilled=services.unfilled_places(form.body.data),
         foreign_language=form.language.data not in (prisoner.language_list or ["ru"]),
         max_chars=current_app.config["MAX_LETTER_CHARS"],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,14 @@ from app.tracking.tokens import new_tracking_token
 
 DATE_LOCALES = {"en": "en_GB"}  # «23 November 2026», as people write it in letters
 SIGNATURE_PLACEHOLDER = {"ru": "[Ваше имя]", "en": "[Your name]"}
+
+
+UNFILLED_PLACE = re.compile(r"\[[^\]\n]{3,}\]")
+
+
+def unfilled_places(body: str | None) -> list[str]:
+    """Places in square brackets a template left for the writer's own words."""
+    return UNFILLED_PLACE.findall(body or "")
 
 
 class ComposeError(ValueError):

@@ -87,6 +87,8 @@ class Prisoner(db.Model):
             patronymic=self.patronymic or None,
             gender=self.gender,
             overrides=dict(self.name_overrides or {}),
+            latin_first_name=self.first_name_latin,
+            latin_last_name=self.last_name_latin,
         )
 
     @property

@@ -27,8 +27,13 @@ def recipient_name_line(dative_full_name: str, year_of_birth: int | None) -> str
 
 
 def recipient_lines(name_line: str, address: PostalAddress) -> list[str]:
-    """The recipient block of an envelope, line by line, without the country line."""
-    lines = [name_line, address.institution, address.street, address.locality, address.region]
+    """The recipient block of an envelope, line by line, without the country line.
+
+    The region is left out where it repeats the locality («г. Москва», «г. Москва»).
+    """
+    lines = [name_line, address.institution, address.street, address.locality]
+    if address.region.strip().casefold() != address.locality.strip().casefold():
+        lines.append(address.region)
     lines.append(address.postcode)
     return [line.strip() for line in lines if line and line.strip()]
 

@@ -58,6 +58,8 @@ class PersonName:
     patronymic: str | None = None
     gender: Gender | None = None
     overrides: dict[str, str] = field(default_factory=dict)
+    latin_first_name: str | None = None  # as the person spells it, e.g. Thomas, not Tomas
+    latin_last_name: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -155,10 +157,10 @@ def greeting(name: PersonName, language: str, formal: bool = False) -> str:
             return f"Здравствуйте, {addressed}!"
         dear = "Дорогая" if gender is Gender.FEMALE else "Дорогой"
         return f"{dear} {name.first_name}!"
-    latin_first = transliterate(name.first_name)
+    latin_first = name.latin_first_name or transliterate(name.first_name)
     if formal:
         title = "Ms" if gender is Gender.FEMALE else "Mr"
-        return f"Dear {title} {transliterate(name.last_name)},"
+        return f"Dear {title} {name.latin_last_name or transliterate(name.last_name)},"
     return f"Dear {latin_first},"
 
 
