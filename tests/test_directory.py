@@ -198,3 +198,29 @@ def test_demo_records_are_labelled_fictional(client, people):
     db.session.commit()
     html = client.get(f"/prisoners/{people['kim'].id}").get_data(as_text=True)
     assert "Fictional (demo)" in html
+
+
+def test_summary_counts_letters_by_what_happened_to_them(app, people):
+    from app.stats.services import prisoner_summary
+
+    kim = people["kim"]
+    start = date.today() - timedelta(days=50)
+    arrived_then_withheld = make_letter(kim, written=start)
+    add_event(arrived_then_withheld, EventKind.SENT, start, Channel.POST)
+    add_event(arrived_then_withheld, EventKind.ARRIVED, start + timedelta(days=8))
+    add_event(arrived_then_withheld, EventKind.WITHHELD, start + timedelta(days=9), note="бланк")
+    answered_without_arrival = make_letter(kim, written=start)
+    add_event(answered_without_arrival, EventKind.SENT, start, Channel.POST)
+    add_event(answered_without_arrival, EventKind.REPLY, start + timedelta(days=30))
+    returned = make_letter(kim, written=start)
+    add_event(returned, EventKind.SENT, start, Channel.REGISTERED)
+    add_event(returned, EventKind.RETURNED, start + timedelta(days=20), note="выбыл")
+
+    summary = prisoner_summary(kim.id)
+    assert summary.letters_written == 4  # one more from the fixture, never sent
+    assert summary.letters_sent == 3
+    assert summary.delivered == 2
+    assert summary.answered == 1
+    assert summary.withheld == 1
+    assert summary.returned == 1
+    assert summary.delivery_sample == 1 and summary.median_days_to_delivery is None

@@ -26,7 +26,7 @@ def source_messages(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     """Messages extracted from the code and templates right now."""
     output = tmp_path_factory.mktemp("babel") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F", "babel.cfg",
+        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
          "-k", "_l", "-k", "lazy_gettext", "-o", str(output), "."],
         cwd=ROOT, check=True,
     )  # fmt: skip

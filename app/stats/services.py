@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, select
 
 from app.extensions import db
-from app.models import EventKind, Letter, LetterStatus, MailEvent, derive_status
+from app.models import EventKind, Letter, MailEvent
 
 MIN_SAMPLE = 5  # fewer reports than this say "not enough reports" rather than a median
 
@@ -47,7 +47,6 @@ def _summarise(condition: ColumnElement[bool]) -> MailSummary:
     for letter_id, kind, happened_on in rows:
         first_dates[letter_id].setdefault(kind, happened_on)
 
-    statuses = [derive_status(kinds) for kinds in first_dates.values()]
     to_delivery: list[int] = []
     to_reply: list[int] = []
     for dates in first_dates.values():
@@ -58,13 +57,18 @@ def _summarise(condition: ColumnElement[bool]) -> MailSummary:
             to_delivery.append((dates[EventKind.ARRIVED] - sent).days)
         if EventKind.REPLY in dates and dates[EventKind.REPLY] >= sent:
             to_reply.append((dates[EventKind.REPLY] - sent).days)
+
+    def letters_with(*kinds: EventKind) -> int:
+        return sum(1 for dates in first_dates.values() if any(kind in dates for kind in kinds))
+
     return MailSummary(
         letters_written=written,
-        letters_sent=sum(1 for dates in first_dates.values() if EventKind.SENT in dates),
-        delivered=sum(1 for s in statuses if s in {LetterStatus.DELIVERED, LetterStatus.ANSWERED}),
-        answered=statuses.count(LetterStatus.ANSWERED),
-        returned=statuses.count(LetterStatus.RETURNED),
-        withheld=statuses.count(LetterStatus.WITHHELD),
+        letters_sent=letters_with(EventKind.SENT),
+        # A reply proves the letter arrived even when nobody reported the arrival.
+        delivered=letters_with(EventKind.ARRIVED, EventKind.REPLY),
+        answered=letters_with(EventKind.REPLY),
+        returned=letters_with(EventKind.RETURNED),
+        withheld=letters_with(EventKind.WITHHELD),
         delivery_sample=len(to_delivery),
         reply_sample=len(to_reply),
         median_days_to_delivery=_median_if_enough(to_delivery),

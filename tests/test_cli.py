@@ -1,0 +1,73 @@
+"""`flask letters sync`, `flask demo load`, and the generated secret key."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app import create_app
+from app.extensions import db
+from app.models import Letter, Template
+from tests.factories import make_facility, make_letter, make_prisoner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_letters_sync_is_idempotent_and_retires_removed_files(runner, tmp_path):
+    library = tmp_path / "letters"
+    (library / "ru").mkdir(parents=True)
+    for slug in ("one", "two"):
+        (library / "ru" / f"{slug}.md").write_text(
+            f"---\nslug: {slug}\nkind: letter\noccasion: first\nlanguage: ru\ntitle: {slug}\n"
+            "---\n{{ greeting }}\n\n{{ sender.signature }}\n",
+            encoding="utf-8",
+        )
+    first = runner.invoke(args=["letters", "sync", "--directory", str(library)])
+    assert "2 created" in first.output, first.output
+    again = runner.invoke(args=["letters", "sync", "--directory", str(library)])
+    assert "0 created, 0 updated, 2 unchanged, 0 retired" in again.output
+
+    two = db.session.scalar(select(Template).where(Template.slug == "two"))
+    letter = make_letter(make_prisoner(make_facility()), template=two)
+    (library / "ru" / "two.md").unlink()
+    retired = runner.invoke(args=["letters", "sync", "--directory", str(library)])
+    assert "1 retired" in retired.output
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).template.retired is True
+
+
+def test_letters_sync_refuses_a_broken_template_and_changes_nothing(runner, tmp_path):
+    library = tmp_path / "letters"
+    library.mkdir()
+    (library / "bad.md").write_text(
+        "---\nslug: bad\nkind: letter\noccasion: first\nlanguage: ru\ntitle: Bad\n---\n{{ oops\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["letters", "sync", "--directory", str(library)])
+    assert result.exit_code != 0
+    assert "bad.md" in result.output
+    assert db.session.scalars(select(Template)).all() == []
+
+
+def test_the_shipped_library_loads(runner):
+    result = runner.invoke(args=["letters", "sync", "--directory", str(ROOT / "letters")])
+    assert result.exit_code == 0, result.output
+    assert "14 created" in result.output
+
+
+def test_demo_load_twice(runner):
+    first = runner.invoke(args=["demo", "load"])
+    assert "prisoners" in first.output and first.exit_code == 0
+    second = runner.invoke(args=["demo", "load"])
+    assert "already loaded" in second.output
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):
+    settings = {"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    first = create_app("default", settings)
+    key_file = tmp_path / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.config["SECRET_KEY"]) >= 64
+    assert create_app("default", settings).config["SECRET_KEY"] == first.config["SECRET_KEY"]
