@@ -220,3 +220,15 @@ def test_unsent_letter_goes_to_the_new_facility_and_is_counted_there(client, let
     report(client, letter, kind="sent", happened_on=TODAY.isoformat(), channel="post")
     db.session.refresh(letter)
     assert letter.facility.code == "ИК-6"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected_count"),
+    [("Дорогой Алексей!\n\nВсего доброго,\nАня\n", 1), ("Дорогой Алексей!\n\nВсего доброго!", 1)],
+)
+def test_signature_is_printed_once(client, app, body, expected_count):
+    letter = make_letter(make_prisoner(make_facility()), body=body, signature="Аня")
+    _, text = pdf_text(client.get(f"/t/{letter.token}/pdf?envelope=none").data)
+    assert text.count("Аня") == expected_count
+    html = client.get(f"/t/{letter.token}").get_data(as_text=True)
+    assert html.count("Аня") == 3  # "signed …", the letter, the name on the print form

@@ -101,6 +101,12 @@ class Letter(db.Model):
         return f"<Letter {self.id}>"
 
     @property
+    def closing_signature(self) -> str:
+        """The signature to print under the text, unless the text already ends with it."""
+        last_line = self.body.rstrip().rsplit("\n", 1)[-1].strip()
+        return "" if last_line == self.signature.strip() else self.signature
+
+    @property
     def status(self) -> LetterStatus:
         """Derived from the reported events; never stored."""
         return derive_status(event.kind for event in self.events)

@@ -171,7 +171,7 @@ def letter_document(letter: Letter) -> LetterDocument:
     return LetterDocument(
         language=letter.language,
         body=letter.body,
-        signature=letter.signature,
+        signature=letter.closing_signature,
         written_on=letter.created_at.date(),
         recipient_header=recipient_name(letter.prisoner),
     )
