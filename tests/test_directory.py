@@ -224,3 +224,14 @@ def test_summary_counts_letters_by_what_happened_to_them(app, people):
     assert summary.withheld == 1
     assert summary.returned == 1
     assert summary.delivery_sample == 1 and summary.median_days_to_delivery is None
+
+
+def test_suggest_sends_the_writer_to_someone_with_few_letters(client, people):
+    response = client.get("/suggest")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/prisoners/{people['fedorova'].id}")
+    assert f"/prisoners/{people['fedorova'].id}" in client.get("/").get_data(as_text=True)
+
+
+def test_suggest_without_anyone_to_write_to_goes_to_the_list(client, app):
+    assert client.get("/suggest").headers["Location"].endswith("/prisoners")

@@ -232,3 +232,27 @@ def test_signature_is_printed_once(client, app, body, expected_count):
     assert text.count("Аня") == expected_count
     html = client.get(f"/t/{letter.token}").get_data(as_text=True)
     assert html.count("Аня") == 3  # "signed …", the letter, the name on the print form
+
+
+def test_print_form_without_csrf_is_refused(client, letter):
+    response = client.post(f"/t/{letter.token}/pdf", data={"envelope": "dl"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+
+
+def test_print_form_with_bad_input_keeps_what_was_typed(client, letter):
+    page = client.get(f"/t/{letter.token}").get_data(as_text=True)
+    response = client.post(
+        f"/t/{letter.token}/pdf",
+        data={
+            "csrf_token": csrf_token(page),
+            "envelope": "a3",
+            "sender_name": "Анна",
+            "sender_address": "Hauptstraße 5",
+            "sender_country": "Germany",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Not a valid choice" in html
+    assert "Hauptstraße 5" in html
