@@ -176,6 +176,7 @@ def test_pdf_with_return_address_from_abroad_which_is_not_stored(app, client, le
     assert response.status_code == 200
     _, text = pdf_text(response.data)
     assert "Hauptstraße 5" in text
+    assert "10115 Berlin\nGermany" in text  # the sender's country ends the return address
     assert "Анна Смирнова" in text
     assert text.rstrip().endswith("РОССИЯ / RUSSIA")
     db.session.remove()

@@ -13,7 +13,7 @@ from app.directory.services import mailing_address, recipient_name
 from app.extensions import db
 from app.models import Channel, EventKind, Facility, Letter, MailEvent
 from app.pdf.render import EnvelopeDocument, LetterDocument
-from app.russian.address import with_country_line
+from app.russian.address import sends_from_abroad, with_country_line
 from app.russian.tracking_numbers import normalize_tracking_number, tracking_number_problem
 from app.tracking.tokens import looks_like_token
 
@@ -187,11 +187,16 @@ def envelope_document(
     lines = mailing_address(letter.prisoner, destination(letter))
     if lines is None:
         return None
+    sender_lines = [line.strip() for line in sender_address.splitlines() if line.strip()]
+    country = sender_country.strip()
+    if sends_from_abroad(country) and (
+        not sender_lines or sender_lines[-1].casefold() != country.casefold()
+    ):
+        # Mail from abroad must name the sender's country for a return to work.
+        sender_lines.append(country)
     return EnvelopeDocument(
         size=size,
         sender_name=sender_name.strip(),
-        sender_address_lines=[
-            line.strip() for line in sender_address.splitlines() if line.strip()
-        ],
+        sender_address_lines=sender_lines,
         recipient_lines=with_country_line(lines, sender_country),
     )
