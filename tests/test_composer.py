@@ -46,6 +46,14 @@ def template(app, tmp_path: Path) -> Template:
     return db.session.scalar(select(Template))
 
 
+def post_letter(client, prisoner, **fields):
+    """Post the letter form as a browser would, with the CSRF token from the page."""
+    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "template_id": "None", "language": "ru"}
+    data.update(fields)
+    return client.post(f"/prisoners/{prisoner.id}/write", data=data)
+
+
 def letter_count() -> int:
     return db.session.scalar(select(func.count(Letter.id))) or 0
 
@@ -60,17 +68,13 @@ def test_write_page_offers_templates_and_shows_the_address(client, prisoner, tem
 def test_choosing_a_template_fills_in_greeting_declined_name_and_signature(
     client, prisoner, template
 ):
-    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
-    response = client.post(
-        f"/prisoners/{prisoner.id}/write",
-        data={
-            "csrf_token": csrf_token(page),
-            "template_id": str(template.id),
-            "language": "ru",
-            "signature": "Марк",
-            "body": "",
-            "apply_template": "1",
-        },
+    response = post_letter(
+        client,
+        prisoner,
+        template_id=str(template.id),
+        signature="Марк",
+        body="",
+        apply_template="1",
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -82,17 +86,12 @@ def test_choosing_a_template_fills_in_greeting_declined_name_and_signature(
 
 
 def test_preview_shows_the_text_and_saves_nothing(client, prisoner, template):
-    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
-    response = client.post(
-        f"/prisoners/{prisoner.id}/write",
-        data={
-            "csrf_token": csrf_token(page),
-            "template_id": "None",
-            "language": "ru",
-            "signature": "Марк",
-            "body": "Привет!\n\nКак дела? <b>жирный</b>",
-            "preview": "1",
-        },
+    response = post_letter(
+        client,
+        prisoner,
+        signature="Марк",
+        body="Привет!\n\nКак дела? <b>жирный</b>",
+        preview="1",
     )
     html = response.get_data(as_text=True)
     assert 'id="preview"' in html
@@ -101,17 +100,13 @@ def test_preview_shows_the_text_and_saves_nothing(client, prisoner, template):
 
 
 def test_saving_creates_a_letter_with_an_unguessable_token(client, prisoner, template):
-    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
-    response = client.post(
-        f"/prisoners/{prisoner.id}/write",
-        data={
-            "csrf_token": csrf_token(page),
-            "template_id": str(template.id),
-            "language": "ru",
-            "signature": "Лиса из Праги",
-            "body": "Дорогой Алексей!\n\nПишу Вам из Праги.",
-            "save": "1",
-        },
+    response = post_letter(
+        client,
+        prisoner,
+        template_id=str(template.id),
+        signature="Лиса из Праги",
+        body="Дорогой Алексей!\n\nПишу Вам из Праги.",
+        save="1",
     )
     assert response.status_code == 302
     token = re.search(r"/t/([A-Za-z0-9_-]+)\?saved=1$", response.headers["Location"]).group(1)
@@ -130,18 +125,7 @@ def test_saving_creates_a_letter_with_an_unguessable_token(client, prisoner, tem
 def test_tokens_differ_for_every_letter(client, prisoner, template):
     tokens = set()
     for _ in range(3):
-        page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
-        client.post(
-            f"/prisoners/{prisoner.id}/write",
-            data={
-                "csrf_token": csrf_token(page),
-                "template_id": "None",
-                "language": "ru",
-                "signature": "А.",
-                "body": "Здравствуйте!",
-                "save": "1",
-            },
-        )
+        post_letter(client, prisoner, signature="А.", body="Здравствуйте!", save="1")
     tokens = set(db.session.scalars(select(Letter.token)))
     assert len(tokens) == 3
 
@@ -157,17 +141,12 @@ def test_tokens_differ_for_every_letter(client, prisoner, template):
 def test_bad_input_is_refused_and_what_was_typed_is_kept(
     client, prisoner, template, signature, body, message
 ):
-    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
-    response = client.post(
-        f"/prisoners/{prisoner.id}/write",
-        data={
-            "csrf_token": csrf_token(page),
-            "template_id": "None",
-            "language": "ru",
-            "signature": signature,
-            "body": body,
-            "save": "1",
-        },
+    response = post_letter(
+        client,
+        prisoner,
+        signature=signature,
+        body=body,
+        save="1",
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -199,17 +178,13 @@ def test_unknown_prisoner_is_404(client, app):
 
 
 def test_foreign_language_letter_gets_a_notice(client, prisoner, template):
-    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
-    html = client.post(
-        f"/prisoners/{prisoner.id}/write",
-        data={
-            "csrf_token": csrf_token(page),
-            "template_id": "None",
-            "language": "en",
-            "signature": "Mark",
-            "body": "Hello!",
-            "preview": "1",
-        },
+    html = post_letter(
+        client,
+        prisoner,
+        language="en",
+        signature="Mark",
+        body="Hello!",
+        preview="1",
     ).get_data(as_text=True)
     assert "may be delayed for translation or withheld" in html
 
@@ -223,17 +198,12 @@ def test_template_from_get_parameter(client, prisoner, template):
 
 
 def test_places_left_for_own_words_are_pointed_out(client, prisoner, template):
-    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
-    html = client.post(
-        f"/prisoners/{prisoner.id}/write",
-        data={
-            "csrf_token": csrf_token(page),
-            "template_id": "None",
-            "language": "ru",
-            "signature": "Марк",
-            "body": "Здравствуйте!\n\n[Расскажите о себе]\n\nМарк",
-            "preview": "1",
-        },
+    html = post_letter(
+        client,
+        prisoner,
+        signature="Марк",
+        body="Здравствуйте!\n\n[Расскажите о себе]\n\nМарк",
+        preview="1",
     ).get_data(as_text=True)
     assert 'id="unfilled"' in html
     assert "<li>[Расскажите о себе]</li>" in html

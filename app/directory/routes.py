@@ -9,6 +9,22 @@ from app.models import PrisonerStatus
 from app.stats.services import facility_summary, prisoner_summary
 
 
+def _prisoner_list(
+    filters: services.PrisonerFilters,
+    results: services.PrisonerPage | None,
+    error: str | None = None,
+) -> str:
+    return render_template(
+        "directory/prisoners.html",
+        results=results,
+        filters=filters,
+        error=error,
+        regions=services.regions(),
+        facilities=services.facilities(),
+        statuses=list(PrisonerStatus),
+    )
+
+
 @bp.get("/prisoners")
 def prisoners() -> tuple[str, int] | str:
     """Search and filter the prisoner list."""
@@ -17,26 +33,9 @@ def prisoners() -> tuple[str, int] | str:
         filters = services.parse_filters(args)
         page = services.parse_page(args.get("page"))
     except services.InvalidFilter as error:
-        filters, page = services.PrisonerFilters(), 1
-        return render_template(
-            "directory/prisoners.html",
-            results=None,
-            filters=filters,
-            error=error.message,
-            regions=services.regions(),
-            facilities=services.facilities(),
-            statuses=list(PrisonerStatus),
-        ), 400
+        return _prisoner_list(services.PrisonerFilters(), None, error.message), 400
     results = services.search_prisoners(filters, page, current_app.config["PRISONERS_PER_PAGE"])
-    return render_template(
-        "directory/prisoners.html",
-        results=results,
-        filters=filters,
-        error=None,
-        regions=services.regions(),
-        facilities=services.facilities(),
-        statuses=list(PrisonerStatus),
-    )
+    return _prisoner_list(filters, results)
 
 
 @bp.get("/prisoners/<int:prisoner_id>")
