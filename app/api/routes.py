@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask import abort, current_app, jsonify, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import bp
@@ -63,19 +64,21 @@ def letter(token: str) -> Response:
 
 def _parse_event(payload: Any) -> tracking.EventInput:
     if not isinstance(payload, dict):
-        raise tracking.EventRejected("body", "expected a JSON object")
+        raise tracking.EventRejected("body", _("Send a JSON object."))
     try:
         kind = EventKind(payload.get("kind"))
     except ValueError as error:
         allowed = ", ".join(k.value for k in EventKind)
-        raise tracking.EventRejected("kind", f"kind must be one of: {allowed}") from error
+        raise tracking.EventRejected(
+            "kind", _("kind must be one of: %(allowed)s", allowed=allowed)
+        ) from error
     raw_date = payload.get("date")
     try:
         happened_on = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
     except ValueError:
         happened_on = None
     if happened_on is None:
-        raise tracking.EventRejected("date", "date must be a real date written YYYY-MM-DD")
+        raise tracking.EventRejected("date", _("date must be a real date written YYYY-MM-DD"))
     channel = None
     if payload.get("channel") not in (None, ""):
         try:
@@ -83,11 +86,11 @@ def _parse_event(payload: Any) -> tracking.EventInput:
         except ValueError as error:
             allowed = ", ".join(c.value for c in Channel)
             raise tracking.EventRejected(
-                "channel", f"channel must be one of: {allowed}"
+                "channel", _("channel must be one of: %(allowed)s", allowed=allowed)
             ) from error
     for name in ("tracking_number", "note"):
         if payload.get(name) is not None and not isinstance(payload[name], str):
-            raise tracking.EventRejected(name, f"{name} must be a string")
+            raise tracking.EventRejected(name, _("%(name)s must be a string", name=name))
     return tracking.EventInput(
         kind=kind,
         happened_on=happened_on,
