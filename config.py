@@ -53,6 +53,8 @@ class Config:
     LETTERS_DIR = str(env("LETTERS_DIR", BASE_DIR / "letters"))
     DEMO = env_bool("DEMO", True)
     MAX_LETTER_CHARS = int(env("MAX_LETTER_CHARS", 20000))
+    # Days an appeal is assumed to take to arrive when nobody reported its arrival.
+    APPEAL_DELIVERY_DAYS = int(env("APPEAL_DELIVERY_DAYS", 7))
 
 
 class ProductionConfig(Config):

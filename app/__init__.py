@@ -80,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
+    from app.appeals import bp as appeals_bp
     from app.composer import bp as composer_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(directory_bp)
     app.register_blueprint(composer_bp)
     app.register_blueprint(tracking_bp)
+    app.register_blueprint(appeals_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from app.extensions import csrf
 

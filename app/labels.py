@@ -6,7 +6,14 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.models import Channel, EventKind, FacilityKind, LetterStatus, PrisonerStatus
+from app.models import (
+    Channel,
+    EventKind,
+    FacilityKind,
+    LetterStatus,
+    OfficialKind,
+    PrisonerStatus,
+)
 
 PRISONER_STATUS = {
     PrisonerStatus.PRETRIAL: _l("Pretrial detention"),
@@ -32,6 +39,15 @@ EVENT_KIND = {
     EventKind.RETURNED: _l("Returned to sender"),
     EventKind.WITHHELD: _l("Withheld or censored"),
     EventKind.NO_NEWS: _l("No news"),
+    EventKind.EXTENDED: _l("Term for the answer extended"),
+    EventKind.REFUSED: _l("Refused"),
+}
+
+# For appeals the same events read differently.
+APPEAL_EVENT_KIND = {
+    **EVENT_KIND,
+    EventKind.ARRIVED: _l("Received by the addressee"),
+    EventKind.REPLY: _l("Answer received"),
 }
 
 CHANNEL = {
@@ -51,6 +67,19 @@ LETTER_STATUS = {
     LetterStatus.RETURNED: _l("Returned to sender"),
     LetterStatus.WITHHELD: _l("Withheld or censored"),
     LetterStatus.NO_NEWS: _l("No news"),
+    LetterStatus.EXTENDED: _l("Term extended, waiting for the answer"),
+    LetterStatus.REFUSED: _l("Refused"),
+}
+
+OFFICIAL_KIND = {
+    OfficialKind.FACILITY_HEAD: _l("Head of the facility"),
+    OfficialKind.REGIONAL_DIRECTORATE: _l("Regional penitentiary directorate"),
+    OfficialKind.PROSECUTOR: _l("Prosecutor supervising prisons in the region"),
+    OfficialKind.REGIONAL_OMBUDSMAN: _l("Regional human rights commissioner"),
+    OfficialKind.MONITORING_COMMISSION: _l("Public monitoring commission"),
+    OfficialKind.FEDERAL_SERVICE: _l("Federal Penitentiary Service"),
+    OfficialKind.PROSECUTOR_GENERAL: _l("Prosecutor General's Office"),
+    OfficialKind.OMBUDSMAN: _l("High Commissioner for Human Rights"),
 }
 
 LANGUAGE = {"ru": _l("Russian"), "en": _l("English"), "uk": _l("Ukrainian")}
@@ -63,6 +92,8 @@ def inject_labels() -> dict[str, Any]:
             "prisoner_status": PRISONER_STATUS,
             "facility_kind": FACILITY_KIND,
             "event_kind": EVENT_KIND,
+            "appeal_event_kind": APPEAL_EVENT_KIND,
+            "official_kind": OFFICIAL_KIND,
             "channel": CHANNEL,
             "letter_status": LETTER_STATUS,
             "language": LANGUAGE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -49,3 +49,8 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     if "\\" in target:
         return fallback
     return target
+
+
+def public_write_limit() -> str:
+    """The rate limit for anonymous writes (letters, reports, prints), from configuration."""
+    return str(current_app.config["RATELIMIT_PUBLIC_WRITES"])

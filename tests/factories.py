@@ -16,7 +16,7 @@ from app.models import (
     Prisoner,
     PrisonerStatus,
 )
-from app.tracking.tokens import new_tracking_token
+from app.tokens import new_tracking_token
 
 
 def make_facility(**fields: object) -> Facility:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -14,15 +14,12 @@ from app.api.serializers import event_json, letter_json, prisoner_json
 from app.directory import services as directory
 from app.extensions import db, limiter
 from app.models import Channel, EventKind
+from app.security import public_write_limit
 from app.tracking import services as tracking
 
 
 def _error(field: str, message: str, status: int = 400) -> tuple[Response, int]:
     return jsonify(error="invalid", field=field, message=message), status
-
-
-def _public_write_limit() -> str:
-    return str(current_app.config["RATELIMIT_PUBLIC_WRITES"])
 
 
 @bp.get("/prisoners")
@@ -91,17 +88,25 @@ def _parse_event(payload: Any) -> tracking.EventInput:
     for name in ("tracking_number", "note"):
         if payload.get(name) is not None and not isinstance(payload[name], str):
             raise tracking.EventRejected(name, _("%(name)s must be a string", name=name))
+    extension_days = payload.get("extension_days")
+    if extension_days is not None and (
+        not isinstance(extension_days, int) or isinstance(extension_days, bool)
+    ):
+        raise tracking.EventRejected(
+            "extension_days", _("%(name)s must be a whole number", name="extension_days")
+        )
     return tracking.EventInput(
         kind=kind,
         happened_on=happened_on,
         channel=channel,
         tracking_number=payload.get("tracking_number") or "",
         note=payload.get("note") or "",
+        extension_days=extension_days,
     )
 
 
 @bp.post("/letters/<token>/events")
-@limiter.limit(_public_write_limit)
+@limiter.limit(public_write_limit)
 def add_event(token: str) -> tuple[Response, int]:
     """Report an event: the token in the URL is the only credential."""
     found = tracking.get_letter(token) or abort(404)

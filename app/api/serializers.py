@@ -6,7 +6,7 @@ from typing import Any
 
 from app.directory.services import mailing_address, recipient_name
 from app.models import Facility, Letter, MailEvent, Prisoner
-from app.russian.names import Case, decline
+from app.russian.names import Case, all_forms, decline
 from app.tracking.services import delays
 
 
@@ -32,6 +32,7 @@ def prisoner_json(prisoner: Prisoner, facility: Facility | None) -> dict[str, An
         "full_name": prisoner.full_name,
         "full_name_latin": prisoner.latin_name,
         "full_name_dative": decline(prisoner.person_name, Case.DATIVE),
+        "name_forms": all_forms(prisoner.person_name),
         "recipient_line": recipient_name(prisoner),
         "status": prisoner.status.value,
         "accepts_letters": prisoner.accepts_letters,
@@ -51,6 +52,7 @@ def event_json(event: MailEvent) -> dict[str, Any]:
         "kind": event.kind.value,
         "date": event.happened_on.isoformat(),
         "channel": event.channel.value if event.channel else None,
+        "extension_days": event.extension_days,
         "tracking_number": event.tracking_number,
         "note": event.note,
     }
@@ -60,6 +62,7 @@ def letter_json(letter: Letter) -> dict[str, Any]:
     """What the holder of the token may see: status, events and delays, not the text."""
     letter_delays = delays(letter)
     return {
+        "kind": letter.kind.value,
         "status": letter.status.value,
         "written_on": letter.created_at.date().isoformat(),
         "language": letter.language,

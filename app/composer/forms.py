@@ -31,3 +31,19 @@ class LetterForm(FlaskForm):
     apply_template = SubmitField(_l("Use this template"))
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save and get my tracking link"))
+
+
+class AppealForm(LetterForm):
+    """An appeal: in Russian, signed with the applicant's full name."""
+
+    language = SelectField(
+        _l("Language of the appeal"), choices=[SelectChoice("ru", _l("Russian"))]
+    )
+    signature = StringField(
+        _l("Your full name"),
+        validators=[Length(max=200)],
+        description=_l(
+            "Surname, first name and patronymic. Under 59-FZ officials need not answer an appeal "
+            "without the applicant's name and postal address; the address is asked when you print."
+        ),
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.library.sandbox import TemplateRenderError, render_body
-from app.models import Letter, Prisoner, Template, TemplateKind
+from app.models import Letter, Official, Prisoner, Template, TemplateKind
 from app.russian.names import (
     all_forms,
     effective_gender,
@@ -20,7 +20,7 @@ from app.russian.names import (
     initials_name,
     transliterate,
 )
-from app.tracking.tokens import new_tracking_token
+from app.tokens import new_tracking_token
 
 DATE_LOCALES = {"en": "en_GB"}  # «23 November 2026», as people write it in letters
 SIGNATURE_PLACEHOLDER = {"ru": "[Ваше имя]", "en": "[Your name]"}
@@ -44,11 +44,18 @@ class ComposeError(ValueError):
 
 
 def template_context(
-    prisoner: Prisoner, signature: str, language: str, today: date
+    prisoner: Prisoner,
+    signature: str,
+    language: str,
+    today: date,
+    official: Official | None = None,
 ) -> dict[str, Any]:
-    """The plain data a template body may use (see letters/README.md)."""
+    """The plain data a template body may use (see letters/README.md).
+
+    Appeals also get ``official`` and ``facility`` (the current or last known one).
+    """
     name = prisoner.person_name
-    return {
+    context: dict[str, Any] = {
         "greeting": greeting(name, language),
         "greeting_formal": greeting(name, language, formal=True),
         "prisoner": {
@@ -61,39 +68,57 @@ def template_context(
             "gender": effective_gender(name).value,
             "initials_name": initials_name(name),
             "forms": all_forms(name),
+            "birth_year": prisoner.year_of_birth or "",
+            "in_transit": prisoner.current_facility is None,
         },
         "sender": {"signature": signature.strip() or SIGNATURE_PLACEHOLDER.get(language, "")},
         "today": format_date(today, format="long", locale=DATE_LOCALES.get(language, language)),
     }
+    if official is not None:
+        facility = prisoner.last_known_facility
+        context["official"] = {
+            "position": official.position,
+            "position_dative": official.position_dative,
+            "organisation": official.organisation,
+        }
+        context["facility"] = {
+            "name": facility.name if facility else "",
+            "code": facility.code if facility else "",
+            "region": facility.region if facility else "",
+        }
+    return context
 
 
-def available_templates() -> list[Template]:
-    """Active letter templates, Russian first."""
-    query = select(Template).where(
-        Template.retired.is_(False), Template.kind == TemplateKind.LETTER
-    )
+def available_templates(kind: TemplateKind = TemplateKind.LETTER) -> list[Template]:
+    """Active templates of a kind, Russian first."""
+    query = select(Template).where(Template.retired.is_(False), Template.kind == kind)
     templates = db.session.scalars(query.order_by(Template.occasion, Template.title))
     return sorted(templates, key=lambda t: (t.language != "ru", t.occasion, t.title))
 
 
-def get_template(template_id: int | None) -> Template | None:
-    """An active letter template by id, or None."""
+def get_template(
+    template_id: int | None, kind: TemplateKind = TemplateKind.LETTER
+) -> Template | None:
+    """An active template of a kind by id, or None."""
     if template_id is None:
         return None
     template = db.session.get(Template, template_id)
-    if template is None or template.retired or template.kind != TemplateKind.LETTER:
+    if template is None or template.retired or template.kind != kind:
         return None
     return template
 
 
 def render_template_for(
-    template: Template, prisoner: Prisoner, signature: str, today: date
+    template: Template,
+    prisoner: Prisoner,
+    signature: str,
+    today: date,
+    official: Official | None = None,
 ) -> str:
-    """The template's text filled in for this prisoner and signature."""
+    """The template's text filled in for this prisoner, signature and (appeals) official."""
+    context = template_context(prisoner, signature, template.language, today, official)
     try:
-        return render_body(
-            template.body, template_context(prisoner, signature, template.language, today)
-        )
+        return render_body(template.body, context)
     except TemplateRenderError as error:
         raise ComposeError(
             "template", _l("This template could not be filled in: %(error)s", error=str(error))
@@ -108,9 +133,16 @@ def create_letter(
     language: str,
     template: Template | None,
     max_chars: int,
+    official: Official | None = None,
+    sender_address: str | None = None,
 ) -> Letter:
-    """Save a letter with a new tracking token, addressed to the prisoner's current facility."""
-    if not prisoner.can_receive_letters:
+    """Save a letter (or, with an official, an appeal) with a new tracking token.
+
+    A letter is addressed to the prisoner's current facility; an appeal concerns their
+    current or last known facility and goes to the official. The sender's address is kept
+    only when given here, which the caller does only on the sender's explicit request.
+    """
+    if official is None and not prisoner.can_receive_letters:
         raise ComposeError("body", _l("This person cannot receive letters now."))
     text = body.replace("\r\n", "\n").strip()
     if not text:
@@ -130,10 +162,13 @@ def create_letter(
         token=new_tracking_token(),
         prisoner=prisoner,
         template=template,
-        facility=prisoner.current_facility,
+        kind=TemplateKind.APPEAL if official else TemplateKind.LETTER,
+        official=official,
+        facility=prisoner.last_known_facility if official else prisoner.current_facility,
         language=language,
         body=text + "\n",
         signature=name,
+        sender_address=(sender_address or "").strip() or None,
     )
     db.session.add(letter)
     db.session.flush()

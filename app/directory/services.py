@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
 
 from app.extensions import db
-from app.models import Facility, Letter, Placement, Prisoner, PrisonerStatus
+from app.models import Facility, Letter, Placement, Prisoner, PrisonerStatus, TemplateKind
 from app.models.prisoner import STATUSES_RECEIVING_MAIL
 from app.russian.address import PostalAddress, recipient_lines, recipient_name_line
 from app.russian.names import Case, decline, normalize_for_search
@@ -115,7 +115,10 @@ def parse_page(value: str | None, name: str = "page", maximum: int | None = None
 def _search_query(filters: PrisonerFilters, today: date) -> Select:
     recent = (
         select(Letter.prisoner_id, func.count(Letter.id).label("recent"))
-        .where(Letter.created_at >= today - timedelta(days=RECENT_DAYS))
+        .where(
+            Letter.created_at >= today - timedelta(days=RECENT_DAYS),
+            Letter.kind == TemplateKind.LETTER,
+        )
         .group_by(Letter.prisoner_id)
         .subquery()
     )

@@ -13,12 +13,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def enum_column(enum_class: type[enum.Enum]) -> Enum:
+def enum_column(enum_class: type[enum.Enum], length: int = 20) -> Enum:
     """A portable enum column storing the members' values as short strings."""
     return Enum(
         enum_class,
         native_enum=False,
-        length=20,
+        length=length,
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )

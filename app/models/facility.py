@@ -44,6 +44,8 @@ class Facility(db.Model):
     street_address: Mapped[str] = mapped_column(String(300))
     electronic_services: Mapped[str] = mapped_column(String(200), default="")
     mail_rules: Mapped[str] = mapped_column(Text, default="")
+    # Page limit for one letter where the facility announces one (some electronic services).
+    max_letter_pages: Mapped[int | None]
     source_url: Mapped[str | None] = mapped_column(String(500))
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

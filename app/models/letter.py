@@ -12,11 +12,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import enum_column, utcnow
+from app.models.template import Template, TemplateKind
 
 if TYPE_CHECKING:
     from app.models.facility import Facility
+    from app.models.official import Official
     from app.models.prisoner import Prisoner
-    from app.models.template import Template
 
 
 class EventKind(enum.StrEnum):
@@ -28,6 +29,12 @@ class EventKind(enum.StrEnum):
     RETURNED = "returned"
     WITHHELD = "withheld"
     NO_NEWS = "no_news"
+    # Appeals to officials (59-FZ): the term for the answer was extended, or the answer refused.
+    EXTENDED = "extended"
+    REFUSED = "refused"
+
+
+APPEAL_ONLY_EVENTS = frozenset({EventKind.EXTENDED, EventKind.REFUSED})
 
 
 class Channel(enum.StrEnum):
@@ -51,16 +58,20 @@ class LetterStatus(enum.StrEnum):
     RETURNED = "returned"
     WITHHELD = "withheld"
     NO_NEWS = "no_news"
+    EXTENDED = "extended"
+    REFUSED = "refused"
 
 
 # Later stages win: a reply implies delivery; a return or a withholding ends the story.
 _STATUS_BY_EVENT = {
-    EventKind.SENT: (1, LetterStatus.SENT),
-    EventKind.NO_NEWS: (2, LetterStatus.NO_NEWS),
-    EventKind.ARRIVED: (3, LetterStatus.DELIVERED),
-    EventKind.REPLY: (4, LetterStatus.ANSWERED),
-    EventKind.WITHHELD: (5, LetterStatus.WITHHELD),
-    EventKind.RETURNED: (6, LetterStatus.RETURNED),
+    EventKind.SENT: (10, LetterStatus.SENT),
+    EventKind.NO_NEWS: (20, LetterStatus.NO_NEWS),
+    EventKind.ARRIVED: (30, LetterStatus.DELIVERED),
+    EventKind.EXTENDED: (35, LetterStatus.EXTENDED),
+    EventKind.REPLY: (40, LetterStatus.ANSWERED),
+    EventKind.REFUSED: (45, LetterStatus.REFUSED),
+    EventKind.WITHHELD: (50, LetterStatus.WITHHELD),
+    EventKind.RETURNED: (60, LetterStatus.RETURNED),
 }
 
 
@@ -83,14 +94,21 @@ class Letter(db.Model):
     prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoner.id"))
     template_id: Mapped[int | None] = mapped_column(ForeignKey("template.id"))
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), index=True)
+    kind: Mapped[TemplateKind] = mapped_column(
+        enum_column(TemplateKind), default=TemplateKind.LETTER, server_default="letter"
+    )
+    official_id: Mapped[int | None] = mapped_column(ForeignKey("official.id"), index=True)
     language: Mapped[str] = mapped_column(String(8))
     body: Mapped[str] = mapped_column(Text)
     signature: Mapped[str] = mapped_column(String(200))
+    # An appeal's postal address for the answer: kept only when the sender asked us to.
+    sender_address: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     prisoner: Mapped[Prisoner] = relationship(back_populates="letters")
     template: Mapped[Template | None] = relationship()
     facility: Mapped[Facility | None] = relationship()
+    official: Mapped[Official | None] = relationship()
     events: Mapped[list[MailEvent]] = relationship(
         back_populates="letter",
         order_by="(MailEvent.happened_on, MailEvent.id)",
@@ -99,6 +117,11 @@ class Letter(db.Model):
 
     def __repr__(self) -> str:
         return f"<Letter {self.id}>"
+
+    @property
+    def is_appeal(self) -> bool:
+        """True for an appeal to an official, False for a letter to a prisoner."""
+        return self.kind is TemplateKind.APPEAL
 
     @property
     def closing_signature(self) -> str:
@@ -136,6 +159,8 @@ class MailEvent(db.Model):
     reported_at: Mapped[datetime] = mapped_column(default=utcnow)
     channel: Mapped[Channel | None] = mapped_column(enum_column(Channel))
     tracking_number: Mapped[str | None] = mapped_column(String(20))
+    # For an extension notice: by how many days the answer's term was extended (≤ 30).
+    extension_days: Mapped[int | None]
     note: Mapped[str] = mapped_column(Text, default="")
 
     letter: Mapped[Letter] = relationship(back_populates="events")

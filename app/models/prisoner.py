@@ -129,6 +129,11 @@ class Prisoner(db.Model):
         placement = self.current_placement
         return placement.facility if placement else None
 
+    @property
+    def last_known_facility(self) -> Facility | None:
+        """The current facility, or the last one known before a transfer into the unknown."""
+        return next((p.facility for p in self.placements if p.facility is not None), None)
+
 
 def build_search_text(prisoner: Prisoner) -> str:
     """Cyrillic names, recorded Latin names and their transliteration, folded for LIKE search."""

@@ -80,6 +80,21 @@ class EnvelopeDocument:
             raise ValueError(f"Unsupported envelope size: {self.size!r}")
 
 
+@dataclass(frozen=True)
+class AppealDocument:
+    """An appeal to an official. Every string is untrusted plain text.
+
+    ``addressee_lines`` start with the position in the dative («Начальнику ФКУ ИК-6 …»);
+    the applicant's name and address for the answer follow under it, as 59-FZ requires.
+    """
+
+    addressee_lines: list[str]
+    applicant_name: str
+    applicant_address_lines: list[str]
+    body: str
+    written_on: date
+
+
 # --- process-wide state ----------------------------------------------------------------------
 
 _jinja = Environment(
@@ -117,6 +132,11 @@ def _stylesheet(name: str) -> weasyprint.CSS:
 def letter_stylesheets() -> list[weasyprint.CSS]:
     """Stylesheets for the letter pages (parsed once, then reused)."""
     return [_stylesheet("fonts.css"), _stylesheet("letter.css")]
+
+
+def appeal_stylesheets() -> list[weasyprint.CSS]:
+    """Stylesheets for appeal pages (parsed once, then reused)."""
+    return [_stylesheet("fonts.css"), _stylesheet("appeal.css")]
 
 
 def envelope_stylesheets() -> list[weasyprint.CSS]:
@@ -178,6 +198,21 @@ def letter_html(letter: LetterDocument) -> str:
     )
 
 
+def appeal_html(appeal: AppealDocument) -> str:
+    """The HTML of the appeal pages; every untrusted string is escaped by Jinja."""
+    return _jinja.get_template("appeal.html").render(
+        title="Обращение",
+        addressee_lines=[line for line in map(_one_line, appeal.addressee_lines) if line],
+        applicant_name=_one_line(appeal.applicant_name),
+        applicant_address_lines=[
+            line for line in map(_one_line, appeal.applicant_address_lines) if line
+        ],
+        paragraphs=paragraphs(appeal.body),
+        date=format_date(appeal.written_on, format="long", locale="ru"),
+        signature_name=_one_line(appeal.applicant_name),
+    )
+
+
 def envelope_html(envelope: EnvelopeDocument) -> str:
     """The HTML of the envelope page; every untrusted string is escaped by Jinja."""
     recipient = _address_lines(envelope.recipient_lines)
@@ -215,10 +250,20 @@ def render_letter_pdf(letter: LetterDocument, envelope: EnvelopeDocument | None)
     The letter and the envelope are laid out as two documents and their pages joined, so the
     "1 / 3" page numbers count letter pages only and each part keeps its own page size.
     """
-    letter_markup = letter_html(letter)
+    return _render_with_envelope(letter_html(letter), letter_stylesheets(), envelope)
+
+
+def render_appeal_pdf(appeal: AppealDocument, envelope: EnvelopeDocument | None) -> bytes:
+    """Render an appeal in business-letter layout, followed by its envelope when given."""
+    return _render_with_envelope(appeal_html(appeal), appeal_stylesheets(), envelope)
+
+
+def _render_with_envelope(
+    main_markup: str, stylesheets: list[weasyprint.CSS], envelope: EnvelopeDocument | None
+) -> bytes:
     envelope_markup = envelope_html(envelope) if envelope is not None else None
     with _RENDER_LOCK:
-        document = render_html(letter_markup, letter_stylesheets())
+        document = render_html(main_markup, stylesheets)
         pages = list(document.pages)
         if envelope_markup is not None:
             pages += render_html(envelope_markup, envelope_stylesheets()).pages

@@ -7,10 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, select
 
 from app.extensions import db
-from app.models import EventKind, Letter, MailEvent
+from app.models import EventKind, Letter, MailEvent, TemplateKind
 
 MIN_SAMPLE = 5  # fewer reports than this say "not enough reports" rather than a median
 
@@ -36,6 +36,8 @@ def _median_if_enough(values: list[int]) -> float | None:
 
 
 def _summarise(condition: ColumnElement[bool]) -> MailSummary:
+    # Appeals to officials are not mail to prisoners: they would distort delays and counts.
+    condition = and_(condition, Letter.kind == TemplateKind.LETTER)
     written = db.session.scalar(select(db.func.count(Letter.id)).where(condition)) or 0
     rows = db.session.execute(
         select(MailEvent.letter_id, MailEvent.kind, MailEvent.happened_on)

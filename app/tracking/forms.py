@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.labels import CHANNEL, EVENT_KIND
+from app.labels import APPEAL_EVENT_KIND, CHANNEL, EVENT_KIND
+from app.models import APPEAL_ONLY_EVENTS
 
 ENVELOPE_CHOICES = [
     SelectChoice("dl", _l("DL envelope (110 × 220 mm)")),
@@ -32,16 +41,29 @@ class PrintForm(FlaskForm):
         validators=[Length(max=100)],
         description=_l("If it is not Russia, «РОССИЯ / RUSSIA» is added to the address."),
     )
+    remember_address = BooleanField(
+        _l("Keep this address with the appeal"),
+        description=_l(
+            "Only for appeals, and only if you tick it: then you need not type it again to "
+            "reprint. Untick it and print again to make Konvert forget it."
+        ),
+    )
     submit = SubmitField(_l("Download PDF"))
 
 
 class EventForm(FlaskForm):
-    """One report about the letter."""
+    """One report about the letter; appeals have their own kinds and wording."""
 
-    kind = SelectField(
-        _l("What happened"),
-        choices=[SelectChoice(kind.value, label) for kind, label in EVENT_KIND.items()],
-    )
+    def __init__(self, *args: object, appeal: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        labels = APPEAL_EVENT_KIND if appeal else EVENT_KIND
+        self.kind.choices = [
+            SelectChoice(kind.value, label)
+            for kind, label in labels.items()
+            if appeal or kind not in APPEAL_ONLY_EVENTS
+        ]
+
+    kind = SelectField(_l("What happened"))
     happened_on = DateField(
         _l("When"),
         validators=[InputRequired(message=_l("Give the date, as exactly as you know it."))],
@@ -56,6 +78,11 @@ class EventForm(FlaskForm):
         _l("Tracking number (optional)"),
         validators=[Length(max=40)],
         description=_l("14 digits within Russia, or like RA123456785RU from abroad."),
+    )
+    extension_days = IntegerField(
+        _l("Extended by (days)"),
+        validators=[Optional(), NumberRange(min=1, max=30)],
+        description=_l("Only for an extension notice: the law allows up to 30 days, once."),
     )
     note = TextAreaField(
         _l("Note"),

@@ -8,15 +8,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from app.appeals.services import deadlines
 from app.extensions import db, limiter
 from app.models import Channel, EventKind, Letter
-from app.pdf.render import SUPPORTED_ENVELOPES, render_letter_pdf
+from app.pdf.render import SUPPORTED_ENVELOPES, render_appeal_pdf, render_letter_pdf
+from app.security import public_write_limit
 from app.tracking import bp, services
 from app.tracking.forms import EventForm, PrintForm
-
-
-def _public_write_limit() -> str:
-    return str(current_app.config["RATELIMIT_PUBLIC_WRITES"])
 
 
 def _letter_or_404(token: str) -> Letter:
@@ -26,11 +24,14 @@ def _letter_or_404(token: str) -> Letter:
 def _page(
     letter: Letter, event_form: EventForm | None = None, print_form: PrintForm | None = None
 ) -> str:
-    print_form = print_form or PrintForm(formdata=None)
-    if not print_form.sender_name.data:
+    if print_form is None:
+        print_form = PrintForm(formdata=None)
         print_form.sender_name.data = letter.signature
+        if letter.sender_address:
+            print_form.sender_address.data = letter.sender_address
+            print_form.remember_address.data = True
     if event_form is None:
-        event_form = EventForm()
+        event_form = EventForm(formdata=None, appeal=letter.is_appeal)
         event_form.kind.data = _suggested_next_kind(letter).value
         event_form.happened_on.data = date.today()
     return render_template(
@@ -41,7 +42,8 @@ def _page(
         event_form=event_form,
         delays=services.delays(letter),
         destination=services.destination(letter),
-        today_iso=date.today().isoformat(),
+        deadlines=deadlines(letter, current_app.config["APPEAL_DELIVERY_DAYS"]),
+        today=date.today(),
     )
 
 
@@ -60,11 +62,11 @@ def letter(token: str) -> str:
 
 
 @bp.post("/t/<token>/events")
-@limiter.limit(_public_write_limit)
+@limiter.limit(public_write_limit)
 def report(token: str) -> Response | tuple[str, int]:
     """Record what happened to the letter; on a refusal, keep what was typed."""
     found = _letter_or_404(token)
-    form = EventForm()
+    form = EventForm(appeal=found.is_appeal)
     if form.validate():
         report = services.EventInput(
             kind=EventKind(form.kind.data),
@@ -72,6 +74,7 @@ def report(token: str) -> Response | tuple[str, int]:
             channel=Channel(form.channel.data) if form.channel.data else None,
             tracking_number=form.tracking_number.data or "",
             note=form.note.data or "",
+            extension_days=form.extension_days.data,
         )
         try:
             services.record_event(found, report, date.today())
@@ -86,17 +89,18 @@ def report(token: str) -> Response | tuple[str, int]:
     return _page(found, event_form=form), 422
 
 
-def _pdf_response(letter: Letter, envelope_size: str, form: PrintForm | None) -> Response:
+def _pdf_response(
+    letter: Letter, envelope_size: str, sender_name: str, sender_address: str, country: str
+) -> Response:
     envelope = None
     if envelope_size != "none":
         envelope = services.envelope_document(
-            letter,
-            envelope_size,
-            sender_name=(form.sender_name.data or "") if form else "",
-            sender_address=(form.sender_address.data or "") if form else "",
-            sender_country=(form.sender_country.data or "") if form else "",
+            letter, envelope_size, sender_name, sender_address, country
         )
-    pdf = render_letter_pdf(services.letter_document(letter), envelope)
+    if letter.is_appeal:
+        pdf = render_appeal_pdf(services.appeal_document(letter, sender_address), envelope)
+    else:
+        pdf = render_letter_pdf(services.letter_document(letter), envelope)
     response = current_app.response_class(pdf, mimetype="application/pdf")
     # A neutral file name: nothing in it says who the letter is to or from.
     response.headers["Content-Disposition"] = 'inline; filename="konvert-letter.pdf"'
@@ -106,20 +110,38 @@ def _pdf_response(letter: Letter, envelope_size: str, form: PrintForm | None) ->
 
 @bp.get("/t/<token>/pdf")
 def pdf(token: str) -> Response:
-    """The letter and an envelope with blank sender lines (?envelope=dl|c5|none)."""
+    """The letter and an envelope (?envelope=dl|c5|none), sender lines blank to fill by hand.
+
+    An appeal uses the applicant's name and, if they asked Konvert to keep it, their address.
+    """
     found = _letter_or_404(token)
     size = request.args.get("envelope", "dl")
     if size not in (*SUPPORTED_ENVELOPES, "none"):
         abort(400)
-    return _pdf_response(found, size, None)
+    if found.is_appeal:
+        return _pdf_response(found, size, found.signature, found.sender_address or "", "")
+    return _pdf_response(found, size, "", "", "")
 
 
 @bp.post("/t/<token>/pdf")
-@limiter.limit(_public_write_limit)
+@limiter.limit(public_write_limit)
 def pdf_with_sender(token: str) -> Response | tuple[str, int]:
-    """The letter and an envelope with the sender's typed return address (not stored)."""
+    """The letter and an envelope with the sender's typed return address.
+
+    The address is not stored, except for an appeal whose applicant ticked "keep".
+    """
     found = _letter_or_404(token)
     form = PrintForm()
     if not form.validate():
         return _page(found, print_form=form), 422
-    return _pdf_response(found, form.envelope.data or "dl", form)
+    address = form.sender_address.data or ""
+    if found.is_appeal:
+        services.remember_applicant_address(found, address, bool(form.remember_address.data))
+        db.session.commit()
+    return _pdf_response(
+        found,
+        form.envelope.data or "dl",
+        form.sender_name.data or "",
+        address,
+        form.sender_country.data or "",
+    )

@@ -9,13 +9,14 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.appeals.deadlines import MAX_EXTENSION_DAYS
 from app.directory.services import mailing_address, recipient_name
 from app.extensions import db
-from app.models import Channel, EventKind, Facility, Letter, MailEvent
-from app.pdf.render import EnvelopeDocument, LetterDocument
+from app.models import APPEAL_ONLY_EVENTS, Channel, EventKind, Facility, Letter, MailEvent
+from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument
 from app.russian.address import sends_from_abroad, with_country_line
 from app.russian.tracking_numbers import normalize_tracking_number, tracking_number_problem
-from app.tracking.tokens import looks_like_token
+from app.tokens import looks_like_token
 
 MAX_NOTE_CHARS = 1000
 NOTE_REQUIRED = frozenset({EventKind.RETURNED, EventKind.WITHHELD})
@@ -39,6 +40,7 @@ class EventInput:
     channel: Channel | None = None
     tracking_number: str = ""
     note: str = ""
+    extension_days: int | None = None
 
 
 def get_letter(token: str) -> Letter | None:
@@ -97,7 +99,17 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
     """Validate a report against the letter's history and add it; the caller commits."""
     if letter.first_event(report.kind) is not None:
         raise EventRejected("kind", _l("This has already been reported for this letter."))
+    if report.kind in APPEAL_ONLY_EVENTS and not letter.is_appeal:
+        raise EventRejected("kind", _l("This applies to appeals to officials only."))
     _check_dates(letter, report, today)
+    extension_days = None
+    if report.kind is EventKind.EXTENDED:
+        extension_days = report.extension_days
+        if extension_days is None or not 1 <= extension_days <= MAX_EXTENSION_DAYS:
+            raise EventRejected(
+                "extension_days",
+                _l("The term can be extended by 1 to %(max)d days.", max=MAX_EXTENSION_DAYS),
+            )
     note = report.note.strip()
     if len(note) > MAX_NOTE_CHARS:
         raise EventRejected(
@@ -127,7 +139,7 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
                 ),
             )
         tracking_number = normalize_tracking_number(report.tracking_number)
-    if report.kind is EventKind.SENT:
+    if report.kind is EventKind.SENT and not letter.is_appeal:
         # Statistics count a letter for the facility it was posted to, which may differ from
         # the one current when it was written if the prisoner was moved in between.
         letter.facility = destination(letter)
@@ -136,6 +148,7 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
         happened_on=report.happened_on,
         channel=channel if report.kind is EventKind.SENT else None,
         tracking_number=tracking_number,
+        extension_days=extension_days,
         note=note,
     )
     letter.events.append(event)
@@ -177,14 +190,34 @@ def letter_document(letter: Letter) -> LetterDocument:
     )
 
 
+def appeal_document(letter: Letter, applicant_address: str) -> AppealDocument:
+    """An appeal as the PDF renderer takes it: addressee, applicant, text, date."""
+    assert letter.official is not None
+    return AppealDocument(
+        addressee_lines=letter.official.recipient_lines,
+        applicant_name=letter.signature,
+        applicant_address_lines=applicant_address.splitlines(),
+        body=letter.body,
+        written_on=letter.created_at.date(),
+    )
+
+
+def remember_applicant_address(letter: Letter, address: str, remember: bool) -> None:
+    """Keep the applicant's address with the appeal only on request; otherwise forget it."""
+    letter.sender_address = (address.strip() or None) if remember else None
+
+
 def envelope_document(
     letter: Letter, size: str, sender_name: str, sender_address: str, sender_country: str
 ) -> EnvelopeDocument | None:
-    """The envelope for this letter, or None while no address is known.
+    """The envelope for this letter or appeal, or None while no address is known.
 
     The sender's address is used for this envelope only and never stored.
     """
-    lines = mailing_address(letter.prisoner, destination(letter))
+    if letter.official is not None:
+        lines: list[str] | None = letter.official.recipient_lines
+    else:
+        lines = mailing_address(letter.prisoner, destination(letter))
     if lines is None:
         return None
     sender_lines = [line.strip() for line in sender_address.splitlines() if line.strip()]

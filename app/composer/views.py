@@ -1,0 +1,104 @@
+"""The compose page shared by letters to prisoners and appeals to officials."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from app.composer import services
+from app.composer.forms import AppealForm, LetterForm
+from app.directory.services import mailing_address
+from app.extensions import db
+from app.labels import LANGUAGE
+from app.models import Official, Prisoner, TemplateKind
+
+
+def _build_form(prisoner: Prisoner, official: Official | None) -> LetterForm:
+    kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
+    form = AppealForm() if official else LetterForm()
+    blank = _l("Blank appeal") if official else _l("Blank letter")
+    form.template_id.choices = [SelectChoice("None", blank)] + [
+        SelectChoice(str(t.id), t.title, optgroup=str(LANGUAGE.get(t.language, t.language)))
+        for t in services.available_templates(kind)
+    ]
+    if request.method == "GET" and not official:
+        languages = prisoner.language_list
+        form.language.data = "ru" if "ru" in languages or not languages else languages[0]
+    return form
+
+
+def _page(
+    prisoner: Prisoner, official: Official | None, form: LetterForm, preview: str | None = None
+) -> str:
+    kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
+    return render_template(
+        "composer/write.html",
+        prisoner=prisoner,
+        official=official,
+        form=form,
+        address=None if official else mailing_address(prisoner),
+        official_address=official.recipient_lines if official else None,
+        template=services.get_template(form.template_id.data, kind),
+        preview=preview,
+        unfilled=services.unfilled_places(form.body.data),
+        foreign_language=form.language.data not in (prisoner.language_list or ["ru"]),
+        max_chars=current_app.config["MAX_LETTER_CHARS"],
+        action=request.path,
+    )
+
+
+def compose(
+    prisoner: Prisoner, official: Official | None = None
+) -> Response | str | tuple[str, int]:
+    """Pick a template, edit, preview and save; for appeals, ``official`` is the addressee."""
+    kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
+    form = _build_form(prisoner, official)
+
+    if request.method == "GET":
+        template = services.get_template(request.args.get("template", type=int), kind)
+        if template is not None:
+            form.template_id.data = template.id
+            form.language.data = template.language
+            form.body.data = services.render_template_for(
+                template, prisoner, "", date.today(), official
+            )
+        return _page(prisoner, official, form)
+
+    if not form.validate():
+        return _page(prisoner, official, form), 422
+
+    if form.apply_template.data:
+        template = services.get_template(form.template_id.data, kind)
+        if template is not None:
+            form.language.data = template.language
+            try:
+                form.body.data = services.render_template_for(
+                    template, prisoner, form.signature.data or "", date.today(), official
+                )
+            except services.ComposeError as error:
+                form.template_id.errors = [error.message]
+                return _page(prisoner, official, form), 422
+        return _page(prisoner, official, form)
+
+    if form.preview.data:
+        return _page(prisoner, official, form, preview=form.body.data or "")
+
+    try:
+        letter = services.create_letter(
+            prisoner,
+            body=form.body.data or "",
+            signature=form.signature.data or "",
+            language=form.language.data or "ru",
+            template=services.get_template(form.template_id.data, kind),
+            max_chars=current_app.config["MAX_LETTER_CHARS"],
+            official=official,
+        )
+    except services.ComposeError as error:
+        getattr(form, error.field).errors = [error.message]
+        return _page(prisoner, official, form), 422
+    db.session.commit()
+    return redirect(url_for("tracking.letter", token=letter.token, saved=1))
