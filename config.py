@@ -48,6 +48,8 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_PUBLIC_WRITES = env("RATELIMIT_PUBLIC_WRITES", "30 per minute; 300 per hour")
+    # The live censor-risk check runs as people type: generous, but bounded.
+    RATELIMIT_CHECKS = env("RATELIMIT_CHECKS", "120 per minute")
 
     PRISONERS_PER_PAGE = int(env("PRISONERS_PER_PAGE", 20))
     LETTERS_DIR = str(env("LETTERS_DIR", BASE_DIR / "letters"))

@@ -82,6 +82,8 @@ OFFICIAL_KIND = {
     OfficialKind.OMBUDSMAN: _l("High Commissioner for Human Rights"),
 }
 
+SEVERITY = {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk")}
+
 LANGUAGE = {"ru": _l("Russian"), "en": _l("English"), "uk": _l("Ukrainian")}
 
 
@@ -97,5 +99,6 @@ def inject_labels() -> dict[str, Any]:
             "channel": CHANNEL,
             "letter_status": LETTER_STATUS,
             "language": LANGUAGE,
+            "severity": SEVERITY,
         }
     }

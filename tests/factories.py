@@ -10,8 +10,11 @@ from app.models import (
     EventKind,
     Facility,
     FacilityKind,
+    Jurisdiction,
     Letter,
     MailEvent,
+    Official,
+    OfficialKind,
     Placement,
     Prisoner,
     PrisonerStatus,
@@ -80,3 +83,23 @@ def add_event(
     letter.events.append(event)
     db.session.commit()
     return event
+
+
+def make_official(facility: Facility | None = None, **fields: object) -> Official:
+    values: dict[str, object] = {
+        "kind": OfficialKind.FACILITY_HEAD,
+        "position": "Начальник ФКУ ИК-3 УФСИН России по Владимирской области",
+        "position_dative": "Начальнику ФКУ ИК-3 УФСИН России по Владимирской области",
+        "organisation": "ФКУ ИК-3 УФСИН России по Владимирской области",
+        "street_address": "ул. Франца Штольверка, д. 100",
+        "locality": "г. Покров",
+        "region": "Владимирская область",
+        "postcode": "601120",
+        "jurisdiction": Jurisdiction.FACILITY if facility else Jurisdiction.FEDERAL,
+        "facility": facility,
+    }
+    values.update(fields)
+    official = Official(**values)
+    db.session.add(official)
+    db.session.commit()
+    return official

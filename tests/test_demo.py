@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.appeals.federal import FEDERAL_BODIES, sync_federal_officials
 from app.composer.services import template_context
 from app.demo import data
 from app.demo.services import load_demo_data, plan_letters, russian_post_number
@@ -21,14 +22,19 @@ from app.extensions import db
 from app.library.files import read_library
 from app.library.sandbox import render_body
 from app.models import (
+    APPEAL_ONLY_EVENTS,
     Channel,
     EventKind,
     Facility,
+    Jurisdiction,
     Letter,
     MailEvent,
+    Official,
+    OfficialKind,
     Placement,
     Prisoner,
     PrisonerStatus,
+    TemplateKind,
 )
 from app.russian.names import Case, decline
 
@@ -190,18 +196,14 @@ def test_statuses_and_placements_are_consistent(loaded):
 
 
 def test_loading_twice_creates_nothing_new(loaded):
-    counts = [
-        db.session.scalar(select(func.count(model.id)))
-        for model in (Facility, Prisoner, Placement, Letter, MailEvent)
-    ]
+    models = (Facility, Prisoner, Placement, Letter, MailEvent, Official)
+    counts = [db.session.scalar(select(func.count(model.id))) for model in models]
     again = load_demo_data(TODAY)
     db.session.commit()
     assert again.skipped
     assert (again.facilities, again.prisoners, again.letters, again.events) == (0, 0, 0, 0)
-    assert counts == [
-        db.session.scalar(select(func.count(model.id)))
-        for model in (Facility, Prisoner, Placement, Letter, MailEvent)
-    ]
+    assert again.officials == 0
+    assert counts == [db.session.scalar(select(func.count(model.id))) for model in models]
 
 
 def test_event_dates_are_in_the_past_and_in_order(loaded):
@@ -227,7 +229,7 @@ def test_event_dates_are_in_the_past_and_in_order(loaded):
         if EventKind.NO_NEWS in days:
             assert (days[EventKind.NO_NEWS] - sent).days >= 60
     kinds = {event.kind for letter in letters for event in letter.events}
-    assert kinds == set(EventKind)
+    assert kinds == set(EventKind) - APPEAL_ONLY_EVENTS  # the demo letters are no appeals
     assert any(not letter.events for letter in letters)
 
 
@@ -317,6 +319,7 @@ def test_every_placement_refers_to_a_known_facility():
 
 def test_every_library_template_renders_for_every_demo_prisoner(loaded):
     specs = read_library(Path(__file__).resolve().parent.parent / "letters")
+    specs = [spec for spec in specs if spec.kind is TemplateKind.LETTER]
     for prisoner in _demo_prisoners():
         for spec in specs:
             context = template_context(prisoner, "Марк", spec.language, TODAY)
@@ -325,3 +328,158 @@ def test_every_library_template_renders_for_every_demo_prisoner(loaded):
             if spec.slug == "ongoing-support" and spec.language == "ru":
                 alone = "не одна" if prisoner.gender.value == "f" else "не один"
                 assert f"Вы {alone}:" in text, prisoner.external_id
+
+
+# --- Officials ---------------------------------------------------------------------------------
+
+DATIVE_HEADS = ("Начальнику ", "Прокурору ", "Уполномоченному ", "Директору ", "Генеральному ")
+REGIONAL_KINDS = (
+    OfficialKind.REGIONAL_DIRECTORATE,
+    OfficialKind.PROSECUTOR,
+    OfficialKind.REGIONAL_OMBUDSMAN,
+)
+
+
+def _officials(**filters: object) -> list[Official]:
+    query = select(Official).filter_by(**filters)
+    return list(db.session.scalars(query))
+
+
+def test_the_load_reports_its_officials(loaded):
+    assert loaded.officials == len(data.OFFICIALS) + len(FEDERAL_BODIES)
+    assert len(_officials(is_demo=True)) == len(data.OFFICIALS)
+    assert all(o.external_id.startswith("demo-o-") for o in _officials(is_demo=True))
+
+
+def test_every_demo_facility_has_exactly_one_head(loaded):
+    heads = _officials(kind=OfficialKind.FACILITY_HEAD)
+    for facility in db.session.scalars(select(Facility).where(Facility.is_demo.is_(True))):
+        mine = [head for head in heads if head.facility_id == facility.id]
+        assert len(mine) == 1, facility.code
+        head = mine[0]
+        assert head.jurisdiction is Jurisdiction.FACILITY
+        assert head.position == f"Начальник {facility.name}"
+        assert head.position_dative == f"Начальнику {facility.name}"
+        assert head.organisation == facility.name
+        assert (head.postcode, head.locality, head.street_address, head.region) == (
+            facility.postcode,
+            facility.locality,
+            facility.street_address,
+            facility.region,
+        )
+
+
+def test_every_region_with_a_demo_facility_has_its_regional_bodies(loaded):
+    regions = set(db.session.scalars(select(Facility.region).where(Facility.is_demo.is_(True))))
+    for region in regions:
+        bodies = _officials(jurisdiction_region=region)
+        for kind in REGIONAL_KINDS:
+            mine = [body for body in bodies if body.kind is kind]
+            assert len(mine) == 1, (region, kind)
+            assert mine[0].jurisdiction is Jurisdiction.REGION
+            assert mine[0].facility_id is None
+    # Regional bodies only where there are facilities to supervise.
+    regional = [o for o in _officials(is_demo=True) if o.kind in REGIONAL_KINDS]
+    assert {o.jurisdiction_region for o in regional} == regions
+
+
+def test_the_directorate_is_the_one_named_in_its_facilities(loaded):
+    directorates = {
+        o.jurisdiction_region: o for o in _officials(kind=OfficialKind.REGIONAL_DIRECTORATE)
+    }
+    for facility in data.FACILITIES:
+        directorate = directorates[facility.region]
+        assert facility.name.endswith(f" {directorate.organisation}"), facility.key
+        assert directorate.position == f"Начальник {directorate.organisation}"
+        assert directorate.position_dative == f"Начальнику {directorate.organisation}"
+    assert directorates["Свердловская область"].organisation.startswith("ГУФСИН России")
+    assert directorates["Красноярский край"].organisation.startswith("ГУФСИН России")
+    assert directorates["г. Москва"].organisation == "УФСИН России по г. Москве"
+
+
+def test_regional_positions_read_correctly_in_russian(loaded):
+    by_id = {o.external_id: o for o in _officials(is_demo=True)}
+    prosecutor = by_id["demo-o-prosecutor-vlad"]
+    assert prosecutor.position_dative == (
+        "Прокурору по надзору за соблюдением законов в исправительных учреждениях "
+        "Владимирской области"
+    )
+    assert prosecutor.organisation.startswith("Прокуратура по надзору")
+    assert by_id["demo-o-ombudsman-vlad"].position_dative == (
+        "Уполномоченному по правам человека во Владимирской области"
+    )
+    assert by_id["demo-o-prosecutor-msk"].position_dative == "Прокурору города Москвы"
+    assert by_id["demo-o-ufsin-krsk"].position_dative == (
+        "Начальнику ГУФСИН России по Красноярскому краю"
+    )
+
+
+def test_every_position_is_addressed_in_the_dative(loaded):
+    officials = _officials()
+    assert officials
+    for official in officials:
+        assert official.position_dative.startswith(DATIVE_HEADS), official.external_id
+        if official.is_demo:
+            # Only the head word declines; the rest of the position stays as it is.
+            rest = official.position.split(" ", 1)[1]
+            assert official.position_dative.split(" ", 1)[1] == rest, official.external_id
+
+
+def test_every_official_has_a_complete_postal_address(loaded):
+    for official in _officials():
+        assert re.fullmatch(r"\d{6}", official.postcode), official.external_id
+        assert official.street_address and official.locality and official.region
+        assert official.organisation
+
+
+def test_the_real_federal_bodies_are_loaded_with_their_sources(loaded):
+    federal = {o.external_id: o for o in _officials(jurisdiction=Jurisdiction.FEDERAL)}
+    assert set(federal) == {"federal-fsin", "federal-prosecutor-general", "federal-ombudsman"}
+    assert federal["federal-fsin"].kind is OfficialKind.FEDERAL_SERVICE
+    assert federal["federal-prosecutor-general"].kind is OfficialKind.PROSECUTOR_GENERAL
+    assert federal["federal-ombudsman"].kind is OfficialKind.OMBUDSMAN
+    assert federal["federal-fsin"].position_dative == (
+        "Директору Федеральной службы исполнения наказаний"
+    )
+    for official in federal.values():
+        assert official.source_url and official.source_url.startswith("https://")
+        assert not official.is_demo
+        assert official.facility_id is None and official.jurisdiction_region is None
+
+
+def test_syncing_the_federal_bodies_is_idempotent_and_repairs_edits(app):
+    assert sync_federal_officials() == 3
+    assert sync_federal_officials() == 0
+    fsin = db.session.scalar(select(Official).where(Official.external_id == "federal-fsin"))
+    fsin.postcode = "000000"
+    assert sync_federal_officials() == 1
+    assert fsin.postcode == FEDERAL_BODIES[0].postcode
+    assert db.session.scalar(select(func.count(Official.id))) == 3
+
+
+def test_demo_officials_data_is_consistent():
+    keys = [official.external_id for official in data.OFFICIALS]
+    assert len(keys) == len(set(keys))
+    facility_keys = {facility.key for facility in data.FACILITIES}
+    for official in data.OFFICIALS:
+        assert (official.facility is None) == (official.kind is not OfficialKind.FACILITY_HEAD)
+        assert official.facility is None or official.facility in facility_keys
+    with pytest.raises(ValueError):
+        data.dative_position("Министр юстиции")
+
+
+def test_every_appeal_template_renders_for_every_demo_prisoner(loaded):
+    specs = read_library(Path(__file__).resolve().parent.parent / "letters")
+    appeals = [spec for spec in specs if spec.kind is TemplateKind.APPEAL]
+    assert len(appeals) >= 5
+    heads = {o.facility_id: o for o in _officials(kind=OfficialKind.FACILITY_HEAD)}
+    for prisoner in _demo_prisoners():
+        facility = prisoner.last_known_facility
+        official = heads[facility.id]
+        context = template_context(prisoner, "Марк", "ru", TODAY, official=official)
+        forms = context["prisoner"]["forms"]
+        for spec in appeals:
+            text = render_body(spec.body, context)
+            assert forms["genitive"] in text or forms["dative"] in text
+            assert facility.name in text, (spec.slug, prisoner.external_id)
+            assert "59-ФЗ" in text and "Марк" not in text

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, jsonify, request
+from flask import abort, current_app, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import bp
 from app.api.serializers import event_json, letter_json, prisoner_json
+from app.composer.services import recipient_names, review_text
 from app.directory import services as directory
 from app.extensions import db, limiter
+from app.i18n import current_language
 from app.models import Channel, EventKind
 from app.security import public_write_limit
 from app.tracking import services as tracking
@@ -118,3 +120,59 @@ def add_event(token: str) -> tuple[Response, int]:
         return _error(error.field, error.message, 422)
     db.session.commit()
     return jsonify(event=event_json(event), status=found.status.value), 201
+
+
+def _check_limit() -> str:
+    return str(current_app.config["RATELIMIT_CHECKS"])
+
+
+@bp.post("/check")
+@limiter.limit(_check_limit)
+def check() -> Response | tuple[Response, int]:
+    """Censor-risk check of a text: {"text", "language": "ru"|"en", "prisoner_id"?}.
+
+    With a prisoner, their facility's page limit applies and their own name is not flagged.
+    Offsets count Unicode code points, as Python and JavaScript's Array.from() do.
+    """
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return _error("body", _("Send a JSON object."))
+    text = payload.get("text")
+    if not isinstance(text, str):
+        return _error("text", _("%(name)s must be a string", name="text"))
+    if len(text) > current_app.config["MAX_LETTER_CHARS"]:
+        return _error("text", _("The text is too long."))
+    language = payload.get("language", "ru")
+    if language not in ("ru", "en"):
+        return _error("language", _("language must be 'ru' or 'en'"))
+    prisoner = None
+    prisoner_id = payload.get("prisoner_id")
+    if prisoner_id not in (None, ""):
+        if not isinstance(prisoner_id, int) or isinstance(prisoner_id, bool):
+            return _error("prisoner_id", _("%(name)s must be a whole number", name="prisoner_id"))
+        prisoner = directory.get_prisoner(prisoner_id)
+        if prisoner is None:
+            return _error("prisoner_id", _("There is no such prisoner."), 404)
+    review = review_text(
+        text,
+        language,
+        prisoner.current_facility if prisoner else None,
+        recipient_names(prisoner) if prisoner else None,
+    )
+    reader_language = current_language()
+    return jsonify(
+        findings=[
+            {
+                "start": finding.start,
+                "end": finding.end,
+                "category": finding.category,
+                "severity": finding.severity.value,
+                "reason": finding.reason(reader_language),
+                "rule": finding.rule,
+            }
+            for finding in review.findings
+        ],
+        characters=review.characters,
+        pages=review.pages,
+        max_pages=review.max_pages,
+    )

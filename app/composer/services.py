@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,12 +13,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.library.sandbox import TemplateRenderError, render_body
-from app.models import Letter, Official, Prisoner, Template, TemplateKind
+from app.models import Facility, Letter, Official, Prisoner, Template, TemplateKind
+from app.russian.censor import Finding, check_text, estimate_pages
 from app.russian.names import (
     all_forms,
     effective_gender,
     greeting,
     initials_name,
+    normalize_for_search,
     transliterate,
 )
 from app.tokens import new_tracking_token
@@ -173,3 +176,74 @@ def create_letter(
     db.session.add(letter)
     db.session.flush()
     return letter
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the censor-risk check and the length estimate say about a text."""
+
+    findings: list[Finding]
+    segments: list[tuple[str, Finding | None]]
+    characters: int
+    pages: int
+    max_pages: int | None
+
+    @property
+    def over_limit(self) -> bool:
+        """True when the facility's page limit is known and the text exceeds it."""
+        return self.max_pages is not None and self.pages > self.max_pages
+
+
+def highlight_segments(text: str, findings: list[Finding]) -> list[tuple[str, Finding | None]]:
+    """Cut the text into plain and risky pieces for highlighting; overlaps keep the first."""
+    segments: list[tuple[str, Finding | None]] = []
+    position = 0
+    for finding in sorted(findings, key=lambda f: (f.start, -(f.end - f.start))):
+        if finding.start < position or finding.end <= finding.start:
+            continue  # overlaps a span already marked, or marks the whole text (length)
+        if finding.end - finding.start == len(text) and finding.category == "length":
+            continue
+        if finding.start > position:
+            segments.append((text[position : finding.start], None))
+        segments.append((text[finding.start : finding.end], finding))
+        position = finding.end
+    if position < len(text):
+        segments.append((text[position:], None))
+    return segments
+
+
+def recipient_names(prisoner: Prisoner) -> list[str]:
+    """Every written form of the recipient's name: six cases and the Latin spelling."""
+    return [*all_forms(prisoner.person_name).values(), prisoner.latin_name]
+
+
+def _names_recipient(piece: str, names: list[str]) -> bool:
+    folded = normalize_for_search(piece)
+    return any(folded in normalize_for_search(name) for name in names)
+
+
+def review_text(
+    text: str, language: str, facility: Facility | None, names: list[str] | None = None
+) -> Review:
+    """Run the censor-risk check and estimate the printed length against the facility's limit.
+
+    ``names`` are the recipient's own name forms: a letter naming the person it is written to
+    is not discussing another prisoner, even when that person is well known.
+    """
+    max_pages = facility.max_letter_pages if facility else None
+    findings = [
+        finding
+        for finding in check_text(text, language, max_pages)
+        if not (
+            finding.category == "other_prisoners"
+            and names
+            and _names_recipient(text[finding.start : finding.end], names)
+        )
+    ]
+    return Review(
+        findings=findings,
+        segments=highlight_segments(text, findings),
+        characters=len(text),
+        pages=estimate_pages(text) if text.strip() else 0,
+        max_pages=max_pages,
+    )

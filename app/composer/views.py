@@ -45,6 +45,15 @@ def _page(
         template=services.get_template(form.template_id.data, kind),
         preview=preview,
         unfilled=services.unfilled_places(form.body.data),
+        # Appeals must speak of the case and conditions: the censor check is for letters.
+        review=None
+        if official
+        else services.review_text(
+            form.body.data or "",
+            form.language.data or "ru",
+            prisoner.current_facility,
+            services.recipient_names(prisoner),
+        ),
         foreign_language=form.language.data not in (prisoner.language_list or ["ru"]),
         max_chars=current_app.config["MAX_LETTER_CHARS"],
         action=request.path,

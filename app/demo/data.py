@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.models.facility import FacilityKind
+from app.models.official import Jurisdiction, OfficialKind
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ FACILITIES: tuple[FacilityData, ...] = (
     FacilityData(
         key="nn-liu3",
         code="ЛИУ-3",
-        name="ФКУ ЛИУ-3 УФСИН России по Нижегородской области",
+        name="ФКУ ЛИУ-3 ГУФСИН России по Нижегородской области",
         kind=FacilityKind.HOSPITAL,
         region="Нижегородская область",
         postcode="603014",
@@ -1000,3 +1001,330 @@ WITHHELD_NOTES: tuple[str, ...] = (
     "пришёл пустой бланк ответа",
     "письмо не выдали по решению цензора, сообщили родственники",
 )
+
+
+# --- Officials who receive appeals ----------------------------------------------------------
+#
+# Invented like everything else here: the positions follow the official pattern of each kind of
+# body, but street addresses are made up (postcodes are realistic for the regional capitals).
+# The real federal bodies are not demo data: see app/appeals/federal.py.
+
+# The addressee line («Кому») is in the dative. Only the head word of these positions changes;
+# the rest («по Владимирской области», «в исправительных учреждениях Владимирской области»,
+# «во Владимирской области») is already governed by it and stays as it is.
+_DATIVE_HEAD_WORDS = {
+    "Начальник": "Начальнику",
+    "Прокурор": "Прокурору",
+    "Уполномоченный": "Уполномоченному",
+}
+
+
+def dative_position(position: str) -> str:
+    """«Начальник УФСИН России по …» -> «Начальнику УФСИН России по …» (demo positions only)."""
+    head, _, rest = position.partition(" ")
+    if head not in _DATIVE_HEAD_WORDS:
+        raise ValueError(f"no dative form known for {position!r}")
+    return f"{_DATIVE_HEAD_WORDS[head]} {rest}"
+
+
+@dataclass(frozen=True)
+class OfficialData:
+    """One invented addressee of appeals: a facility head or a regional body."""
+
+    key: str
+    kind: OfficialKind
+    position: str
+    organisation: str
+    region: str  # of the postal address
+    postcode: str
+    locality: str
+    street_address: str
+    facility: str | None = None  # FacilityData key, for facility heads
+    jurisdiction_region: str | None = None  # Facility.region, for regional bodies
+
+    @property
+    def external_id(self) -> str:
+        """The stable id that makes loading idempotent."""
+        return f"demo-o-{self.key}"
+
+    @property
+    def position_dative(self) -> str:
+        """The addressee line: the position in the dative case."""
+        return dative_position(self.position)
+
+    @property
+    def jurisdiction(self) -> Jurisdiction:
+        """One facility for facility heads, a region for everyone else."""
+        return Jurisdiction.FACILITY if self.facility else Jurisdiction.REGION
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """The regional bodies of one region that has demo facilities.
+
+    ``region`` is spelled exactly as ``FacilityData.region``. Each name is written out in the
+    form its position needs: after «по» (dative), after «учреждениях» or «Прокурор» (genitive),
+    after «в/во» (prepositional).
+    """
+
+    key: str
+    region: str
+    capital: str
+    directorate: str  # «УФСИН России по Владимирской области»
+    prosecutor: str  # the position, «Прокурор по надзору … Владимирской области»
+    prosecutor_office: str  # the organisation
+    ombudsman: str  # the position, «Уполномоченный по правам человека во Владимирской области»
+    # (postcode, street) of the directorate, the prosecutor's office and the commissioner
+    addresses: tuple[tuple[str, str], tuple[str, str], tuple[str, str]]
+
+
+_SUPERVISING = "Прокурор по надзору за соблюдением законов в исправительных учреждениях"
+_SUPERVISING_OFFICE = "Прокуратура по надзору за соблюдением законов в исправительных учреждениях"
+_COMMISSIONER = "Уполномоченный по правам человека"
+
+# A specialised prosecutor's office supervising penal institutions exists in regions with many
+# colonies; elsewhere the regional prosecutor's office supervises them (through a department),
+# and an appeal goes to the regional prosecutor. Which regions get which is a demo choice.
+REGIONS: tuple[RegionData, ...] = (
+    RegionData(
+        key="msk",
+        region="г. Москва",
+        capital="г. Москва",
+        directorate="УФСИН России по г. Москве",
+        prosecutor="Прокурор города Москвы",
+        prosecutor_office="Прокуратура города Москвы",
+        ombudsman=f"{_COMMISSIONER} в городе Москве",
+        addresses=(
+            ("115054", "ул. Озёрная, д. 16"),
+            ("109012", "ул. Школьная, д. 27"),
+            ("119019", "ул. Парковая, д. 3"),
+        ),
+    ),
+    RegionData(
+        key="spb",
+        region="г. Санкт-Петербург",
+        capital="г. Санкт-Петербург",
+        directorate="УФСИН России по г. Санкт-Петербургу и Ленинградской области",
+        prosecutor="Прокурор Санкт-Петербурга",
+        prosecutor_office="Прокуратура Санкт-Петербурга",
+        ombudsman=f"{_COMMISSIONER} в Санкт-Петербурге",
+        addresses=(
+            ("191015", "ул. Садовая, д. 11"),
+            ("190000", "пер. Почтовый, д. 4"),
+            ("191186", "наб. Речная, д. 9"),
+        ),
+    ),
+    RegionData(
+        key="sverdl",
+        region="Свердловская область",
+        capital="г. Екатеринбург",
+        directorate="ГУФСИН России по Свердловской области",
+        prosecutor=f"{_SUPERVISING} Свердловской области",
+        prosecutor_office=f"{_SUPERVISING_OFFICE} Свердловской области",
+        ombudsman=f"{_COMMISSIONER} в Свердловской области",
+        addresses=(
+            ("620014", "ул. Горная, д. 17"),
+            ("620075", "ул. Школьная, д. 8"),
+            ("620031", "пл. Центральная, д. 1"),
+        ),
+    ),
+    RegionData(
+        key="rostov",
+        region="Ростовская область",
+        capital="г. Ростов-на-Дону",
+        directorate="ГУФСИН России по Ростовской области",
+        prosecutor="Прокурор Ростовской области",
+        prosecutor_office="Прокуратура Ростовской области",
+        ombudsman=f"{_COMMISSIONER} в Ростовской области",
+        addresses=(
+            ("344002", "ул. Донская, д. 22"),
+            ("344006", "пер. Тихий, д. 5"),
+            ("344010", "ул. Парковая, д. 14"),
+        ),
+    ),
+    RegionData(
+        key="vlad",
+        region="Владимирская область",
+        capital="г. Владимир",
+        directorate="УФСИН России по Владимирской области",
+        prosecutor=f"{_SUPERVISING} Владимирской области",
+        prosecutor_office=f"{_SUPERVISING_OFFICE} Владимирской области",
+        ombudsman=f"{_COMMISSIONER} во Владимирской области",
+        addresses=(
+            ("600000", "ул. Соборная, д. 6"),
+            ("600005", "ул. Школьная, д. 19"),
+            ("600017", "ул. Садовая, д. 2"),
+        ),
+    ),
+    RegionData(
+        key="mord",
+        region="Республика Мордовия",
+        capital="г. Саранск",
+        directorate="УФСИН России по Республике Мордовия",
+        prosecutor=f"{_SUPERVISING} Республики Мордовия",
+        prosecutor_office=f"{_SUPERVISING_OFFICE} Республики Мордовия",
+        ombudsman=f"{_COMMISSIONER} в Республике Мордовия",
+        addresses=(
+            ("430005", "ул. Луговая, д. 13"),
+            ("430000", "ул. Школьная, д. 4"),
+            ("430003", "ул. Парковая, д. 21"),
+        ),
+    ),
+    RegionData(
+        key="komi",
+        region="Республика Коми",
+        capital="г. Сыктывкар",
+        directorate="УФСИН России по Республике Коми",
+        prosecutor=f"{_SUPERVISING} Республики Коми",
+        prosecutor_office=f"{_SUPERVISING_OFFICE} Республики Коми",
+        ombudsman=f"{_COMMISSIONER} в Республике Коми",
+        addresses=(
+            ("167000", "ул. Лесная, д. 24"),
+            ("167001", "ул. Северная, д. 7"),
+            ("167023", "ул. Садовая, д. 15"),
+        ),
+    ),
+    RegionData(
+        key="yanao",
+        region="Ямало-Ненецкий автономный округ",
+        capital="г. Салехард",
+        directorate="УФСИН России по Ямало-Ненецкому автономному округу",
+        prosecutor="Прокурор Ямало-Ненецкого автономного округа",
+        prosecutor_office="Прокуратура Ямало-Ненецкого автономного округа",
+        ombudsman=f"{_COMMISSIONER} в Ямало-Ненецком автономном округе",
+        addresses=(
+            ("629008", "ул. Полярная, д. 10"),
+            ("629007", "ул. Школьная, д. 3"),
+            ("629003", "ул. Речная, д. 18"),
+        ),
+    ),
+    RegionData(
+        key="krsk",
+        region="Красноярский край",
+        capital="г. Красноярск",
+        directorate="ГУФСИН России по Красноярскому краю",
+        prosecutor=f"{_SUPERVISING} Красноярского края",
+        prosecutor_office=f"{_SUPERVISING_OFFICE} Красноярского края",
+        ombudsman=f"{_COMMISSIONER} в Красноярском крае",
+        addresses=(
+            ("660049", "ул. Енисейская, д. 12"),
+            ("660017", "ул. Школьная, д. 30"),
+            ("660021", "ул. Парковая, д. 6"),
+        ),
+    ),
+    RegionData(
+        key="nn",
+        region="Нижегородская область",
+        capital="г. Нижний Новгород",
+        directorate="ГУФСИН России по Нижегородской области",
+        prosecutor="Прокурор Нижегородской области",
+        prosecutor_office="Прокуратура Нижегородской области",
+        ombudsman=f"{_COMMISSIONER} в Нижегородской области",
+        addresses=(
+            ("603000", "ул. Волжская, д. 9"),
+            ("603005", "пер. Почтовый, д. 2"),
+            ("603001", "ул. Набережная, д. 25"),
+        ),
+    ),
+    RegionData(
+        key="perm",
+        region="Пермский край",
+        capital="г. Пермь",
+        directorate="ГУФСИН России по Пермскому краю",
+        prosecutor=f"{_SUPERVISING} Пермского края",
+        prosecutor_office=f"{_SUPERVISING_OFFICE} Пермского края",
+        ombudsman=f"{_COMMISSIONER} в Пермском крае",
+        addresses=(
+            ("614000", "ул. Камская, д. 14"),
+            ("614006", "ул. Школьная, д. 11"),
+            ("614015", "ул. Садовая, д. 8"),
+        ),
+    ),
+    RegionData(
+        key="sar",
+        region="Саратовская область",
+        capital="г. Саратов",
+        directorate="УФСИН России по Саратовской области",
+        prosecutor="Прокурор Саратовской области",
+        prosecutor_office="Прокуратура Саратовской области",
+        ombudsman=f"{_COMMISSIONER} в Саратовской области",
+        addresses=(
+            ("410012", "ул. Волжская, д. 20"),
+            ("410031", "ул. Школьная, д. 5"),
+            ("410002", "ул. Парковая, д. 12"),
+        ),
+    ),
+    RegionData(
+        key="tver",
+        region="Тверская область",
+        capital="г. Тверь",
+        directorate="УФСИН России по Тверской области",
+        prosecutor="Прокурор Тверской области",
+        prosecutor_office="Прокуратура Тверской области",
+        ombudsman=f"{_COMMISSIONER} в Тверской области",
+        addresses=(
+            ("170100", "ул. Заволжская, д. 8"),
+            ("170000", "ул. Школьная, д. 16"),
+            ("170026", "наб. Речная, д. 4"),
+        ),
+    ),
+)
+
+
+def _facility_heads() -> tuple[OfficialData, ...]:
+    """The head of every demo facility, addressed at the facility itself."""
+    return tuple(
+        OfficialData(
+            key=f"head-{facility.key}",
+            kind=OfficialKind.FACILITY_HEAD,
+            position=f"Начальник {facility.name}",
+            organisation=facility.name,
+            region=facility.region,
+            postcode=facility.postcode,
+            locality=facility.locality,
+            street_address=facility.street_address,
+            facility=facility.key,
+        )
+        for facility in FACILITIES
+    )
+
+
+def _regional_bodies() -> tuple[OfficialData, ...]:
+    """Directorate, supervising prosecutor and human-rights commissioner of every region."""
+    officials: list[OfficialData] = []
+    for item in REGIONS:
+        bodies = (
+            (
+                "ufsin",
+                OfficialKind.REGIONAL_DIRECTORATE,
+                f"Начальник {item.directorate}",
+                item.directorate,
+            ),
+            ("prosecutor", OfficialKind.PROSECUTOR, item.prosecutor, item.prosecutor_office),
+            (
+                "ombudsman",
+                OfficialKind.REGIONAL_OMBUDSMAN,
+                item.ombudsman,
+                f"Аппарат Уполномоченного {item.ombudsman.partition(' ')[2]}",
+            ),
+        )
+        for (suffix, kind, position, organisation), (postcode, street) in zip(
+            bodies, item.addresses, strict=True
+        ):
+            officials.append(
+                OfficialData(
+                    key=f"{suffix}-{item.key}",
+                    kind=kind,
+                    position=position,
+                    organisation=organisation,
+                    region=item.region,
+                    postcode=postcode,
+                    locality=item.capital,
+                    street_address=street,
+                    jurisdiction_region=item.region,
+                )
+            )
+    return tuple(officials)
+
+
+OFFICIALS: tuple[OfficialData, ...] = _facility_heads() + _regional_bodies()

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from app.appeals.federal import sync_federal_officials
 from app.demo import data
 from app.demo.data import FacilityData, PlacementData, PrisonerData
 from app.extensions import db
@@ -22,12 +23,13 @@ from app.models import (
     Facility,
     Letter,
     MailEvent,
+    Official,
     Placement,
     Prisoner,
     PrisonerStatus,
 )
 from app.russian.names import Gender, PersonName, greeting, transliterate
-from app.tracking.tokens import new_tracking_token
+from app.tokens import new_tracking_token
 
 SEED = 20261123
 LETTER_COUNT = 150
@@ -45,6 +47,8 @@ class DemoReport:
     letters: int
     events: int
     skipped: bool  # True when demo data was already there
+    # Addressees of appeals created or updated: the demo officials plus the real federal bodies.
+    officials: int = 0
 
 
 @dataclass(frozen=True)
@@ -314,6 +318,38 @@ def _ensure_facilities() -> tuple[dict[str, Facility], int]:
     return by_key, created
 
 
+def _ensure_officials(facilities: dict[str, Facility]) -> int:
+    """Create the demo officials that are missing; return how many were created."""
+    ids = [official.external_id for official in data.OFFICIALS]
+    existing = set(
+        db.session.scalars(select(Official.external_id).where(Official.external_id.in_(ids)))
+    )
+    created = 0
+    for item in data.OFFICIALS:
+        if item.external_id in existing:
+            continue
+        db.session.add(
+            Official(
+                external_id=item.external_id,
+                kind=item.kind,
+                position=item.position,
+                position_dative=item.position_dative,
+                organisation=item.organisation,
+                street_address=item.street_address,
+                locality=item.locality,
+                region=item.region,
+                postcode=item.postcode,
+                jurisdiction=item.jurisdiction,
+                facility=None if item.facility is None else facilities[item.facility],
+                jurisdiction_region=item.jurisdiction_region,
+                source_url=None,
+                is_demo=True,
+            )
+        )
+        created += 1
+    return created
+
+
 def _new_prisoner(item: PrisonerData, facilities: dict[str, Facility], today: date) -> Prisoner:
     prisoner = Prisoner(
         external_id=item.external_id,
@@ -377,15 +413,16 @@ def _reported_at(day: date, lag_days: int, hour: int, today: date) -> datetime:
 
 
 def load_demo_data(today: date | None = None) -> DemoReport:
-    """Idempotent: creates the fictional facilities, prisoners, placements, letters and events
-    unless they exist (match on external_id 'demo-...'). Adds to db.session and flushes; the
-    caller commits.
+    """Idempotent: creates the fictional facilities, prisoners, placements, letters, events and
+    officials unless they exist (match on external_id 'demo-...'), and creates or updates the
+    real federal bodies that receive appeals. Adds to db.session and flushes; the caller commits.
 
     Letters are created only for prisoners created by this call, so a second load adds nothing.
     """
     today = today or date.today()
     facilities, facilities_created = _ensure_facilities()
     prisoners, new_prisoners = _ensure_prisoners(facilities, today)
+    officials = _ensure_officials(facilities) + sync_federal_officials()
     letters = events = 0
     if new_prisoners:
         for plan in plan_letters(today):
@@ -422,5 +459,6 @@ def load_demo_data(today: date | None = None) -> DemoReport:
         prisoners=len(new_prisoners),
         letters=letters,
         events=events,
-        skipped=not facilities_created and not new_prisoners,
+        skipped=not facilities_created and not new_prisoners and not officials,
+        officials=officials,
     )

@@ -47,6 +47,7 @@ class TemplateSpec:
     guidance: str
     body: str
     path: Path
+    variables: tuple[str, ...] | None = None  # as listed in the front matter, if listed
 
 
 def read_template_file(path: Path) -> TemplateSpec:
@@ -75,7 +76,13 @@ def read_template_file(path: Path) -> TemplateSpec:
         check_syntax(body)
     except TemplateRenderError as error:
         raise TemplateFileError(f"{path}: {error}") from error
+    variables = post.get("variables")
+    if variables is not None and (
+        not isinstance(variables, list) or not all(isinstance(v, str) for v in variables)
+    ):
+        raise TemplateFileError(f"{path}: 'variables' must be a list of names")
     return TemplateSpec(
+        variables=tuple(variables) if variables is not None else None,
         slug=slug,
         kind=kind,
         occasion=str(post["occasion"]).strip(),

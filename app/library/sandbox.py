@@ -15,7 +15,8 @@ class TemplateRenderError(ValueError):
 
 
 @cache
-def _environment() -> ImmutableSandboxedEnvironment:
+def environment() -> ImmutableSandboxedEnvironment:
+    """The one sandboxed environment every template body is parsed and rendered in."""
     # No loader: a template cannot include or import anything. Autoescape stays on so that a
     # name typed with markup never becomes markup; the letter is plain text, see render_body().
     return ImmutableSandboxedEnvironment(
@@ -30,7 +31,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
 def check_syntax(body: str) -> None:
     """Raise TemplateRenderError when a body is not valid template syntax."""
     try:
-        _environment().parse(body)
+        environment().parse(body)
     except TemplateSyntaxError as error:
         raise TemplateRenderError(f"line {error.lineno}: {error.message}") from error
 
@@ -38,7 +39,7 @@ def check_syntax(body: str) -> None:
 def render_body(body: str, context: dict[str, Any]) -> str:
     """Render a template body with plain data and return the letter as plain text."""
     try:
-        rendered = _environment().from_string(body).render(context)
+        rendered = environment().from_string(body).render(context)
     except TemplateSyntaxError as error:
         raise TemplateRenderError(f"line {error.lineno}: {error.message}") from error
     except (UndefinedError, SecurityError, TypeError) as error:

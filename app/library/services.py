@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.extensions import db
-from app.library.files import read_library
+from app.library.checks import check_spec
+from app.library.files import TemplateFileError, read_library
 from app.models import Template, TemplateKind
 
 
@@ -26,9 +27,14 @@ def sync_templates(directory: Path) -> SyncReport:
     """Create or update a template per file and retire those whose file is gone.
 
     Idempotent. Retired templates are kept so that letters written from them keep theirs.
-    Raises TemplateFileError, before changing anything, when any file is malformed.
+    Raises TemplateFileError, before changing anything, when any file is malformed or fails
+    `flask letters check`: only checked templates are offered to writers.
     """
     specs = read_library(directory)
+    for spec in specs:
+        problems = check_spec(spec)
+        if problems:
+            raise TemplateFileError(f"{spec.path}: {'; '.join(problems)}")
     existing = {(t.slug, t.language): t for t in db.session.scalars(select(Template))}
     report = SyncReport()
     for spec in specs:
