@@ -12,6 +12,17 @@ from app.extensions import db
 
 letters_cli = AppGroup("letters", help="The letter template library in letters/.")
 demo_cli = AppGroup("demo", help="Fictional demonstration data.")
+officials_cli = AppGroup("officials", help="Addressees of appeals.")
+
+
+@officials_cli.command("sync")
+def officials_sync() -> None:
+    """Create or update the federal bodies that receive appeals (idempotent)."""
+    from app.appeals.federal import FEDERAL_BODIES, sync_federal_officials
+
+    changed = sync_federal_officials()
+    db.session.commit()
+    click.echo(f"officials: {len(FEDERAL_BODIES)} federal bodies, {changed} created or changed")
 
 
 @letters_cli.command("sync")
@@ -34,6 +45,48 @@ def letters_sync(directory: Path | None) -> None:
     )
 
 
+@letters_cli.command("check")
+@click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=None)
+def letters_check(directory: Path | None) -> None:
+    """Validate every template: front matter, syntax, variables, rendering, censor risks."""
+    from app.library.checks import check_library
+
+    folder = directory or Path(current_app.config["LETTERS_DIR"])
+    results = check_library(folder)
+    failed = [result for result in results if not result.ok]
+    for result in failed:
+        click.echo(f"{result.path}:")
+        for problem in result.problems:
+            click.echo(f"  - {problem}")
+    click.echo(f"templates: {len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise SystemExit(1)
+
+
+@letters_cli.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace a template with the same slug.")
+def letters_add(path: Path, replace: bool) -> None:
+    """Check a new template file, copy it into the library and load it."""
+    from app.library.checks import check_file
+    from app.library.services import sync_templates
+
+    result = check_file(path)
+    if not result.ok or result.spec is None:
+        for problem in result.problems:
+            click.echo(f"  - {problem}")
+        raise click.ClickException(f"{path} did not pass the check; nothing was added")
+    library = Path(current_app.config["LETTERS_DIR"])
+    target = library / result.spec.language / f"{result.spec.slug}.md"
+    if target.exists() and not replace:
+        raise click.ClickException(f"{target} exists; use --replace to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    report = sync_templates(library)
+    db.session.commit()
+    click.echo(f"added {target}; {len(report.created)} created, {len(report.updated)} updated")
+
+
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the fictional demo prisoners, facilities and letters (idempotent)."""
@@ -54,3 +107,4 @@ def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(letters_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(officials_cli)

@@ -15,6 +15,7 @@ mkdir -p "$INSTANCE"
 
 "$BIN/flask" db upgrade
 "$BIN/flask" letters sync
+"$BIN/flask" officials sync
 if [ "${KONVERT_DEMO:-1}" != "0" ] && [ ! -e "$INSTANCE/.demo-loaded" ]; then
   "$BIN/flask" demo load
   touch "$INSTANCE/.demo-loaded"

@@ -73,3 +73,54 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(first.config["SECRET_KEY"]) >= 64
     assert create_app("default", settings).config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_officials_sync_creates_the_federal_bodies_once(runner):
+    from app.models import Jurisdiction, Official
+
+    first = runner.invoke(args=["officials", "sync"])
+    assert "3 created or changed" in first.output, first.output
+    again = runner.invoke(args=["officials", "sync"])
+    assert "0 created or changed" in again.output
+    federal = db.session.scalars(
+        select(Official).where(Official.jurisdiction == Jurisdiction.FEDERAL)
+    ).all()
+    assert len(federal) == 3 and all(o.source_url for o in federal)
+
+
+def test_letters_check_passes_the_shipped_library_and_fails_a_risky_letter(runner, tmp_path):
+    assert runner.invoke(args=["letters", "check"]).exit_code == 0
+    library = tmp_path / "letters"
+    library.mkdir()
+    (library / "risky.md").write_text(
+        "---\nslug: risky\nkind: letter\noccasion: first\nlanguage: ru\ntitle: Risky\n---\n"
+        "{{ greeting }}\n\nКак продвигается уголовное дело? Что сказал адвокат?\n\n"
+        "{{ sender.signature }}\n",
+        encoding="utf-8",
+    )
+    (library / "unknown.md").write_text(
+        "---\nslug: unknown\nkind: letter\noccasion: first\nlanguage: ru\ntitle: Unknown\n---\n"
+        "{{ greeting }} {{ official.position }}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["letters", "check", "--directory", str(library)])
+    assert result.exit_code == 1
+    assert "censor risk (case_and_court)" in result.output
+    assert "unknown variables: official" in result.output
+
+
+def test_letters_add_refuses_a_template_that_fails_the_check(runner, app, tmp_path):
+    app.config["LETTERS_DIR"] = str(tmp_path / "library")
+    good = tmp_path / "good.md"
+    good.write_text(
+        "---\nslug: good\nkind: letter\noccasion: support\nlanguage: ru\ntitle: Good\n---\n"
+        "{{ greeting }}\n\nУ нас весна, цветут яблони.\n\n{{ sender.signature }}\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.md"
+    bad.write_text(good.read_text().replace("slug: good", "slug: bad") + "{{ nope }}\n")
+    assert "added" in runner.invoke(args=["letters", "add", str(good)]).output
+    assert (tmp_path / "library" / "ru" / "good.md").exists()
+    refused = runner.invoke(args=["letters", "add", str(bad)])
+    assert refused.exit_code != 0 and not (tmp_path / "library" / "ru" / "bad.md").exists()
+    assert db.session.scalar(select(Template).where(Template.slug == "good")) is not None
