@@ -33,6 +33,7 @@ test: system-deps install
 
 bench: system-deps install
 	$(BIN)/python bench/pdf_single.py
+	$(BIN)/python bench/censor_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
