@@ -37,7 +37,7 @@ variables: [prisoner, facility, official]
 ---
 Прошу восстановить свидания {{ prisoner.forms.dative }}, содержащемуся в {{ facility.name }}.
 
-Ответ прошу направить в письменной форме в срок, установленный статьёй 12 Федерального закона № 59-ФЗ.
+Ответ прошу направить в письменной форме в срок, установленный 59-ФЗ.
 """
 
 
@@ -54,8 +54,8 @@ def setting(app, tmp_path: Path):
         jurisdiction_region="Владимирская область",
         position="Начальник УФСИН России по Владимирской области",
         position_dative="Начальнику УФСИН России по Владимирской области",
-        organisation="УФСИН России по Владимирской области", street_address="ул. Большая Нижегородская, д. 67",
-        locality="г. Владимир", postcode="600020",
+        organisation="УФСИН России по Владимирской области",
+        street_address="ул. Большая Нижегородская, д. 67", locality="г. Владимир", postcode="600020",
     )  # fmt: skip
     federal = make_official(
         None, kind=OfficialKind.FEDERAL_SERVICE, jurisdiction=Jurisdiction.FEDERAL,
@@ -197,8 +197,13 @@ def test_overdue_list_shows_unanswered_appeals_without_who_wrote_them(client, se
 def test_appeal_pdf_layout_and_address_kept_only_on_request(app, client, setting):
     appeal = make_appeal(setting)
     page = client.get(f"/t/{appeal.token}").get_data(as_text=True)
-    form = {"csrf_token": csrf_token(page), "envelope": "dl", "sender_name": "Смирнова Анна Петровна",
-            "sender_address": "ул. Садовая, д. 5, кв. 7\n190000 г. Санкт-Петербург", "sender_country": ""}  # fmt: skip
+    form = {
+        "csrf_token": csrf_token(page),
+        "envelope": "dl",
+        "sender_name": "Смирнова Анна Петровна",
+        "sender_address": "ул. Садовая, д. 5, кв. 7\n190000 г. Санкт-Петербург",
+        "sender_country": "",
+    }
     response = client.post(f"/t/{appeal.token}/pdf", data=form)
     reader = PdfReader(io.BytesIO(response.data))
     first = " ".join(reader.pages[0].extract_text().split())  # the right column wraps lines
