@@ -55,7 +55,8 @@ def setting(app, tmp_path: Path):
         position="Начальник УФСИН России по Владимирской области",
         position_dative="Начальнику УФСИН России по Владимирской области",
         organisation="УФСИН России по Владимирской области",
-        street_address="ул. Большая Нижегородская, д. 67", locality="г. Владимир", postcode="600020",
+        street_address="ул. Большая Нижегородская, д. 67", locality="г. Владимир",
+        postcode="600020",
     )  # fmt: skip
     federal = make_official(
         None, kind=OfficialKind.FEDERAL_SERVICE, jurisdiction=Jurisdiction.FEDERAL,
