@@ -132,3 +132,91 @@ def test_reporting_is_rate_limited(app, letter):
     ]
     assert codes[:3] == [422, 422, 422]
     assert codes[3:] == [429, 429]
+
+
+def test_prisoner_carries_all_six_name_forms(client, prisoner):
+    forms = client.get(f"/api/v1/prisoners/{prisoner.id}").get_json()["name_forms"]
+    assert forms == {
+        "nominative": "Горинов Алексей Александрович",
+        "genitive": "Горинова Алексея Александровича",
+        "dative": "Горинову Алексею Александровичу",
+        "accusative": "Горинова Алексея Александровича",
+        "instrumental": "Гориновым Алексеем Александровичем",
+        "prepositional": "Горинове Алексее Александровиче",
+    }
+
+
+def test_check_returns_findings_with_offsets_category_severity_and_reason(client, app):
+    text = "Привет! Как продвигается уголовное дело? Позвони маме: +7 916 123-45-67."
+    response = client.post("/api/v1/check", json={"text": text, "language": "ru"})
+    assert response.status_code == 200
+    body = response.get_json()
+    found = {f["category"]: text[f["start"] : f["end"]] for f in body["findings"]}
+    assert found["case_and_court"] == "уголовное дело"
+    assert found["third_party_contacts"] == "+7 916 123-45-67"
+    for finding in body["findings"]:
+        assert finding["severity"] in {"low", "medium", "high"} and finding["reason"]
+    assert body["pages"] == 1 and body["characters"] == len(text)
+
+
+def test_check_explains_in_the_readers_language(client, app):
+    response = client.post(
+        "/api/v1/check",
+        json={"text": "Как идёт уголовное дело?"},
+        headers={"Accept-Language": "ru"},
+    )
+    reason = response.get_json()["findings"][0]["reason"]
+    assert any("а" <= letter <= "я" for letter in reason.lower())
+
+
+def test_check_does_not_flag_the_recipients_own_name(client, app):
+    famous = make_prisoner(make_facility(), last_name="Кара-Мурза", first_name="Владимир",
+                           patronymic="Владимирович")  # fmt: skip
+    text = "Дорогой Владимир Кара-Мурза! Пишу Вам из Праги."
+    anonymous = client.post("/api/v1/check", json={"text": text}).get_json()["findings"]
+    assert [f["category"] for f in anonymous] == ["other_prisoners"]
+    addressed = client.post("/api/v1/check", json={"text": text, "prisoner_id": famous.id})
+    assert addressed.get_json()["findings"] == []
+
+
+def test_check_applies_the_facilitys_page_limit(client, app):
+    limited = make_prisoner(make_facility(max_letter_pages=1))
+    text = "У нас всё спокойно, я читаю книги и гуляю в парке. " * 120
+    body = client.post("/api/v1/check", json={"text": text, "prisoner_id": limited.id}).get_json()
+    assert body["max_pages"] == 1 and body["pages"] >= 2
+    assert [f["category"] for f in body["findings"]] == ["length"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "status"),
+    [
+        ([1, 2], "body", 400),
+        ({"text": 5}, "text", 400),
+        ({"text": "x", "language": "de"}, "language", 400),
+        ({"text": "x", "prisoner_id": "1"}, "prisoner_id", 400),
+        ({"text": "x", "prisoner_id": 999}, "prisoner_id", 404),
+        ({"text": "x" * 20001}, "text", 400),
+    ],
+)
+def test_check_refuses_bad_input_naming_the_field(client, app, payload, field, status):
+    response = client.post("/api/v1/check", json=payload)
+    assert response.status_code == status
+    assert response.get_json()["field"] == field
+
+
+def test_appeal_events_through_the_api(client, app):
+    from app.models import TemplateKind
+    from tests.factories import make_official
+
+    facility = make_facility()
+    appeal = make_letter(make_prisoner(facility), written=TODAY - timedelta(days=40),
+                         kind=TemplateKind.APPEAL, official=make_official(facility))  # fmt: skip
+    add_event(appeal, EventKind.SENT, TODAY - timedelta(days=39), Channel.REGISTERED)
+    url = f"/api/v1/letters/{appeal.token}/events"
+    bad = client.post(url, json={"kind": "extended", "date": TODAY.isoformat()})
+    assert bad.status_code == 422 and bad.get_json()["field"] == "extension_days"
+    ok = client.post(
+        url, json={"kind": "extended", "date": TODAY.isoformat(), "extension_days": 20}
+    )
+    assert ok.status_code == 201 and ok.get_json()["status"] == "extended"
+    assert client.get(f"/api/v1/letters/{appeal.token}").get_json()["kind"] == "appeal"

@@ -234,3 +234,11 @@ def test_appeals_do_not_count_as_letters_to_the_prisoner(client, setting):
     add_event(appeal, EventKind.SENT, TODAY - timedelta(days=60), Channel.REGISTERED)
     html = client.get(f"/prisoners/{setting['prisoner'].id}").get_data(as_text=True)
     assert "Letters written</dt><dd>0" in html.replace("\n", "").replace("  ", "")
+
+
+def test_appeal_page_has_no_letter_only_notices(client, setting):
+    url = f"/prisoners/{setting['prisoner'].id}/appeal/{setting['head'].id}"
+    html = client.get(url).get_data(as_text=True)
+    assert "Language of the appeal" in html
+    assert "not known to read this language" not in html
+    assert 'id="risk-check"' not in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -112,4 +113,55 @@ def test_search_write_print_and_report(app, live_server, browser):
     expect(page.locator(".timeline")).to_contain_text("Ordinary post")
 
     assert requested and all(url.startswith(live_server) for url in requested), requested
+    context.close()
+
+
+def test_live_risk_highlights_then_an_appeal_to_a_suggested_official(app, live_server, browser):
+    from app.appeals.federal import sync_federal_officials
+    from tests.factories import make_official
+
+    facility = make_facility()
+    prisoner = make_prisoner(facility, last_name="Соколова", first_name="Ирина",
+                             patronymic="Олеговна", birth_year=1985)  # fmt: skip
+    make_official(facility)
+    sync_federal_officials()
+    db.session.commit()
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+
+    # The censor-risk check runs while the writer types, and never blocks them.
+    page.goto(f"{live_server}/prisoners/{prisoner.id}/write")
+    body = page.get_by_label("Your letter")
+    body.fill("Дорогая Ирина!\n\nКак продвигается уголовное дело? У нас весна.")
+    mark = page.locator("#live-highlight mark")
+    expect(mark).to_have_text("уголовное дело")
+    expect(mark).to_have_attribute("title", re.compile(r"\w+"))
+    expect(page.locator("#findings .finding")).to_contain_text("High risk")
+    body.fill("Дорогая Ирина!\n\nУ нас весна, цветут яблони.")
+    expect(page.locator("#findings")).to_contain_text("No censor risks found")
+
+    # An appeal to the first suggested addressee, the head of her facility.
+    page.goto(f"{live_server}/prisoners/{prisoner.id}")
+    page.get_by_role("link", name="Write an appeal").click()
+    cards = page.locator(".official-card")
+    expect(cards.first).to_contain_text("Начальнику ФКУ ИК-3")
+    expect(cards.last).to_contain_text("Уполномоченному по правам человека")
+    cards.first.get_by_role("link", name="Write to this addressee").click()
+    page.get_by_label("Your full name").fill("Смирнова Анна Петровна")
+    page.get_by_label("Template").select_option(
+        label="О восстановлении свиданий и телефонных разговоров"
+    )
+    expect(page.get_by_label("Your letter")).to_contain_text("Соколовой Ирины Олеговны")
+    page.get_by_role("button", name="Save and get my tracking link").click()
+    expect(page.get_by_role("heading", name="Your letter is saved")).to_be_visible()
+
+    pdf_href = page.get_by_role("link", name="Download PDF with a DL envelope").get_attribute(
+        "href"
+    )
+    reader = PdfReader(io.BytesIO(context.request.get(live_server + pdf_href).body()))
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert "Начальнику ФКУ ИК-3 УФСИН России по Владимирской области" in first
+    assert "Обращение" in first and "Заявитель: Смирнова Анна Петровна" in first
+    assert "59-ФЗ" in " ".join(p.extract_text() for p in reader.pages)
+    assert "601120" in reader.pages[-1].extract_text()
     context.close()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.library.services import sync_templates
 from app.models import Letter, PrisonerStatus, Template
+from app.russian.censor import estimate_pages
 from tests.conftest import csrf_token
 from tests.factories import make_facility, make_prisoner
 
@@ -207,3 +208,45 @@ def test_places_left_for_own_words_are_pointed_out(client, prisoner, template):
     ).get_data(as_text=True)
     assert 'id="unfilled"' in html
     assert "<li>[Расскажите о себе]</li>" in html
+
+
+def test_preview_highlights_risky_spans_with_reason_and_severity(client, prisoner, template):
+    html = post_letter(
+        client,
+        prisoner,
+        signature="Марк",
+        body="Привет! Как продвигается уголовное дело?\n\nУ нас весна.",
+        preview="1",
+    ).get_data(as_text=True)
+    assert '<mark class="risk severity-high" title="' in html
+    assert ">уголовное дело</mark>" in html
+    assert "High risk" in html  # the findings list names the severity
+    assert '<q lang="ru">уголовное дело</q>' in html
+
+
+def test_harmless_letter_has_no_findings_and_saving_is_never_blocked(client, prisoner, template):
+    html = post_letter(
+        client,
+        prisoner,
+        signature="Марк",
+        body="Дорогой Алексей!\n\nКак дела? Я прочитала «Войну и мир».",
+        preview="1",
+    ).get_data(as_text=True)
+    assert "No censor risks found" in html and "<mark" not in html
+    response = post_letter(
+        client, prisoner, signature="Марк", body="Как продвигается уголовное дело?", save="1"
+    )
+    assert response.status_code == 302 and letter_count() == 1
+
+
+def test_length_and_the_facilitys_page_limit(client, prisoner, template):
+    prisoner.current_facility.max_letter_pages = 1
+    db.session.commit()
+    long_text = "У нас всё спокойно, я читаю книги и гуляю в парке. " * 120
+    html = post_letter(client, prisoner, signature="Марк", body=long_text, preview="1").get_data(
+        as_text=True
+    )
+    assert 'id="page-limit"' in html
+    pages = estimate_pages(long_text.strip())
+    assert pages >= 2
+    assert f'<span id="page-count">{pages}</span>' in html

@@ -54,7 +54,8 @@ def _page(
             prisoner.current_facility,
             services.recipient_names(prisoner),
         ),
-        foreign_language=form.language.data not in (prisoner.language_list or ["ru"]),
+        foreign_language=not official
+        and (form.language.data or "ru") not in (prisoner.language_list or ["ru"]),
         max_chars=current_app.config["MAX_LETTER_CHARS"],
         action=request.path,
     )
