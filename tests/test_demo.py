@@ -207,7 +207,7 @@ def test_loading_twice_creates_nothing_new(loaded):
 
 
 def test_event_dates_are_in_the_past_and_in_order(loaded):
-    letters = list(db.session.scalars(select(Letter)))
+    letters = list(db.session.scalars(select(Letter).where(Letter.kind == TemplateKind.LETTER)))
     for letter in letters:
         written = letter.created_at.date()
         assert TODAY - timedelta(days=250) <= written <= TODAY
@@ -483,3 +483,17 @@ def test_every_appeal_template_renders_for_every_demo_prisoner(loaded):
             assert forms["genitive"] in text or forms["dative"] in text
             assert facility.name in text, (spec.slug, prisoner.external_id)
             assert "59-ФЗ" in text and "Марк" not in text
+
+
+def test_demo_appeals_show_each_stage_of_the_legal_term(loaded):
+    from app.appeals.services import deadlines, overdue_appeals
+
+    appeals = list(db.session.scalars(select(Letter).where(Letter.kind == TemplateKind.APPEAL)))
+    assert len(appeals) == 5
+    assert all(a.official and a.official.kind.value == "facility_head" for a in appeals)
+    statuses = sorted(a.status.value for a in appeals)
+    assert statuses == ["answered", "delivered", "extended", "sent", "written"]
+    overdue = overdue_appeals(TODAY, assumed_delivery_days=7)
+    assert len(overdue) == 1 and overdue[0].days_overdue == 80 - 33
+    extended = next(a for a in appeals if a.status.value == "extended")
+    assert not deadlines(extended, 7).is_overdue(TODAY)

@@ -24,11 +24,13 @@ from app.models import (
     Letter,
     MailEvent,
     Official,
+    OfficialKind,
     Placement,
     Prisoner,
     PrisonerStatus,
+    TemplateKind,
 )
-from app.russian.names import Gender, PersonName, greeting, transliterate
+from app.russian.names import Case, Gender, PersonName, decline, greeting, transliterate
 from app.tokens import new_tracking_token
 
 SEED = 20261123
@@ -412,6 +414,73 @@ def _reported_at(day: date, lag_days: int, hour: int, today: date) -> datetime:
     return datetime.combine(reported, time(hour, (hour * 7) % 60))
 
 
+# Appeals to the head of the facility: (days ago written, events as (kind, days ago, extra)).
+_DEMO_APPEALS: tuple[tuple[int, tuple[tuple[EventKind, int, int | None], ...]], ...] = (
+    (88, ((EventKind.SENT, 86, None), (EventKind.ARRIVED, 80, None))),  # overdue
+    (
+        72,
+        ((EventKind.SENT, 70, None), (EventKind.ARRIVED, 60, None), (EventKind.EXTENDED, 40, 30)),
+    ),
+    (77, ((EventKind.SENT, 75, None), (EventKind.REPLY, 31, None))),  # answered
+    (22, ((EventKind.SENT, 20, None),)),  # waiting
+    (3, ()),  # written, not sent yet
+)
+_DEMO_APPEAL_BODY = (
+    "Прошу восстановить {name} право на телефонные разговоры с родственниками в соответствии "
+    "с Уголовно-исполнительным кодексом Российской Федерации.\n\n"
+    "Ответ прошу направить в письменной форме в срок, "
+    "установленный статьёй 12 Федерального закона от 02.05.2006 № 59-ФЗ «О порядке "
+    "рассмотрения обращений граждан Российской Федерации».\n"
+)
+
+
+def _demo_appeals(prisoners: list[Prisoner], today: date) -> tuple[int, int]:
+    """A few appeals to facility heads, so deadlines and the overdue list show something."""
+    appeals = events = 0
+    rng = random.Random(59)  # noqa: S311 - fictional demo numbers, not secrets
+    candidates = [p for p in prisoners if p.current_facility is not None]
+    for prisoner, (written_ago, plan) in zip(candidates, _DEMO_APPEALS, strict=False):
+        head = db.session.scalar(
+            select(Official).where(
+                Official.facility_id == prisoner.current_facility.id,
+                Official.kind == OfficialKind.FACILITY_HEAD,
+            )
+        )
+        if head is None:
+            continue
+        written = today - timedelta(days=written_ago)
+        appeal = Letter(
+            token=new_tracking_token(),
+            prisoner=prisoner,
+            facility=prisoner.current_facility,
+            kind=TemplateKind.APPEAL,
+            official=head,
+            language="ru",
+            body=_DEMO_APPEAL_BODY.format(name=decline(prisoner.person_name, Case.DATIVE)),
+            signature="Смирнова Анна Петровна",
+            created_at=datetime.combine(written, time(11, 0)),
+        )
+        for kind, days_ago, extension in plan:
+            day = today - timedelta(days=days_ago)
+            appeal.events.append(
+                MailEvent(
+                    kind=kind,
+                    happened_on=day,
+                    reported_at=_reported_at(day, 1, 11, today),
+                    channel=Channel.REGISTERED if kind is EventKind.SENT else None,
+                    # Appeals go registered, with a notification of delivery as proof.
+                    tracking_number=russian_post_number(rng, "190000", day.month)
+                    if kind is EventKind.SENT
+                    else None,
+                    extension_days=extension,
+                )
+            )
+            events += 1
+        db.session.add(appeal)
+        appeals += 1
+    return appeals, events
+
+
 def load_demo_data(today: date | None = None) -> DemoReport:
     """Idempotent: creates the fictional facilities, prisoners, placements, letters, events and
     officials unless they exist (match on external_id 'demo-...'), and creates or updates the
@@ -453,6 +522,11 @@ def load_demo_data(today: date | None = None) -> DemoReport:
                 events += 1
             db.session.add(letter)
             letters += 1
+        db.session.flush()
+        new = [prisoners[key] for key in sorted(new_prisoners)]
+        appeals, appeal_events = _demo_appeals(new, today)
+        letters += appeals
+        events += appeal_events
     db.session.flush()
     return DemoReport(
         facilities=facilities_created,
