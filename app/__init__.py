@@ -61,7 +61,7 @@ def _instance_secret_key(folder: Path) -> str:
 
 def _init_extensions(app: Flask) -> None:
     from app.database import configure_sqlite
-    from app.extensions import babel, csrf, db, limiter, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
     from app.i18n import select_locale
 
     db.init_app(app)
@@ -70,7 +70,14 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    # No IP- or browser-bound session check: people on Tor or a VPN change address often.
+    login_manager.session_protection = None
+    from app.auth.loader import load_user
 
+    login_manager.user_loader(load_user)
     from app.i18n import inject_language_context
     from app.labels import inject_labels
 
@@ -81,9 +88,14 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.appeals import bp as appeals_bp
+    from app.auth import bp as auth_bp
     from app.composer import bp as composer_bp
     from app.directory import bp as directory_bp
+    from app.drives import bp as drives_bp
+    from app.imports import bp as imports_bp
+    from app.mail import bp as mail_bp
     from app.main import bp as main_bp
+    from app.manage import bp as manage_bp
     from app.tracking import bp as tracking_bp
 
     app.register_blueprint(main_bp)
@@ -91,6 +103,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(composer_bp)
     app.register_blueprint(tracking_bp)
     app.register_blueprint(appeals_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(manage_bp, url_prefix="/manage")
+    app.register_blueprint(imports_bp, url_prefix="/manage/import")
+    app.register_blueprint(drives_bp)
+    app.register_blueprint(mail_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from app.extensions import csrf
 

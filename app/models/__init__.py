@@ -1,5 +1,14 @@
 """The domain model: typed SQLAlchemy 2.0 models, one module per aggregate."""
 
+from app.models.drive import (
+    Assignment,
+    Drive,
+    DriveParticipant,
+    PrintJob,
+    PrintJobStatus,
+    drive_prisoner,
+    drive_template,
+)
 from app.models.facility import Facility, FacilityKind
 from app.models.letter import (
     APPEAL_ONLY_EVENTS,
@@ -10,26 +19,44 @@ from app.models.letter import (
     MailEvent,
     derive_status,
 )
+from app.models.mail import Follow, OutboxMessage, OutboxStatus, ReminderSubscription
 from app.models.official import Jurisdiction, Official, OfficialKind
 from app.models.prisoner import Placement, Prisoner, PrisonerStatus
 from app.models.template import Template, TemplateKind
+from app.models.user import AuditEntry, Invitation, PasswordReset, Role, User
 
 __all__ = [
     "APPEAL_ONLY_EVENTS",
+    "Assignment",
+    "AuditEntry",
     "Channel",
+    "Drive",
+    "DriveParticipant",
     "EventKind",
     "Facility",
     "FacilityKind",
+    "Follow",
+    "Invitation",
     "Jurisdiction",
     "Letter",
     "LetterStatus",
     "MailEvent",
     "Official",
     "OfficialKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PasswordReset",
     "Placement",
+    "PrintJob",
+    "PrintJobStatus",
     "Prisoner",
     "PrisonerStatus",
+    "ReminderSubscription",
+    "Role",
     "Template",
     "TemplateKind",
+    "User",
     "derive_status",
+    "drive_prisoner",
+    "drive_template",
 ]

@@ -15,6 +15,7 @@ from app.models.base import enum_column, utcnow
 from app.models.template import Template, TemplateKind
 
 if TYPE_CHECKING:
+    from app.models.drive import Drive
     from app.models.facility import Facility
     from app.models.official import Official
     from app.models.prisoner import Prisoner
@@ -103,12 +104,16 @@ class Letter(db.Model):
     signature: Mapped[str] = mapped_column(String(200))
     # An appeal's postal address for the answer: kept only when the sender asked us to.
     sender_address: Mapped[str | None] = mapped_column(Text)
+    drive_id: Mapped[int | None] = mapped_column(ForeignKey("drive.id"), index=True)
+    # Set when the letter went into a completed print pack; "mark sent" uses it.
+    printed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     prisoner: Mapped[Prisoner] = relationship(back_populates="letters")
     template: Mapped[Template | None] = relationship()
     facility: Mapped[Facility | None] = relationship()
     official: Mapped[Official | None] = relationship()
+    drive: Mapped[Drive | None] = relationship(back_populates="letters")
     events: Mapped[list[MailEvent]] = relationship(
         back_populates="letter",
         order_by="(MailEvent.happened_on, MailEvent.id)",

@@ -1,0 +1,129 @@
+"""Letter-writing evenings: drives, their participants and who writes to whom."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import enum_column, utcnow
+
+if TYPE_CHECKING:
+    from app.models.letter import Letter
+    from app.models.prisoner import Prisoner
+    from app.models.template import Template
+    from app.models.user import User
+
+drive_prisoner = Table(
+    "drive_prisoner",
+    db.metadata,
+    Column("drive_id", ForeignKey("drive.id", ondelete="CASCADE"), primary_key=True),
+    Column("prisoner_id", ForeignKey("prisoner.id", ondelete="CASCADE"), primary_key=True),
+)
+
+drive_template = Table(
+    "drive_template",
+    db.metadata,
+    Column("drive_id", ForeignKey("drive.id", ondelete="CASCADE"), primary_key=True),
+    Column("template_id", ForeignKey("template.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Drive(db.Model):
+    """A letter-writing evening: a pool of prisoners, templates and a target per prisoner."""
+
+    __tablename__ = "drive"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date]
+    place: Mapped[str] = mapped_column(String(300), default="")
+    # Short code people type at the event; the join token goes in the shareable link.
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    join_token: Mapped[str] = mapped_column(String(64), unique=True)
+    target_per_prisoner: Mapped[int] = mapped_column(default=2)
+    organizer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organizer: Mapped[User | None] = relationship()
+    prisoners: Mapped[list[Prisoner]] = relationship(secondary=drive_prisoner)
+    templates: Mapped[list[Template]] = relationship(secondary=drive_template)
+    participants: Mapped[list[DriveParticipant]] = relationship(
+        back_populates="drive", cascade="all, delete-orphan", order_by="DriveParticipant.id"
+    )
+    letters: Mapped[list[Letter]] = relationship(back_populates="drive")
+    print_jobs: Mapped[list[PrintJob]] = relationship(
+        back_populates="drive", cascade="all, delete-orphan", order_by="PrintJob.id.desc()"
+    )
+
+
+class DriveParticipant(db.Model):
+    """Someone writing at a drive, under any name; no account."""
+
+    __tablename__ = "drive_participant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drive_id: Mapped[int] = mapped_column(ForeignKey("drive.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The participant's private key back to their assignments (kept in their browser).
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    languages: Mapped[str] = mapped_column(String(50), default="ru")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    drive: Mapped[Drive] = relationship(back_populates="participants")
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="participant", cascade="all, delete-orphan", order_by="Assignment.id"
+    )
+
+
+class Assignment(db.Model):
+    """One participant is to write to one prisoner; never the same pair twice."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("participant_id", "prisoner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drive_id: Mapped[int] = mapped_column(ForeignKey("drive.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("drive_participant.id", ondelete="CASCADE"), index=True
+    )
+    prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoner.id"), index=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letter.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participant: Mapped[DriveParticipant] = relationship(back_populates="assignments")
+    prisoner: Mapped[Prisoner] = relationship()
+    letter: Mapped[Letter | None] = relationship()
+
+
+class PrintJobStatus(enum.StrEnum):
+    """Where a print pack stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PrintJob(db.Model):
+    """A print pack built in the background; its file is served only once complete."""
+
+    __tablename__ = "print_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drive_id: Mapped[int] = mapped_column(ForeignKey("drive.id", ondelete="CASCADE"), index=True)
+    status: Mapped[PrintJobStatus] = mapped_column(
+        enum_column(PrintJobStatus), default=PrintJobStatus.QUEUED
+    )
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    drive: Mapped[Drive] = relationship(back_populates="print_jobs")

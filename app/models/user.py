@@ -1,0 +1,104 @@
+"""Organizer and admin accounts, invitations, password resets, and the audit trail."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    """What an account may do. Supporters have no account at all."""
+
+    ORGANIZER = "organizer"
+    ADMIN = "admin"  # everything an organizer may, plus accounts and the mail outbox
+
+
+class User(UserMixin, db.Model):
+    """An organizer or admin. No IP address or user agent is ever stored."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the session identifier: bumping it (password change) ends every other session.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+    def get_id(self) -> str:
+        """Flask-Login's session key: the id and the session version."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Deactivated accounts cannot log in."""
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """True for admins."""
+        return self.role is Role.ADMIN
+
+
+class Invitation(db.Model):
+    """A single-use, expiring link by which an admin invites an organizer."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.ORGANIZER)
+    # Only a hash of the token is kept: a leaked database does not leak usable links.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    invited_by: Mapped[User | None] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A single-use, expiring password-reset link."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who changed what, and when: every change to prisoner, facility and official data."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(30))  # create, update, transfer, import, …
+    entity_type: Mapped[str] = mapped_column(String(30))  # prisoner, facility, official, …
+    entity_id: Mapped[int | None] = mapped_column(index=True)
+    # {"field": [old, new], …}, or a summary for imports; never supporters' data.
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
