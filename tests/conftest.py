@@ -71,3 +71,27 @@ def csrf_token(html: str) -> str:
     match = CSRF_PATTERN.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+def log_in(client: FlaskClient, user: object) -> None:
+    """Start a logged-in session for ``user`` as Flask-Login would after a real login."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()  # type: ignore[attr-defined]
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def organizer(app: Flask) -> object:
+    """An active organizer account."""
+    from tests.factories import make_user
+
+    return make_user()
+
+
+@pytest.fixture
+def admin(app: Flask) -> object:
+    """An active admin account."""
+    from app.models import Role
+    from tests.factories import make_user
+
+    return make_user(email="admin@example.org", role=Role.ADMIN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from app.auth.passwords import hash_password
 from app.extensions import db
 from app.models import (
     Channel,
@@ -18,6 +19,8 @@ from app.models import (
     Placement,
     Prisoner,
     PrisonerStatus,
+    Role,
+    User,
 )
 from app.tokens import new_tracking_token
 
@@ -103,3 +106,15 @@ def make_official(facility: Facility | None = None, **fields: object) -> Officia
     db.session.add(official)
     db.session.commit()
     return official
+
+
+def make_user(
+    email: str = "organizer@example.org",
+    role: Role = Role.ORGANIZER,
+    password: str = "correct horse battery staple",
+    **fields: object,
+) -> User:
+    user = User(email=email, role=role, password_hash=hash_password(password), **fields)
+    db.session.add(user)
+    db.session.commit()
+    return user
