@@ -82,6 +82,13 @@ OFFICIAL_KIND = {
     OfficialKind.OMBUDSMAN: _l("High Commissioner for Human Rights"),
 }
 
+PRINT_STATUS = {
+    "queued": _l("Waiting to start"),
+    "running": _l("Building"),
+    "done": _l("Ready"),
+    "failed": _l("Failed"),
+}
+
 SEVERITY = {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk")}
 
 LANGUAGE = {"ru": _l("Russian"), "en": _l("English"), "uk": _l("Ukrainian")}
@@ -100,5 +107,6 @@ def inject_labels() -> dict[str, Any]:
             "letter_status": LETTER_STATUS,
             "language": LANGUAGE,
             "severity": SEVERITY,
+            "print_status": PRINT_STATUS,
         }
     }

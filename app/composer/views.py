@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import current_app, redirect, render_template, request, url_for
@@ -14,16 +15,19 @@ from app.composer.forms import AppealForm, LetterForm
 from app.directory.services import mailing_address
 from app.extensions import db
 from app.labels import LANGUAGE
-from app.models import Official, Prisoner, TemplateKind
+from app.models import Letter, Official, Prisoner, Template, TemplateKind
 
 
-def _build_form(prisoner: Prisoner, official: Official | None) -> LetterForm:
+def _build_form(
+    prisoner: Prisoner, official: Official | None, offered: list[Template] | None
+) -> LetterForm:
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     form = AppealForm() if official else LetterForm()
     blank = _l("Blank appeal") if official else _l("Blank letter")
+    templates = offered or services.available_templates(kind)
     form.template_id.choices = [SelectChoice("None", blank)] + [
         SelectChoice(str(t.id), t.title, optgroup=str(LANGUAGE.get(t.language, t.language)))
-        for t in services.available_templates(kind)
+        for t in templates
     ]
     if request.method == "GET" and not official:
         languages = prisoner.language_list
@@ -62,11 +66,18 @@ def _page(
 
 
 def compose(
-    prisoner: Prisoner, official: Official | None = None
+    prisoner: Prisoner,
+    official: Official | None = None,
+    *,
+    offered: list[Template] | None = None,
+    after_save: Callable[[Letter], Response] | None = None,
 ) -> Response | str | tuple[str, int]:
-    """Pick a template, edit, preview and save; for appeals, ``official`` is the addressee."""
+    """Pick a template, edit, preview and save; for appeals, ``official`` is the addressee.
+
+    A drive narrows the templates (``offered``) and decides where to go after saving.
+    """
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
-    form = _build_form(prisoner, official)
+    form = _build_form(prisoner, official, offered)
 
     if request.method == "GET":
         template = services.get_template(request.args.get("template", type=int), kind)
@@ -110,5 +121,9 @@ def compose(
     except services.ComposeError as error:
         getattr(form, error.field).errors = [error.message]
         return _page(prisoner, official, form), 422
+    if after_save is not None:
+        response = after_save(letter)
+        db.session.commit()
+        return response
     db.session.commit()
     return redirect(url_for("tracking.letter", token=letter.token, saved=1))

@@ -1,0 +1,149 @@
+"""Print packs: every letter of a drive with its envelope and a cover list, built by a job."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.auth.permissions import require_organizer
+from app.directory.services import mailing_address, recipient_name
+from app.drives.services import DriveError
+from app.extensions import db
+from app.models import Drive, Letter, PrintJob, PrintJobStatus, TemplateKind, User
+from app.models.base import utcnow
+from app.pdf.render import EnvelopeDocument
+from app.russian.address import with_country_line
+from app.tracking.services import destination, letter_document
+
+if TYPE_CHECKING:
+    from app.pdf.pack import PackItem
+
+
+def drive_letters(drive: Drive) -> list[Letter]:
+    """The letters written at a drive, grouped by facility then recipient for the post office."""
+    letters = db.session.scalars(
+        select(Letter).where(Letter.drive_id == drive.id, Letter.kind == TemplateKind.LETTER)
+    )
+    return sorted(
+        letters,
+        key=lambda letter: (
+            (destination(letter).name if destination(letter) else "~"),
+            letter.prisoner.last_name,
+            letter.id,
+        ),
+    )
+
+
+def start_print_job(actor: User, drive: Drive) -> PrintJob:
+    """Queue a print pack of every letter of the drive; the caller commits, then enqueues."""
+    require_organizer(actor)
+    count = len(drive_letters(drive))
+    if count == 0:
+        raise DriveError("submit", _l("No letters have been written at this drive yet."))
+    running = [
+        j for j in drive.print_jobs if j.status in (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
+    ]
+    if running:
+        raise DriveError("submit", _l("A print pack is already being built."))
+    job = PrintJob(drive=drive, status=PrintJobStatus.QUEUED, total=count, done=0)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def packs_folder() -> Path:
+    """Where finished packs are kept: the instance folder, never a public one."""
+    folder = Path(current_app.instance_path) / "packs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pack_file(job: PrintJob) -> Path | None:
+    """The finished pack's file, only when the job is done and the file complete."""
+    if job.status is not PrintJobStatus.DONE or not job.file_name:
+        return None
+    path = packs_folder() / job.file_name
+    return path if path.is_file() else None
+
+
+def _pack_item(letter: Letter, envelope_size: str, sender_country: str) -> PackItem:
+    from app.pdf.pack import PackItem
+
+    place = destination(letter)
+    lines = mailing_address(letter.prisoner, place)
+    envelope = None
+    if lines is not None:
+        envelope = EnvelopeDocument(
+            size=envelope_size,
+            sender_name="",
+            sender_address_lines=[],
+            recipient_lines=with_country_line(lines, sender_country),
+        )
+    label = f"{place.name}, {place.postcode}" if place else str(_l("Address unknown"))
+    return PackItem(
+        letter=letter_document(letter),
+        envelope=envelope,
+        facility_label=label,
+        recipient_label=recipient_name(letter.prisoner),
+    )
+
+
+def run_print_job(job_id: int, envelope_size: str = "dl", sender_country: str = "") -> None:
+    """Build the pack: progress is committed as groups finish; the file appears only when whole.
+
+    Any failure marks the job failed with the reason, so the organizer can retry.
+    """
+    # Imported here: the web process need not load the worker pool machinery.
+    from app.pdf.pack import CoverInfo, render_pack
+
+    job = db.session.get(PrintJob, job_id)
+    if job is None or job.status is not PrintJobStatus.QUEUED:
+        return
+    job.status = PrintJobStatus.RUNNING
+    db.session.commit()
+    drive = job.drive
+    partial = None
+    try:
+        letters = drive_letters(drive)
+        items = [_pack_item(letter, envelope_size, sender_country) for letter in letters]
+        job.total = len(items)
+        db.session.commit()
+
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+            db.session.commit()
+
+        cover = CoverInfo(title=drive.title, held_on=drive.held_on, generated_on=date.today())
+        pdf = render_pack(items, cover, progress)
+        name = f"pack-{job.id}-{secrets.token_hex(8)}.pdf"
+        partial = packs_folder() / f"{name}.part"
+        partial.write_bytes(pdf)
+        # The rename is atomic: a download sees either no file or the whole file.
+        os.replace(partial, packs_folder() / name)
+        partial = None
+        now = utcnow()
+        for letter in letters:
+            letter.printed_at = letter.printed_at or now
+        job.file_name = name
+        job.done = job.total
+        job.status = PrintJobStatus.DONE
+        job.finished_at = now
+        db.session.commit()
+    except Exception as error:  # any failure must reach the organizer, with its reason
+        db.session.rollback()
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        job = db.session.get(PrintJob, job_id)
+        assert job is not None
+        job.status = PrintJobStatus.FAILED
+        job.error = f"{type(error).__name__}: {error}"[:2000]
+        job.finished_at = utcnow()
+        db.session.commit()
+        current_app.logger.exception("print pack %s failed", job_id)

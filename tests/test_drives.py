@@ -1,0 +1,222 @@
+"""Drives: creation, joining by code or link, balanced assignments, writing, marking sent."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.drives import services
+from app.extensions import db
+from app.models import Assignment, Channel, Drive, EventKind, Letter, Role
+from tests.conftest import csrf_token, log_in
+from tests.factories import make_facility, make_letter, make_prisoner, make_user
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def pool(app):
+    facility = make_facility()
+    names = [("Абрамов", "Пётр"), ("Борисова", "Анна"), ("Васильев", "Иван"), ("Гусева", "Ольга")]
+    return [
+        make_prisoner(facility, last_name=last, first_name=first, patronymic=None, languages="ru")
+        for last, first in names
+    ]
+
+
+def new_drive(organizer, prisoners, target=2, **fields):
+    data = services.DriveInput(
+        title=fields.get("title", "Вечер писем в Тбилиси"),
+        held_on=TODAY,
+        place="",
+        prisoner_ids=[p.id for p in prisoners],
+        template_ids=[],
+        target_per_prisoner=target,
+    )
+    drive = services.create_drive(organizer, data)
+    db.session.commit()
+    return drive
+
+
+def test_create_drive_through_the_form(client, organizer, pool):
+    log_in(client, organizer)
+    page = client.get("/drives/new").get_data(as_text=True)
+    assert "Абрамов Пётр" in page
+    response = client.post(
+        "/drives/new",
+        data={
+            "csrf_token": csrf_token(page),
+            "title": "Вечер писем",
+            "held_on": TODAY.isoformat(),
+            "place": "",
+            "target_per_prisoner": "2",
+            "prisoner_ids": [str(pool[0].id), str(pool[1].id)],
+        },
+    )
+    assert response.status_code == 302
+    drive = db.session.scalar(select(Drive))
+    assert {p.id for p in drive.prisoners} == {pool[0].id, pool[1].id}
+    assert len(drive.code) == 6 and len(drive.join_token) >= 24
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert drive.code in html and f"/join/{drive.join_token}" in html
+
+
+def test_creating_a_drive_needs_prisoners_and_keeps_what_was_typed(client, organizer, pool):
+    log_in(client, organizer)
+    page = client.get("/drives/new").get_data(as_text=True)
+    response = client.post(
+        "/drives/new",
+        data={"csrf_token": csrf_token(page), "title": "Мой вечер", "held_on": TODAY.isoformat(),
+              "target_per_prisoner": "2"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Choose at least one prisoner" in html and 'value="Мой вечер"' in html
+
+
+def test_anonymous_people_cannot_see_drives(client, organizer, pool):
+    drive = new_drive(organizer, pool)
+    for url in ("/drives", "/drives/new", f"/drives/{drive.id}", f"/drives/{drive.id}/stats.json"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def join(client, drive, name="Аня", languages=("ru",)):
+    page = client.get(f"/join/{drive.join_token}").get_data(as_text=True)
+    return client.post(
+        f"/join/{drive.join_token}",
+        data={"csrf_token": csrf_token(page), "name": name, "languages": list(languages)},
+    )
+
+
+def test_join_by_code_then_get_assignments(client, organizer, pool):
+    drive = new_drive(organizer, pool)
+    page = client.get("/join").get_data(as_text=True)
+    response = client.post(
+        "/join", data={"csrf_token": csrf_token(page), "code": drive.code.lower()}
+    )
+    assert response.headers["Location"].endswith(f"/join/{drive.join_token}")
+    joined = join(client, drive)
+    assert joined.status_code == 302
+    html = client.get(joined.headers["Location"]).get_data(as_text=True)
+    assert html.count('class="prisoner-card"') == services.FIRST_ASSIGNMENTS
+    assert "Абрамов Пётр" in html and "Борисова Анна" in html  # fewest letters, then by name
+
+
+def test_wrong_code_is_refused_clearly(client, organizer, pool):
+    new_drive(organizer, pool)
+    page = client.get("/join").get_data(as_text=True)
+    response = client.post("/join", data={"csrf_token": csrf_token(page), "code": "ZZZZZZ"})
+    assert response.status_code == 422
+    assert "No evening has this code" in response.get_data(as_text=True)
+
+
+def test_assignments_stay_balanced_and_never_repeat(app, organizer, pool):
+    drive = new_drive(organizer, pool, target=2)
+    counts: Counter[int] = Counter()
+    for index in range(6):
+        participant = services.join(drive, f"P{index}", ["ru"])
+        mine = [a.prisoner_id for a in participant.assignments]
+        assert len(mine) == len(set(mine))
+        counts.update(mine)
+        # Nobody is above the target while someone is still below it.
+        if max(counts.values()) > drive.target_per_prisoner:
+            assert min(counts[p.id] for p in pool) >= drive.target_per_prisoner
+        assert max(counts.values()) - min(counts[p.id] for p in pool) <= 1
+    # Asking for more never gives someone the same prisoner twice.
+    first = drive.participants[0]
+    while services.assign_next(first) is not None:
+        pass
+    assert sorted(a.prisoner_id for a in first.assignments) == sorted(p.id for p in pool)
+
+
+def test_fewest_recent_letters_come_first(app, organizer, pool):
+    for _ in range(3):
+        make_letter(pool[0])
+    make_letter(pool[1], written=TODAY - timedelta(days=200))  # too old to count
+    drive = new_drive(organizer, pool)
+    participant = services.join(drive, "Марк", ["ru"])
+    assigned = [a.prisoner.last_name for a in participant.assignments]
+    assert "Абрамов" not in assigned
+    assert assigned[0] == "Борисова"
+
+
+def test_languages_are_respected(app, organizer, pool):
+    pool[2].languages = "ru,en"
+    db.session.commit()
+    drive = new_drive(organizer, pool)
+    english_only = services.join(drive, "Mark", ["en"])
+    assert [a.prisoner.last_name for a in english_only.assignments] == ["Васильев"]
+
+
+def test_participant_writes_and_the_letter_belongs_to_the_drive(client, organizer, pool):
+    drive = new_drive(organizer, pool)
+    joined = join(client, drive)
+    participant_url = joined.headers["Location"]
+    participant = services.get_participant(participant_url.rsplit("/", 1)[1])
+    assignment = participant.assignments[0]
+    url = f"{participant_url}/write/{assignment.id}"
+    page = client.get(url).get_data(as_text=True)
+    response = client.post(
+        url,
+        data={"csrf_token": csrf_token(page), "template_id": "None", "language": "ru",
+              "signature": "Аня", "body": "Здравствуйте! У нас весна.", "save": "1"},
+    )  # fmt: skip
+    assert response.headers["Location"] == participant_url
+    letter = db.session.scalar(select(Letter))
+    assert letter.drive_id == drive.id
+    assert db.session.get(Assignment, assignment.id).letter_id == letter.id
+    assert "✓" in client.get(participant_url).get_data(as_text=True)
+
+
+def test_other_participants_tokens_are_not_accepted(client, organizer, pool):
+    drive = new_drive(organizer, pool)
+    participant = services.join(drive, "Аня", ["ru"])
+    other = services.join(drive, "Марк", ["ru"])
+    db.session.commit()
+    assignment = other.assignments[0]
+    assert client.get(f"/drives/p/{participant.token}/write/{assignment.id}").status_code == 404
+    assert client.get("/drives/p/not-a-token").status_code == 404
+
+
+def test_mark_batch_sent_records_sent_for_printed_letters_only(client, organizer, pool):
+    drive = new_drive(organizer, pool)
+    printed = make_letter(pool[0], drive_id=drive.id, printed_at=datetime.now())
+    not_printed = make_letter(pool[1], drive_id=drive.id)
+    log_in(client, organizer)
+    page = client.get(f"/drives/{drive.id}").get_data(as_text=True)
+    client.post(
+        f"/drives/{drive.id}/mark-sent",
+        data={"csrf_token": csrf_token(page), "sent_on": TODAY.isoformat(), "channel": "post"},
+    )
+    db.session.refresh(printed)
+    db.session.refresh(not_printed)
+    assert printed.first_event(EventKind.SENT).channel is Channel.POST
+    assert not_printed.first_event(EventKind.SENT) is None
+    stats = client.get(f"/drives/{drive.id}/stats.json").get_json()
+    assert stats["written"] == 2 and stats["printed"] == 1 and stats["sent"] == 1
+
+
+def test_invite_by_email_queues_neutral_messages(client, organizer, pool):
+    from app.models import OutboxMessage
+
+    drive = new_drive(organizer, pool)
+    log_in(client, organizer)
+    page = client.get(f"/drives/{drive.id}").get_data(as_text=True)
+    client.post(
+        f"/drives/{drive.id}/invite",
+        data={"csrf_token": csrf_token(page), "emails": "a@example.org\nnot an address\n"},
+    )
+    messages = db.session.scalars(select(OutboxMessage)).all()
+    assert [m.recipient for m in messages] == ["a@example.org"]
+    assert "Абрамов" not in messages[0].subject and drive.join_token in messages[0].body_text
+
+
+def test_admins_see_drives_too(client, pool):
+    admin = make_user(email="boss@example.org", role=Role.ADMIN)
+    drive = new_drive(admin, pool)
+    log_in(client, admin)
+    assert client.get(f"/drives/{drive.id}").status_code == 200
