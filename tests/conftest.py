@@ -26,6 +26,23 @@ def _settings(folder: Path) -> dict[str, object]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_real_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that would talk SMTP to anything but a server on loopback."""
+    import smtplib
+
+    original = smtplib.SMTP.connect
+
+    def connect(
+        self: smtplib.SMTP, host: str = "localhost", port: int = 0, *args: object
+    ) -> object:
+        if host not in {"127.0.0.1", "localhost", "::1"}:
+            raise AssertionError(f"a test tried to reach a real SMTP server at {host}")
+        return original(self, host, port, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(smtplib.SMTP, "connect", connect)
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database file built once by running every migration; each test gets a copy."""
