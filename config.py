@@ -57,6 +57,37 @@ class Config:
     MAX_LETTER_CHARS = int(env("MAX_LETTER_CHARS", 20000))
     # Days an appeal is assumed to take to arrive when nobody reported its arrival.
     APPEAL_DELIVERY_DAYS = int(env("APPEAL_DELIVERY_DAYS", 7))
+    # Email. Without a server, messages are printed to the "konvert.mail" log (development).
+    MAIL_SERVER: str | None = env("MAIL_SERVER") or None
+    MAIL_PORT = int(env("MAIL_PORT", 587))
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)  # STARTTLS, certificate verified
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+    MAIL_USERNAME: str | None = env("MAIL_USERNAME")
+    MAIL_PASSWORD: str | None = env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Konvert <konvert@localhost>")
+    MAIL_TIMEOUT = float(env("MAIL_TIMEOUT", 10))  # seconds, for every SMTP operation
+    # Trust only this CA bundle instead of the system's (a server with a private CA).
+    MAIL_CA_FILE: str | None = env("MAIL_CA_FILE") or None
+    # The outbox: retries with exponential backoff, then "dead" until an admin re-queues it.
+    OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", 8))
+    OUTBOX_BACKOFF_SECONDS = int(env("OUTBOX_BACKOFF_SECONDS", 60))
+    OUTBOX_BACKOFF_MAX_SECONDS = int(env("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600))
+    # How long a consumer owns a message it is sending before another may try it.
+    OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", 300))
+    # Links in emails sent by jobs (no request to take the host from).
+    PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Jobs: Huey on SQLite in the instance folder, or on Redis when this is set.
+    REDIS_URL: str | None = env("REDIS_URL") or None
+    HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)  # run jobs in-process (tests)
+    HUEY_WORKERS = int(env("HUEY_WORKERS", 2))
+    # Days after "sent" with no news at which a subscribed supporter is reminded, once each.
+    REMINDER_DAYS = (14, 45)
+    # Accounts: how long invitation and password-reset links work, and login rate limits.
+    INVITATION_DAYS = int(env("INVITATION_DAYS", 7))
+    PASSWORD_RESET_HOURS = int(env("PASSWORD_RESET_HOURS", 2))
+    # Failed logins per account (keyed by the submitted email, never by the address).
+    RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "5 per minute; 20 per hour")
+    RATELIMIT_LOGIN_GLOBAL = env("RATELIMIT_LOGIN_GLOBAL", "100 per minute")
 
 
 class ProductionConfig(Config):
@@ -70,6 +101,9 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    HUEY_IMMEDIATE = True  # jobs run synchronously, right after the commit that queued them
+    MAIL_SERVER = None  # never a real server from tests, whatever the environment says
+    REDIS_URL = None
     RATELIMIT_ENABLED = True
 
 

@@ -45,6 +45,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.pdf.render import warn_if_subsetting_unavailable
 
     warn_if_subsetting_unavailable(app.logger)
+    # Flask-Limiter logs the key of every limit hit at INFO: keys derive from addresses.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     return app
 
 
@@ -74,7 +76,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     # No IP- or browser-bound session check: people on Tor or a VPN change address often.
+    # Flask-Login would still put a hash of address and browser into the session cookie.
     login_manager.session_protection = None
+    login_manager._session_identifier_generator = lambda: ""
     from app.auth.loader import load_user
 
     login_manager.user_loader(load_user)

@@ -108,3 +108,13 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(letters_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(officials_cli)
+    from app.auth.cli import users_cli
+
+    app.cli.add_command(users_cli)
+    from app.jobs import outbox_cli
+
+    app.cli.add_command(outbox_cli)
+    from app.imports.cli import export_cli, import_cli
+
+    app.cli.add_command(import_cli)
+    app.cli.add_command(export_cli)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -12,6 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.security import hashed_remote_address
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,5 +35,6 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 mail = Mail()
 babel = Babel()
-# The address is used only in memory to count requests; it is never logged or stored.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Requests are counted by a keyed hash of the address, never the address itself, so that not
+# even a shared rate-limit store (Redis) holds addresses.
+limiter = Limiter(key_func=hashed_remote_address, default_limits=[])

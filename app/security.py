@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -54,3 +56,10 @@ def safe_next_url(target: str | None, fallback: str) -> str:
 def public_write_limit() -> str:
     """The rate limit for anonymous writes (letters, reports, prints), from configuration."""
     return str(current_app.config["RATELIMIT_PUBLIC_WRITES"])
+
+
+def hashed_remote_address() -> str:
+    """The rate-limit key of a request: a keyed hash of its address, never the address."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    address = (request.remote_addr or "unknown").encode()
+    return hmac.new(secret, address, hashlib.sha256).hexdigest()[:32]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
@@ -65,7 +65,13 @@ def app(migrated_database: Path, tmp_path: Path) -> Iterator[Flask]:
     instance.mkdir()
     shutil.copy(migrated_database, instance / "konvert.db")
     application = create_app("testing", _settings(instance))
-    with application.app_context():
+
+    def forget_g(_sender: object, **_extra: object) -> None:
+        # Requests reuse this test's app context; in production each request has its own,
+        # so give every request an empty `g` (no cached user, locale or CSRF token).
+        g.__dict__.clear()
+
+    with application.app_context(), request_started.connected_to(forget_g, application):
         yield application
         db.session.remove()
         db.engine.dispose()
