@@ -21,7 +21,27 @@ if [ "${KONVERT_DEMO:-1}" != "0" ] && [ ! -e "$INSTANCE/.demo-loaded" ]; then
   touch "$INSTANCE/.demo-loaded"
 fi
 
-echo "Konvert is at http://$HOST:$PORT (Ctrl+C to stop)"
+# The job consumer (mail delivery, reminders, digest) runs beside the web server; both stop
+# together on Ctrl+C, on `kill`, or when either of them exits.
+JOB_WORKERS=${KONVERT_HUEY_WORKERS:-2}
+"$BIN/huey_consumer" app.jobs.huey --workers "$JOB_WORKERS" --worker-type thread &
+consumer=$!
+
 # No access log: it would record addresses and private tracking links.
-exec "$BIN/gunicorn" --workers "$WORKERS" --bind "$HOST:$PORT" --timeout 120 \
-  --error-logfile - --log-level info "app:create_app()"
+"$BIN/gunicorn" --workers "$WORKERS" --bind "$HOST:$PORT" --timeout 120 \
+  --error-logfile - --log-level info "app:create_app()" &
+web=$!
+
+stop() {
+  trap - EXIT INT TERM
+  kill -TERM "$web" "$consumer" 2>/dev/null || true
+  wait "$web" "$consumer" 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "Konvert is at http://$HOST:$PORT (Ctrl+C to stop)"
+status=0
+wait -n "$web" "$consumer" || status=$?
+exit "$status"

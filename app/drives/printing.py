@@ -23,7 +23,7 @@ from app.russian.address import with_country_line
 from app.tracking.services import destination, letter_document
 
 if TYPE_CHECKING:
-    from app.pdf.pack import PackItem
+    from app.pdf.pack import PackItem, PackPool
 
 
 def drive_letters(drive: Drive) -> list[Letter]:
@@ -95,7 +95,9 @@ def _pack_item(letter: Letter, envelope_size: str, sender_country: str) -> PackI
     )
 
 
-def run_print_job(job_id: int, envelope_size: str = "dl", sender_country: str = "") -> None:
+def run_print_job(
+    job_id: int, envelope_size: str = "dl", sender_country: str = "", pool: PackPool | None = None
+) -> None:
     """Build the pack: progress is committed as groups finish; the file appears only when whole.
 
     Any failure marks the job failed with the reason, so the organizer can retry.
@@ -121,7 +123,7 @@ def run_print_job(job_id: int, envelope_size: str = "dl", sender_country: str = 
             db.session.commit()
 
         cover = CoverInfo(title=drive.title, held_on=drive.held_on, generated_on=date.today())
-        pdf = render_pack(items, cover, progress)
+        pdf = render_pack(items, cover, progress, pool=pool)
         name = f"pack-{job.id}-{secrets.token_hex(8)}.pdf"
         partial = packs_folder() / f"{name}.part"
         partial.write_bytes(pdf)

@@ -1,1 +1,196 @@
-"""Routes (to be written)."""
+"""The outbox for admins, and the supporters' opt-ins with their one-click removal.
+
+Thin views over app.mail.services. Importing this module (create_app registers the blueprint)
+also imports app.jobs, whose session hook delivers mail after each commit that wrote some.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app import jobs  # noqa: F401 - registers the after-commit hook that delivers mail
+from app.auth.permissions import login_required
+from app.directory.services import get_prisoner
+from app.extensions import db, limiter
+from app.mail import bp, services
+from app.mail.forms import ConfirmForm, FollowForm, ReminderForm, RequeueForm
+from app.models import Letter, OutboxStatus, Prisoner
+from app.security import public_write_limit
+from app.tracking.services import get_letter
+
+# --- admins: the outbox ------------------------------------------------------------------------
+
+
+@bp.get("/admin/outbox")
+@login_required
+def outbox() -> str:
+    """Messages with their status, attempts and last error; ?status=pending|sent|dead."""
+    raw_status = request.args.get("status", "")
+    status = OutboxStatus(raw_status) if raw_status in set(OutboxStatus) else None
+    page = request.args.get("page", 1, type=int) or 1
+    listing = services.list_outbox(current_user, status, page)
+    return render_template("mail/outbox.html", listing=listing, requeue_form=RequeueForm())
+
+
+@bp.post("/admin/outbox/<int:message_id>/requeue")
+@login_required
+def requeue(message_id: int) -> Response:
+    """Give a dead message a fresh set of attempts; it is sent right after the commit."""
+    form = RequeueForm()
+    if not form.validate():
+        abort(400)
+    try:
+        message = services.requeue_message(current_user, message_id)
+    except services.RequeueError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        if message is None:
+            abort(404)
+        db.session.commit()
+        flash(_("The message is queued again."), "success")
+    return redirect(url_for("mail.outbox", status=request.args.get("status") or None))
+
+
+# --- supporters: reminders to report back ---------------------------------------------------
+
+
+def _letter_or_404(token: str) -> Letter:
+    return get_letter(token) or abort(404)
+
+
+def _reminder_page(letter: Letter, form: ReminderForm, status: int = 200) -> tuple[str, int]:
+    return (
+        render_template(
+            "mail/reminders.html",
+            letter=letter,
+            form=form,
+            subscription=services.reminder_for(letter),
+        ),
+        status,
+    )
+
+
+@bp.get("/t/<token>/reminders")
+def reminders(token: str) -> tuple[str, int]:
+    """The reminder form on a page of its own (the tracking page embeds the same form)."""
+    return _reminder_page(_letter_or_404(token), ReminderForm(formdata=None))
+
+
+@bp.post("/t/<token>/reminders")
+@limiter.limit(public_write_limit)
+def subscribe_reminders(token: str) -> Response | tuple[str, int]:
+    """Keep an email, apart from the letter, to remind its writer to report back."""
+    letter = _letter_or_404(token)
+    form = ReminderForm()
+    if form.validate():
+        try:
+            services.subscribe_to_reminders(letter, form.email.data or "")
+        except services.SubscriptionError as error:
+            form.email.errors = [*form.email.errors, error.message]
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Done: Konvert will remind you if there is no news 14 and 45 days after "
+                    "the letter was sent. Each reminder has a link that deletes your address "
+                    "at once; the link below does the same."
+                ),
+                "success",
+            )
+            return redirect(url_for("mail.reminders", token=token))
+    db.session.rollback()
+    return _reminder_page(letter, form, 422)
+
+
+# Deleting an address takes a POST. Mail scanners and link previews open (GET) every link in
+# a message: if GET deleted, a subscription would vanish before its owner ever clicked. So
+# GET only shows the button, which deletes with one click.
+
+
+@bp.get("/unsubscribe/reminder/<token>")
+def unsubscribe_reminder(token: str) -> tuple[str, int]:
+    """Ask to confirm deleting the address (changes nothing)."""
+    if services.find_reminder(token) is None:
+        return render_template("mail/link_gone.html"), 404
+    return render_template("mail/confirm_delete.html", what="reminder", form=ConfirmForm()), 200
+
+
+@bp.post("/unsubscribe/reminder/<token>")
+@limiter.limit(public_write_limit)
+def delete_reminder(token: str) -> tuple[str, int]:
+    """Delete the reminder subscription: the address is gone."""
+    form = ConfirmForm()
+    if not form.validate():
+        abort(400)
+    subscription = services.find_reminder(token)
+    if subscription is None:
+        return render_template("mail/link_gone.html"), 404
+    services.delete_reminder(subscription)
+    db.session.commit()
+    return render_template("mail/deleted.html", what="reminder"), 200
+
+
+# --- supporters: transfer alerts -----------------------------------------------------------
+
+
+def _prisoner_or_404(prisoner_id: int) -> Prisoner:
+    return get_prisoner(prisoner_id) or abort(404)
+
+
+@bp.get("/prisoners/<int:prisoner_id>/follow")
+def follow_form(prisoner_id: int) -> str:
+    """The follow form on a page of its own (the prisoner's page embeds the same form)."""
+    prisoner = _prisoner_or_404(prisoner_id)
+    return render_template("mail/follow.html", prisoner=prisoner, form=FollowForm(formdata=None))
+
+
+@bp.post("/prisoners/<int:prisoner_id>/follow")
+@limiter.limit(public_write_limit)
+def follow(prisoner_id: int) -> Response | tuple[str, int]:
+    """Keep an email to tell when this prisoner is transferred."""
+    prisoner = _prisoner_or_404(prisoner_id)
+    form = FollowForm()
+    if form.validate():
+        try:
+            services.follow_prisoner(prisoner, form.email.data or "")
+        except services.SubscriptionError as error:
+            form.email.errors = [*form.email.errors, error.message]
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Done: Konvert will write to you when this person is transferred. Every "
+                    "message has a link that deletes your address at once."
+                ),
+                "success",
+            )
+            return redirect(url_for("directory.prisoner", prisoner_id=prisoner.id))
+    db.session.rollback()
+    return render_template("mail/follow.html", prisoner=prisoner, form=form), 422
+
+
+@bp.get("/unfollow/<token>")
+def unfollow(token: str) -> tuple[str, int]:
+    """Ask to confirm deleting the address (changes nothing; see above)."""
+    if services.find_follow(token) is None:
+        return render_template("mail/link_gone.html"), 404
+    return render_template("mail/confirm_delete.html", what="follow", form=ConfirmForm()), 200
+
+
+@bp.post("/unfollow/<token>")
+@limiter.limit(public_write_limit)
+def delete_follow(token: str) -> tuple[str, int]:
+    """Stop the transfer alerts: the address is gone."""
+    form = ConfirmForm()
+    if not form.validate():
+        abort(400)
+    found = services.find_follow(token)
+    if found is None:
+        return render_template("mail/link_gone.html"), 404
+    services.unfollow(found)
+    db.session.commit()
+    return render_template("mail/deleted.html", what="follow"), 200

@@ -1,0 +1,50 @@
+"""Forms for the supporters' opt-ins and the admins' outbox page."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+
+class ReminderForm(FlaskForm):
+    """An email to be reminded to report back on one letter."""
+
+    email = StringField(
+        _l("Your email"),
+        validators=[InputRequired(_l("Enter an email address.")), Length(max=254)],
+        description=_l(
+            "Optional. Konvert will remind you to report what happened if there is no news "
+            "14 and 45 days after you sent the letter, and nothing else. The address is kept "
+            "apart from the letter and deleted with one click from every reminder."
+        ),
+    )
+    submit = SubmitField(_l("Remind me"))
+
+
+class FollowForm(FlaskForm):
+    """An email to hear when a prisoner is transferred."""
+
+    email = StringField(
+        _l("Your email"),
+        validators=[InputRequired(_l("Enter an email address.")), Length(max=254)],
+        description=_l(
+            "Konvert will write to you only when this person is moved to another facility, "
+            "so that your next letter goes to the right address. Every message has a link "
+            "that deletes your address at once."
+        ),
+    )
+    submit = SubmitField(_l("Tell me about transfers"))
+
+
+class ConfirmForm(FlaskForm):
+    """A single button: deleting needs a POST, so that link scanners cannot do it."""
+
+    submit = SubmitField(_l("Delete my address"))
+
+
+class RequeueForm(FlaskForm):
+    """Re-queue one dead message (the CSRF token is the whole form)."""
+
+    submit = SubmitField(_l("Send again"))

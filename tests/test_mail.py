@@ -1,0 +1,659 @@
+"""Email through the outbox, sent to a real SMTP server on loopback (aiosmtpd).
+
+Jobs run in immediate mode (TestConfig): a commit that writes mail delivers it right after
+the commit, in the test's own thread, so what the server received can be checked at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import ipaddress
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from email import policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import g
+from sqlalchemy import select
+
+from app import jobs
+from app.extensions import db, mail
+from app.jobs import deliver_outbox, send_reminders, send_weekly_digest
+from app.mail import services
+from app.mail.delivery import deliver_due, message_id, tls_context
+from app.mail.services import (
+    MailError,
+    follow_prisoner,
+    notify_followers_of_transfer,
+    queue_email,
+    subscribe_to_reminders,
+)
+from app.models import (
+    EventKind,
+    Follow,
+    Letter,
+    OutboxMessage,
+    OutboxStatus,
+    ReminderSubscription,
+    Role,
+)
+from app.models.base import utcnow
+from tests.conftest import csrf_token, log_in
+from tests.factories import add_event, make_facility, make_letter, make_prisoner, make_user
+
+TODAY = date.today()
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+# --- a real SMTP server on loopback ------------------------------------------------------------
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def text(self, message: email.message.EmailMessage) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(port: int, **smtp_options) -> Iterator[Inbox]:
+    inbox = Inbox()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, server_hostname="smtp.test", **smtp_options
+    )
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_port(app) -> int:
+    """A loopback port the app sends to; no server listens until a test starts one."""
+    port = free_port()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False)
+    return port
+
+
+@pytest.fixture
+def inbox(smtp_port) -> Iterator[Inbox]:
+    with smtp_server(smtp_port) as received:
+        yield received
+
+
+def switch_to(client):
+    """Forget what the last request cached in ``g`` (Flask-Login's user, Flask-WTF's CSRF
+    token): the app fixture keeps one app context for the whole test, so ``g`` outlives a
+    request and would leak into the next client's."""
+    for key in list(g):
+        g.pop(key)
+    return client
+
+
+def reminder_context(**overrides) -> dict:
+    context = {
+        "days": 14,
+        "sent_on": TODAY - timedelta(days=14),
+        "is_appeal": False,
+        "final": False,
+        "tracking_url": "http://127.0.0.1:5000/t/x",
+        "delete_url": "http://127.0.0.1:5000/unsubscribe/reminder/x",
+    }
+    context.update(overrides)
+    return context
+
+
+def outbox() -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+# --- delivery ------------------------------------------------------------------------------------
+
+
+def test_queued_message_is_delivered_once_right_after_commit(app, inbox):
+    queue_email("reader@example.org", "reminder", reminder_context())
+    db.session.flush()
+    assert inbox.messages == []  # written, but not before the commit
+
+    db.session.commit()
+
+    assert len(inbox.messages) == 1
+    received = inbox.messages[0]
+    assert received["To"] == "reader@example.org"
+    assert received["Subject"] == "A reminder from Konvert"
+    assert "http://127.0.0.1:5000/t/x" in inbox.text(received)
+    assert inbox.envelopes[0][1] == ["reader@example.org"]
+    [message] = outbox()
+    assert message.status is OutboxStatus.SENT
+    assert message.sent_at is not None
+    assert message.attempts == 0
+    # Nothing is sent twice: another run and another commit find nothing to do.
+    deliver_due(utcnow() + timedelta(days=1))
+    make_facility()
+    assert len(inbox.messages) == 1
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(app, inbox):
+    queue_email("reader@example.org", "reminder", reminder_context())
+    db.session.flush()
+    db.session.rollback()
+    make_facility()  # a later, unrelated commit
+    deliver_due(utcnow() + timedelta(days=1))
+    assert inbox.messages == []
+    assert outbox() == []
+
+
+def test_smtp_down_then_up_delivers_every_message_exactly_once(app, smtp_port):
+    app.config["OUTBOX_BACKOFF_SECONDS"] = 60
+    recipients = [f"reader{number}@example.org" for number in range(3)]
+    for recipient in recipients:
+        queue_email(recipient, "reminder", reminder_context())
+    db.session.commit()  # delivery is tried at once, but nothing listens on the port
+
+    first = outbox()
+    assert [m.status for m in first] == [OutboxStatus.PENDING] * 3
+    assert [m.attempts for m in first] == [1, 1, 1]
+    assert all("cannot reach 127.0.0.1" in m.last_error for m in first)
+    failed_at = first[0].next_attempt_at - timedelta(seconds=60)
+
+    # Backing off: a run before the pause is over does not try again.
+    deliver_due(failed_at + timedelta(seconds=59))
+    assert [m.attempts for m in outbox()] == [1, 1, 1]
+
+    # Still down: the second failure doubles the pause.
+    report = deliver_due(failed_at + timedelta(seconds=60))
+    assert report.retrying == 3
+    second = outbox()
+    assert [m.attempts for m in second] == [2, 2, 2]
+    second_try = failed_at + timedelta(seconds=60)
+    assert all(m.next_attempt_at == second_try + timedelta(seconds=120) for m in second)
+
+    with smtp_server(smtp_port) as inbox:
+        assert deliver_due(second_try + timedelta(seconds=119)).sent == 0
+        assert deliver_due(second_try + timedelta(seconds=120)).sent == 3
+        assert deliver_due(second_try + timedelta(days=1)).sent == 0
+        deliver_outbox()  # the job itself, as the consumer runs it
+        assert len(inbox.messages) == 3
+
+    delivered = outbox()
+    assert all(m.status is OutboxStatus.SENT for m in delivered)
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(set(ids)) == 3
+    sender = app.config["MAIL_DEFAULT_SENDER"]
+    assert sorted(ids) == sorted(message_id(m, sender) for m in delivered)
+    assert sorted(to for _from, [to] in inbox.envelopes) == recipients
+
+
+def test_after_the_last_attempt_a_message_is_dead_until_an_admin_requeues_it(
+    app, smtp_port, admin, organizer
+):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+    queue_email("reader@example.org", "reminder", reminder_context())
+    db.session.commit()  # attempt 1: server down
+    deliver_due(utcnow() + timedelta(days=1))  # attempt 2: the last
+    [message] = outbox()
+    assert message.status is OutboxStatus.DEAD
+    assert message.attempts == 2
+
+    anonymous = app.test_client()
+    assert switch_to(anonymous).get("/admin/outbox").status_code == 302
+    as_organizer = app.test_client()
+    log_in(as_organizer, organizer)
+    assert switch_to(as_organizer).get("/admin/outbox").status_code == 403
+    form_page = as_organizer.get(f"/prisoners/{make_prisoner().id}/follow")
+    refused = as_organizer.post(
+        f"/admin/outbox/{message.id}/requeue",
+        data={"csrf_token": csrf_token(form_page.get_data(as_text=True))},
+    )
+    assert refused.status_code == 403
+    assert outbox()[0].status is OutboxStatus.DEAD
+
+    as_admin = app.test_client()
+    log_in(as_admin, admin)
+    page = switch_to(as_admin).get("/admin/outbox?status=dead")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "reader@example.org" in html
+    assert "cannot reach 127.0.0.1" in html
+    assert "Gave up (1)" in html
+    assert "reader@example.org" not in as_admin.get("/admin/outbox?status=sent").get_data(
+        as_text=True
+    )
+
+    with smtp_server(app.config["MAIL_PORT"]) as inbox:
+        response = as_admin.post(
+            f"/admin/outbox/{message.id}/requeue?status=dead",
+            data={"csrf_token": csrf_token(html)},
+        )
+        assert response.status_code == 302
+        assert len(inbox.messages) == 1
+    [message] = outbox()
+    assert message.status is OutboxStatus.SENT
+    assert message.attempts == 0
+    assert "Sent (1)" in as_admin.get("/admin/outbox").get_data(as_text=True)
+
+
+def test_two_delivery_runs_at_once_send_each_message_once(app, smtp_port):
+    for number in range(20):
+        queue_email(f"reader{number}@example.org", "reminder", reminder_context())
+    db.session.commit()  # the server is down: all twenty wait for a retry
+    later = utcnow() + timedelta(days=1)
+    reports = []
+    start = threading.Barrier(2)
+
+    def consumer() -> None:
+        with app.app_context():
+            start.wait()
+            reports.append(deliver_due(later))
+
+    with smtp_server(smtp_port) as inbox:
+        runs = [threading.Thread(target=consumer) for _ in range(2)]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join(timeout=60)
+    assert sum(report.sent for report in reports) == 20
+    assert len(inbox.messages) == 20
+    assert len({m["Message-ID"] for m in inbox.messages}) == 20
+    assert all(m.status is OutboxStatus.SENT for m in outbox())
+
+
+class RefusingInbox(Inbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        return "550 5.1.1 No such mailbox here"
+
+
+def test_an_address_the_server_says_does_not_exist_is_dead_at_once(app, smtp_port):
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        queue_email("nobody@example.org", "reminder", reminder_context())
+        db.session.commit()
+    finally:
+        controller.stop()
+    [message] = outbox()
+    assert message.status is OutboxStatus.DEAD
+    assert message.attempts == 1
+    assert "550" in message.last_error
+    assert "nobody@example.org" not in message.last_error  # errors are logged: no addresses
+
+
+def test_queue_email_refuses_line_breaks_in_headers(app, monkeypatch):
+    with pytest.raises(MailError):
+        queue_email("reader@example.org\r\nBcc: everyone@example.org", "reminder", {})
+    monkeypatch.setitem(services.SUBJECTS, "reminder", "Hello\r\nBcc: everyone@example.org")
+    with pytest.raises(MailError):
+        queue_email("reader@example.org", "reminder", reminder_context())
+
+
+@pytest.mark.parametrize(
+    ("recipient", "subject"),
+    [
+        ("reader@example.org\r\nBcc: everyone@example.org", "A reminder from Konvert"),
+        ("reader@example.org", "Hello\r\nBcc: everyone@example.org"),
+        ("reader@example.org", "Hello\nBcc: everyone@example.org"),
+    ],
+)
+def test_delivery_refuses_header_injection_and_never_sends(app, inbox, recipient, subject):
+    # A row that got into the outbox without queue_email's check is refused at delivery.
+    db.session.add(
+        OutboxMessage(
+            kind="reminder", recipient=recipient, subject=subject, body_text="Hello", body_html=""
+        )
+    )
+    db.session.commit()
+    [message] = outbox()
+    assert message.status is OutboxStatus.DEAD
+    assert "header injection" in message.last_error
+    assert inbox.messages == []
+
+
+def test_console_mode_logs_the_message_and_marks_it_sent(app, caplog, monkeypatch):
+    assert app.config["MAIL_SERVER"] is None
+    # Alembic's fileConfig (migrations/env.py, run by the database fixture) disables every
+    # logger that existed before it; in a real process migrations run on their own.
+    monkeypatch.setattr(logging.getLogger("konvert.mail"), "disabled", False)
+    with caplog.at_level(logging.INFO, logger="konvert.mail"), mail.record_messages() as sent:
+        queue_email("reader@example.org", "reminder", reminder_context())
+        db.session.commit()
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "konvert.mail")
+    assert "To: reader@example.org" in logged
+    assert "Subject: A reminder from Konvert" in logged
+    assert "http://127.0.0.1:5000/t/x" in logged
+    assert [m.recipients for m in sent] == [["reader@example.org"]]
+    assert outbox()[0].status is OutboxStatus.SENT
+
+
+def test_cli_delivers_due_messages(app, runner, inbox):
+    db.session.add(
+        OutboxMessage(
+            kind="reminder",
+            recipient="reader@example.org",
+            subject="A reminder from Konvert",
+            body_text="Hello",
+            body_html="",
+        )
+    )
+    # Written without the session hook (as a crashed process might have left it).
+    db.session.flush()
+    db.session.info.pop("konvert_outbox_pending", None)
+    db.session.commit()
+    assert inbox.messages == []
+    result = runner.invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent" in result.output
+    assert len(inbox.messages) == 1
+
+
+# --- TLS -----------------------------------------------------------------------------------------
+
+
+def test_tls_context_verifies_certificate_and_host_name():
+    context = tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+
+
+def test_no_fallback_to_plain_text_when_the_server_offers_no_starttls(app, inbox):
+    app.config["MAIL_USE_TLS"] = True
+    queue_email("reader@example.org", "reminder", reminder_context())
+    db.session.commit()
+    assert inbox.messages == []
+    [message] = outbox()
+    assert message.status is OutboxStatus.PENDING
+    assert "STARTTLS" in message.last_error
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no system CA signed."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smtp.test")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_starttls_refuses_an_untrusted_certificate_and_sends_to_a_trusted_one(
+    app, smtp_port, self_signed
+):
+    cert_file, key_file = self_signed
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    app.config["MAIL_USE_TLS"] = True
+    with smtp_server(smtp_port, tls_context=server_context, require_starttls=True) as inbox:
+        queue_email("reader@example.org", "reminder", reminder_context())
+        db.session.commit()
+        assert inbox.messages == []
+        [message] = outbox()
+        assert message.status is OutboxStatus.PENDING
+        assert "CERTIFICATE_VERIFY_FAILED" in message.last_error
+
+        # The same server, once its certificate is trusted: sent, encrypted.
+        app.config["MAIL_CA_FILE"] = str(cert_file)
+        deliver_due(utcnow() + timedelta(days=1))
+        assert len(inbox.messages) == 1
+    assert outbox()[0].status is OutboxStatus.SENT
+
+
+# --- reminders to report back ------------------------------------------------------------------
+
+
+@pytest.fixture
+def prisoner(app):
+    return make_prisoner(make_facility())
+
+
+def sent_letter(prisoner, days_ago: int, email: str = "writer@example.org") -> Letter:
+    letter = make_letter(prisoner, written=TODAY - timedelta(days=days_ago + 1))
+    add_event(letter, EventKind.SENT, TODAY - timedelta(days=days_ago))
+    subscribe_to_reminders(letter, email)
+    db.session.commit()
+    return letter
+
+
+def on_day(monkeypatch, day: date) -> None:
+    """Let the reminder job believe today is ``day``."""
+
+    class Clock(date):
+        @classmethod
+        def today(cls):
+            return day
+
+    monkeypatch.setattr(jobs, "date", Clock)
+
+
+def reminders() -> list[OutboxMessage]:
+    return [m for m in outbox() if m.kind == "reminder"]
+
+
+def test_reminders_at_14_and_45_days_once_each(app, prisoner, monkeypatch):
+    letter = sent_letter(prisoner, days_ago=14)
+    sent_letter(prisoner, days_ago=13, email="too-early@example.org")
+
+    send_reminders.call_local()
+    send_reminders.call_local()
+
+    [first] = reminders()
+    assert first.recipient == "writer@example.org"
+    assert first.subject == "A reminder from Konvert"
+    assert "Горинов" not in first.subject
+    subscription = db.session.scalar(select(ReminderSubscription).filter_by(letter_id=letter.id))
+    assert f"/t/{letter.token}" in first.body_text
+    assert f"/unsubscribe/reminder/{subscription.token}" in first.body_text
+    assert f"/unsubscribe/reminder/{subscription.token}" in first.body_html
+    assert "in the 14 days since" in first.body_text
+    assert subscription.reminded_14_at is not None
+    assert subscription.reminded_45_at is None
+
+    # 31 days later, still no news: the second and last reminder, once.
+    on_day(monkeypatch, TODAY + timedelta(days=31))
+    send_reminders.call_local()
+    send_reminders.call_local()
+    mine = [m for m in reminders() if m.recipient == "writer@example.org"]
+    assert len(mine) == 2
+    assert "in the 45 days since" in mine[1].body_text
+    assert "This is the last reminder." in mine[1].body_text
+    # The letter that was 13 days old is now 44: its first reminder only.
+    assert [m.recipient for m in reminders()].count("too-early@example.org") == 1
+
+    on_day(monkeypatch, TODAY + timedelta(days=200))
+    send_reminders.call_local()
+    assert len([m for m in reminders() if m.recipient == "writer@example.org"]) == 2
+
+
+def test_no_reminder_once_something_else_was_reported(app, prisoner):
+    letter = sent_letter(prisoner, days_ago=20)
+    add_event(letter, EventKind.ARRIVED, TODAY - timedelta(days=2))
+    send_reminders.call_local()
+    assert reminders() == []
+
+
+def test_a_subscription_first_seen_late_gets_one_reminder_not_two(app, prisoner):
+    letter = sent_letter(prisoner, days_ago=50)
+    send_reminders.call_local()
+    send_reminders.call_local()
+    [only] = reminders()
+    assert "This is the last reminder." in only.body_text
+    subscription = db.session.scalar(select(ReminderSubscription).filter_by(letter_id=letter.id))
+    assert subscription.reminded_14_at is not None
+    assert subscription.reminded_45_at is not None
+
+
+def test_supporter_leaves_an_email_apart_from_the_letter(app, client, prisoner):
+    letter = make_letter(prisoner)
+    page = client.get(f"/t/{letter.token}/reminders").get_data(as_text=True)
+    token = csrf_token(page)
+
+    bad = client.post(
+        f"/t/{letter.token}/reminders", data={"csrf_token": token, "email": "not an address"}
+    )
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert 'value="not an address"' in html
+    assert "Enter one email address" in html
+    assert db.session.scalar(select(ReminderSubscription)) is None
+
+    good = client.post(
+        f"/t/{letter.token}/reminders", data={"csrf_token": token, "email": "me@example.org"}
+    )
+    assert good.status_code == 302
+    subscription = db.session.scalar(select(ReminderSubscription))
+    assert subscription.letter_id == letter.id
+    assert subscription.email == "me@example.org"
+    db.session.refresh(letter)
+    assert all(
+        "me@example.org" not in str(getattr(letter, column.key))
+        for column in Letter.__table__.columns
+    )
+    confirmation = client.get(good.headers["Location"]).get_data(as_text=True)
+    assert "deletes your address" in confirmation
+    assert "me@example.org" in confirmation  # the writer sees which address is kept
+
+
+def test_one_click_delete_takes_a_post_and_get_changes_nothing(app, client, prisoner):
+    letter = sent_letter(prisoner, days_ago=3)
+    subscription = db.session.scalar(select(ReminderSubscription))
+    url = f"/unsubscribe/reminder/{subscription.token}"
+
+    page = client.get(url)
+    assert page.status_code == 200
+    # A link scanner's prefetch deletes nothing.
+    assert db.session.scalar(select(ReminderSubscription)) is not None
+
+    done = client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert done.status_code == 200
+    assert "Your address is deleted" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(ReminderSubscription)) is None
+    assert db.session.get(Letter, letter.id) is not None
+    assert client.get(url).status_code == 404
+
+
+# --- transfer alerts -----------------------------------------------------------------------------
+
+
+def test_follow_and_unfollow_a_prisoner(app, client, prisoner):
+    page = client.get(f"/prisoners/{prisoner.id}/follow").get_data(as_text=True)
+    token = csrf_token(page)
+    url = f"/prisoners/{prisoner.id}/follow"
+
+    bad = client.post(url, data={"csrf_token": token, "email": "me@"})
+    assert bad.status_code == 422
+    assert 'value="me@"' in bad.get_data(as_text=True)
+
+    for _twice in range(2):
+        response = client.post(url, data={"csrf_token": token, "email": "me@example.org"})
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/prisoners/{prisoner.id}")
+    [follow] = db.session.scalars(select(Follow)).all()  # following twice keeps one row
+    assert follow.email == "me@example.org"
+
+    unfollow_url = f"/unfollow/{follow.token}"
+    confirm = client.get(unfollow_url)
+    assert confirm.status_code == 200
+    assert db.session.scalar(select(Follow)) is not None
+    token = csrf_token(confirm.get_data(as_text=True))
+    done = client.post(unfollow_url, data={"csrf_token": token})
+    assert done.status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(Follow)) is None
+    assert client.post(unfollow_url, data={"csrf_token": token}).status_code == 404
+
+
+def test_transfer_alert_goes_to_followers_with_a_neutral_subject(app, inbox, prisoner):
+    other = make_prisoner(last_name="Иванов", first_name="Иван", patronymic="Иванович")
+    follow_prisoner(prisoner, "friend@example.org")
+    follow_prisoner(other, "stranger@example.org")
+    db.session.commit()
+
+    assert notify_followers_of_transfer(prisoner) == 1
+    db.session.commit()
+
+    [received] = inbox.messages
+    assert received["To"] == "friend@example.org"
+    assert received["Subject"] == "An update from Konvert"
+    assert "Горинов" not in received["Subject"]
+    body = inbox.text(received)
+    assert "Горинов Алексей Александрович" in body
+    follow = db.session.scalar(select(Follow).filter_by(email="friend@example.org"))
+    assert f"/unfollow/{follow.token}" in body
+    assert f"/prisoners/{prisoner.id}" in body
+
+
+# --- weekly digest -------------------------------------------------------------------------------
+
+
+def test_weekly_digest_goes_to_active_organizers_once_a_week(app, inbox, prisoner):
+    make_user(email="organizer@example.org")
+    make_user(email="admin@example.org", role=Role.ADMIN)
+    make_user(email="gone@example.org", active=False)
+    letter = make_letter(prisoner, written=TODAY - timedelta(days=2), signature="Секретная Аня")
+    add_event(letter, EventKind.SENT, TODAY - timedelta(days=1))
+    make_letter(prisoner, written=TODAY - timedelta(days=30))  # before the week
+    jobs.huey.storage.flush_all()  # the week's "digest sent" mark from an earlier test
+
+    send_weekly_digest.call_local()
+    send_weekly_digest.call_local()  # the same week: not again
+
+    recipients = sorted(m["To"] for m in inbox.messages)
+    assert recipients == ["admin@example.org", "organizer@example.org"]
+    body = inbox.text(inbox.messages[0])
+    assert inbox.messages[0]["Subject"] == "Your weekly Konvert summary"
+    assert "Letters and appeals written: 1" in body
+    assert "Reported sent: 1" in body
+    assert "Секретная Аня" not in body
+    assert "Горинов" not in body
