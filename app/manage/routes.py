@@ -1,1 +1,384 @@
-"""Routes (to be written)."""
+"""Organizers' pages: thin views over app.manage.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from app.auth.permissions import login_required
+from app.directory.services import InvalidFilter, parse_page
+from app.extensions import db
+from app.labels import FACILITY_KIND, OFFICIAL_KIND, PRISONER_STATUS
+from app.manage import bp, services
+from app.manage.forms import (
+    AUDIT_ACTIONS,
+    AUDIT_FIELD_LABELS,
+    ENTITY_TYPE_LABELS,
+    JURISDICTION,
+    FacilityForm,
+    OfficialForm,
+    PrisonerForm,
+    TransferForm,
+    today_iso,
+)
+from app.models import Facility, Official, Prisoner
+from app.russian.names import Gender
+
+Page = str | tuple[str, int] | Response
+
+_EDIT_ENDPOINTS = {
+    "prisoner": ("manage.edit_prisoner", "prisoner_id"),
+    "facility": ("manage.edit_facility", "facility_id"),
+    "official": ("manage.edit_official", "official_id"),
+}
+
+
+@bp.context_processor
+def _audit_helpers() -> dict[str, Any]:
+    """Helpers the audit lists use to show entries readably."""
+    return {
+        "audit_field_label": lambda name: AUDIT_FIELD_LABELS.get(name, name),
+        "audit_action_label": lambda action: AUDIT_ACTIONS.get(action, action),
+        "audit_value": _audit_value,
+        "entity_url": _entity_url,
+        "entity_type_labels": ENTITY_TYPE_LABELS,
+        "today_iso": today_iso(),
+    }
+
+
+def _entity_url(entity_type: str, entity_id: int | None) -> str | None:
+    target = _EDIT_ENDPOINTS.get(entity_type)
+    if target is None or entity_id is None:
+        return None
+    endpoint, argument = target
+    return url_for(endpoint, **{argument: entity_id})
+
+
+def _audit_value(entity_type: str, field: str, value: Any) -> str:
+    """One old or new value as a person reads it: labels for codes, dashes for nothing."""
+    if value is None or value == "" or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {item}" for key, item in value.items())
+    tables: dict[str, Any] = {
+        "status": PRISONER_STATUS,
+        "jurisdiction": JURISDICTION,
+        "gender": {"m": _("male"), "f": _("female")},
+        "kind": OFFICIAL_KIND if entity_type == "official" else FACILITY_KIND,
+    }
+    if field in tables and isinstance(value, str):
+        return str(tables[field].get(value, value))
+    text = str(value)
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _put_errors(form: FlaskForm, error: services.Invalid) -> list[str]:
+    """Attach service errors to their fields; return those that belong to no field."""
+    loose: list[str] = []
+    for name, message in error.errors.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            loose.append(message)
+    return loose
+
+
+def _import_url() -> str:
+    # The import feature may not be registered yet; its path is fixed, so fall back to it.
+    try:
+        return url_for("imports.index")
+    except BuildError:
+        return "/manage/import/"
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@bp.get("")
+@login_required
+def index() -> Page:
+    """The organizers' start page: where to go, and what needs attention."""
+    return render_template(
+        "manage/index.html",
+        board=services.dashboard(current_user),
+        import_url=_import_url(),
+    )
+
+
+# --- prisoners ------------------------------------------------------------------------------
+
+
+@bp.get("/prisoners")
+@login_required
+def prisoners() -> Page:
+    """Prisoners by name, searchable, with links to edit and transfer."""
+    query = (request.args.get("q") or "").strip()[:200]
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidFilter:
+        abort(400)
+    results = services.list_prisoners(current_user, query, page, services.LIST_PER_PAGE)
+    return render_template("manage/prisoners.html", results=results, query=query)
+
+
+def _prisoner_page(
+    form: PrisonerForm, prisoner: Prisoner | None, loose_errors: list[str] | None = None
+) -> str:
+    gender = Gender(form.gender.data) if form.gender.data else None
+    first, patronymic = form.first_name.data or "", form.patronymic.data or None
+    return render_template(
+        "manage/prisoner_form.html",
+        form=form,
+        prisoner=prisoner,
+        computed=services.computed_name_forms(
+            form.last_name.data or "", first, patronymic, gender
+        ),
+        inferred_gender=services.inferred_gender(first, patronymic),
+        history=services.entity_history(current_user, "prisoner", prisoner.id)
+        if prisoner
+        else None,
+        loose_errors=loose_errors or [],
+    )
+
+
+@bp.route("/prisoners/new", methods=["GET", "POST"])
+@login_required
+def new_prisoner() -> Page:
+    """Add a prisoner with where they are now."""
+    form = PrisonerForm(facilities=services.facility_choices(current_user), creating=True)
+    if request.method == "GET":
+        return _prisoner_page(form, None)
+    if not form.validate():
+        return _prisoner_page(form, None), 422
+    try:
+        prisoner = services.create_prisoner(current_user, form.to_data(), form.placement_data())
+    except services.Invalid as error:
+        db.session.rollback()
+        return _prisoner_page(form, None, _put_errors(form, error)), 422
+    db.session.commit()
+    flash(_("Added %(name)s.", name=prisoner.full_name), "success")
+    return redirect(url_for("manage.edit_prisoner", prisoner_id=prisoner.id))
+
+
+@bp.route("/prisoners/<int:prisoner_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_prisoner(prisoner_id: int) -> Page:
+    """Edit a prisoner's data and declined name forms; shows the record's recent history."""
+    prisoner = services.get_prisoner(current_user, prisoner_id) or abort(404)
+    form = PrisonerForm()
+    if request.method == "GET":
+        form.fill_from(prisoner)
+        return _prisoner_page(form, prisoner)
+    if not form.validate():
+        return _prisoner_page(form, prisoner), 422
+    try:
+        changes = services.update_prisoner(current_user, prisoner, form.to_data())
+    except services.Invalid as error:
+        db.session.rollback()
+        return _prisoner_page(form, prisoner, _put_errors(form, error)), 422
+    db.session.commit()
+    flash(_("Saved.") if changes else _("Nothing was changed."), "success")
+    return redirect(url_for("manage.edit_prisoner", prisoner_id=prisoner.id))
+
+
+@bp.route("/prisoners/<int:prisoner_id>/transfer", methods=["GET", "POST"])
+@login_required
+def transfer(prisoner_id: int) -> Page:
+    """Record a move to another facility, or into transit with whereabouts unknown."""
+    prisoner = services.get_prisoner(current_user, prisoner_id) or abort(404)
+    form = TransferForm(facilities=services.facility_choices(current_user))
+
+    def page(loose: list[str] | None = None) -> str:
+        return render_template(
+            "manage/transfer.html",
+            form=form,
+            prisoner=prisoner,
+            current=prisoner.current_placement,
+            loose_errors=loose or [],
+        )
+
+    if request.method == "GET":
+        return page()
+    if not form.validate():
+        return page(), 422
+    try:
+        services.transfer_prisoner(current_user, prisoner, form.to_data())
+    except services.Invalid as error:
+        db.session.rollback()
+        return page(_put_errors(form, error)), 422
+    db.session.commit()
+    flash(_("The transfer is recorded."), "success")
+    return redirect(url_for("manage.edit_prisoner", prisoner_id=prisoner.id))
+
+
+# --- facilities -----------------------------------------------------------------------------
+
+
+@bp.get("/facilities")
+@login_required
+def facilities() -> Page:
+    """Facilities with how many prisoners are there now."""
+    query = (request.args.get("q") or "").strip()[:200]
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidFilter:
+        abort(400)
+    results = services.list_facilities(current_user, query, page)
+    return render_template("manage/facilities.html", results=results, query=query)
+
+
+def _facility_page(
+    form: FacilityForm, facility: Facility | None, loose: list[str] | None = None
+) -> str:
+    return render_template(
+        "manage/facility_form.html",
+        form=form,
+        facility=facility,
+        regions=services.known_regions(current_user),
+        prisoners=services.prisoners_in(current_user, facility) if facility else [],
+        history=services.entity_history(current_user, "facility", facility.id)
+        if facility
+        else None,
+        loose_errors=loose or [],
+    )
+
+
+@bp.route("/facilities/new", methods=["GET", "POST"])
+@login_required
+def new_facility() -> Page:
+    """Add a facility."""
+    form = FacilityForm()
+    if request.method == "GET":
+        return _facility_page(form, None)
+    if not form.validate():
+        return _facility_page(form, None), 422
+    try:
+        facility = services.create_facility(current_user, form.to_data())
+    except services.Invalid as error:
+        db.session.rollback()
+        return _facility_page(form, None, _put_errors(form, error)), 422
+    db.session.commit()
+    flash(_("Added %(name)s.", name=facility.code), "success")
+    return redirect(url_for("manage.edit_facility", facility_id=facility.id))
+
+
+@bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_facility(facility_id: int) -> Page:
+    """Edit a facility; shows who is there now and the record's recent history."""
+    facility = services.get_facility(current_user, facility_id) or abort(404)
+    form = FacilityForm()
+    if request.method == "GET":
+        form.fill_from(facility)
+        return _facility_page(form, facility)
+    if not form.validate():
+        return _facility_page(form, facility), 422
+    try:
+        changes = services.update_facility(current_user, facility, form.to_data())
+    except services.Invalid as error:
+        db.session.rollback()
+        return _facility_page(form, facility, _put_errors(form, error)), 422
+    db.session.commit()
+    flash(_("Saved.") if changes else _("Nothing was changed."), "success")
+    return redirect(url_for("manage.edit_facility", facility_id=facility.id))
+
+
+# --- officials ------------------------------------------------------------------------------
+
+
+@bp.get("/officials")
+@login_required
+def officials() -> Page:
+    """Addressees of appeals."""
+    query = (request.args.get("q") or "").strip()[:200]
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidFilter:
+        abort(400)
+    results = services.list_officials(current_user, query, page)
+    return render_template("manage/officials.html", results=results, query=query)
+
+
+def _official_page(
+    form: OfficialForm, official: Official | None, loose: list[str] | None = None
+) -> str:
+    return render_template(
+        "manage/official_form.html",
+        form=form,
+        official=official,
+        regions=services.known_regions(current_user),
+        history=services.entity_history(current_user, "official", official.id)
+        if official
+        else None,
+        loose_errors=loose or [],
+    )
+
+
+@bp.route("/officials/new", methods=["GET", "POST"])
+@login_required
+def new_official() -> Page:
+    """Add an official."""
+    form = OfficialForm(facilities=services.facility_choices(current_user))
+    if request.method == "GET":
+        return _official_page(form, None)
+    if not form.validate():
+        return _official_page(form, None), 422
+    try:
+        official = services.create_official(current_user, form.to_data())
+    except services.Invalid as error:
+        db.session.rollback()
+        return _official_page(form, None, _put_errors(form, error)), 422
+    db.session.commit()
+    flash(_("Added %(name)s.", name=official.position), "success")
+    return redirect(url_for("manage.edit_official", official_id=official.id))
+
+
+@bp.route("/officials/<int:official_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_official(official_id: int) -> Page:
+    """Edit an official; shows the record's recent history."""
+    official = services.get_official(current_user, official_id) or abort(404)
+    form = OfficialForm(facilities=services.facility_choices(current_user))
+    if request.method == "GET":
+        form.fill_from(official)
+        return _official_page(form, official)
+    if not form.validate():
+        return _official_page(form, official), 422
+    try:
+        changes = services.update_official(current_user, official, form.to_data())
+    except services.Invalid as error:
+        db.session.rollback()
+        return _official_page(form, official, _put_errors(form, error)), 422
+    db.session.commit()
+    flash(_("Saved.") if changes else _("Nothing was changed."), "success")
+    return redirect(url_for("manage.edit_official", official_id=official.id))
+
+
+# --- audit trail ----------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@login_required
+def audit_trail() -> Page:
+    """Every change, newest first, optionally of one kind of record."""
+    types = services.audit_entity_types(current_user)
+    entity_type = request.args.get("type") or ""
+    try:
+        page = parse_page(request.args.get("page"))
+    except InvalidFilter:
+        abort(400)
+    if entity_type and entity_type not in types:
+        abort(400)
+    results = services.audit_page(current_user, entity_type or None, page)
+    return render_template(
+        "manage/audit.html", results=results, types=types, entity_type=entity_type
+    )
