@@ -40,6 +40,8 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
     LANGUAGES = ("en", "ru")
 
+    # Uploads (imports) are refused above this size before any form code reads them.
+    MAX_CONTENT_LENGTH = int(env("MAX_CONTENT_LENGTH", 6 * 1024 * 1024))
     WTF_CSRF_TIME_LIMIT: int | None = None  # a letter can take longer than an hour to write
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

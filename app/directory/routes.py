@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 
 from app.directory import bp, services
+from app.mail.forms import FollowForm
 from app.models import PrisonerStatus
 from app.stats.services import facility_summary, prisoner_summary
 
@@ -48,6 +49,7 @@ def prisoner(prisoner_id: int) -> str:
         address=services.mailing_address(found),
         transit_days=services.transit_days(found),
         summary=prisoner_summary(found.id),
+        follow=FollowForm(formdata=None),
     )
 
 

@@ -14,6 +14,8 @@ from app.models import Channel, EventKind, Letter
 from app.pdf.render import SUPPORTED_ENVELOPES, render_appeal_pdf, render_letter_pdf
 from app.security import public_write_limit
 from app.tracking import bp, services
+from app.mail.forms import ReminderForm
+from app.mail.services import reminder_for
 from app.tracking.forms import EventForm, PrintForm
 
 
@@ -43,6 +45,8 @@ def _page(
         delays=services.delays(letter),
         destination=services.destination(letter),
         deadlines=deadlines(letter, current_app.config["APPEAL_DELIVERY_DAYS"]),
+        reminder=ReminderForm(formdata=None),
+        subscription=reminder_for(letter),
         today=date.today(),
     )
 
