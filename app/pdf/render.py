@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import weasyprint
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from weasyprint.text.fonts import FontConfiguration
 
 from app.pdf.fetcher import FETCHER, FONTS_DIR, dir_url
@@ -129,6 +130,16 @@ def _stylesheet(name: str) -> weasyprint.CSS:
     )
 
 
+def stylesheet(name: str) -> weasyprint.CSS:
+    """A bundled stylesheet of this folder (``"pack.css"``…), parsed once per process."""
+    return _stylesheet(name)
+
+
+def pdf_template(name: str) -> Template:
+    """A PDF layout from templates/pdf in the shared autoescaping environment."""
+    return _jinja.get_template(name)
+
+
 def letter_stylesheets() -> list[weasyprint.CSS]:
     """Stylesheets for the letter pages (parsed once, then reused)."""
     return [_stylesheet("fonts.css"), _stylesheet("letter.css")]
@@ -170,6 +181,11 @@ def _one_line(text: str) -> str:
     return " ".join(clean_text(text).split())
 
 
+def clean_one_line(text: str) -> str:
+    """Untrusted text meant for a single line, cleaned as the letter and envelope lines are."""
+    return _one_line(text)
+
+
 def _address_lines(lines: list[str]) -> list[dict[str, str | None]]:
     """Address lines for the envelope template, with the postcode marked for the boxed style."""
     result: list[dict[str, str | None]] = []
@@ -184,18 +200,25 @@ def _address_lines(lines: list[str]) -> list[dict[str, str | None]]:
     return result
 
 
-def letter_html(letter: LetterDocument) -> str:
-    """The HTML of the letter pages; every untrusted string is escaped by Jinja."""
-    return _jinja.get_template("letter.html").render(
-        lang=letter.language,
-        title=_TITLES[letter.language],
-        date=format_date(letter.written_on, format="long", locale=_DATE_LOCALES[letter.language]),
-        recipient_header=_one_line(letter.recipient_header),
-        paragraphs=paragraphs(letter.body),
-        signature_lines=[
+def letter_context(letter: LetterDocument) -> dict[str, Any]:
+    """Template data for the letter pages, cleaned but not escaped (Jinja escapes it)."""
+    return {
+        "lang": letter.language,
+        "title": _TITLES[letter.language],
+        "date": format_date(
+            letter.written_on, format="long", locale=_DATE_LOCALES[letter.language]
+        ),
+        "recipient_header": _one_line(letter.recipient_header),
+        "paragraphs": paragraphs(letter.body),
+        "signature_lines": [
             line.strip() for line in clean_text(letter.signature).split("\n") if line.strip()
         ],
-    )
+    }
+
+
+def letter_html(letter: LetterDocument) -> str:
+    """The HTML of the letter pages; every untrusted string is escaped by Jinja."""
+    return _jinja.get_template("letter.html").render(**letter_context(letter))
 
 
 def appeal_html(appeal: AppealDocument) -> str:
@@ -213,21 +236,26 @@ def appeal_html(appeal: AppealDocument) -> str:
     )
 
 
+def envelope_context(envelope: EnvelopeDocument) -> dict[str, Any]:
+    """Template data for the envelope page, cleaned but not escaped (Jinja escapes it)."""
+    recipient = _address_lines(envelope.recipient_lines)
+    return {
+        # The envelope is read by Russian Post whatever the letter's language.
+        "lang": "ru",
+        "title": _TITLES["ru"],
+        "size": envelope.size,
+        "sender_name_lines": _address_lines([envelope.sender_name]),
+        "sender_address": _address_lines(envelope.sender_address_lines),
+        "blank_name_lines": _BLANK_SENDER_NAME_LINES,
+        "blank_address_lines": _BLANK_SENDER_ADDRESS_LINES,
+        "recipient_name_lines": recipient[:1],
+        "recipient_address": recipient[1:],
+    }
+
+
 def envelope_html(envelope: EnvelopeDocument) -> str:
     """The HTML of the envelope page; every untrusted string is escaped by Jinja."""
-    recipient = _address_lines(envelope.recipient_lines)
-    return _jinja.get_template("envelope.html").render(
-        # The envelope is read by Russian Post whatever the letter's language.
-        lang="ru",
-        title=_TITLES["ru"],
-        size=envelope.size,
-        sender_name_lines=_address_lines([envelope.sender_name]),
-        sender_address=_address_lines(envelope.sender_address_lines),
-        blank_name_lines=_BLANK_SENDER_NAME_LINES,
-        blank_address_lines=_BLANK_SENDER_ADDRESS_LINES,
-        recipient_name_lines=recipient[:1],
-        recipient_address=recipient[1:],
-    )
+    return _jinja.get_template("envelope.html").render(**envelope_context(envelope))
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -242,6 +270,12 @@ def render_html(html: str, stylesheets: list[weasyprint.CSS]) -> weasyprint.Docu
     return weasyprint.HTML(string=html, base_url=dir_url(FONTS_DIR), url_fetcher=FETCHER).render(
         stylesheets=stylesheets, font_config=FONT_CONFIG
     )
+
+
+def render_pdf(html: str, stylesheets: list[weasyprint.CSS]) -> bytes:
+    """Lay out one document (see :func:`render_html`) and return its PDF."""
+    with _RENDER_LOCK:
+        return render_html(html, stylesheets).write_pdf()
 
 
 def render_letter_pdf(letter: LetterDocument, envelope: EnvelopeDocument | None) -> bytes:

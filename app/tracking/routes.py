@@ -10,12 +10,12 @@ from werkzeug.wrappers import Response
 
 from app.appeals.services import deadlines
 from app.extensions import db, limiter
+from app.mail.forms import ReminderForm
+from app.mail.services import reminder_for
 from app.models import Channel, EventKind, Letter
 from app.pdf.render import SUPPORTED_ENVELOPES, render_appeal_pdf, render_letter_pdf
 from app.security import public_write_limit
 from app.tracking import bp, services
-from app.mail.forms import ReminderForm
-from app.mail.services import reminder_for
 from app.tracking.forms import EventForm, PrintForm
 
 
