@@ -1,0 +1,138 @@
+"""Who gets what: every route, for anonymous visitors, a tracking-link holder, organizers and
+admins. Authorization lives in the services; this walks the whole URL map to prove it holds."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from werkzeug.routing import Rule
+
+from app.drives import services as drives
+from app.extensions import db, limiter
+from app.models import OutboxMessage, PrintJob, Role
+from tests.conftest import log_in
+from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
+
+ORGANIZER_ONLY = re.compile(r"^/(manage|drives)(/|$)(?!p/)")
+ADMIN_ONLY = re.compile(r"^/admin/")
+ACCOUNT = re.compile(r"^/account/")
+TOKEN_ROUTES = {"/t/<token>", "/api/v1/letters/<token>", "/drives/p/<token>"}
+
+
+@pytest.fixture
+def world(app, organizer, admin, monkeypatch):
+    """One of everything, so that every URL can be built with real ids and tokens."""
+    app.config["WTF_CSRF_ENABLED"] = False  # this test is about who, not about forms
+    monkeypatch.setattr(limiter, "enabled", False)
+    facility = make_facility()
+    prisoner = make_prisoner(facility)
+    official = make_official(facility)
+    letter = make_letter(prisoner)
+    drive = drives.create_drive(
+        organizer,
+        drives.DriveInput("Вечер", date.today(), "", [prisoner.id], [], 2),
+    )
+    participant = drives.join(drive, "Аня", ["ru"])
+    job = PrintJob(drive_id=drive.id, total=0)
+    message = OutboxMessage(kind="digest", recipient="x@example.org", subject="s", body_text="b")
+    db.session.add_all([job, message])
+    db.session.commit()
+    victim = make_user(email="someone@example.org", role=Role.ORGANIZER)
+    return {
+        "prisoner_id": prisoner.id,
+        "facility_id": facility.id,
+        "official_id": official.id,
+        "drive_id": drive.id,
+        "job_id": job.id,
+        "assignment_id": participant.assignments[0].id,
+        "message_id": message.id,
+        "user_id": victim.id,
+        "kind": "prisoners",
+        "file_format": "csv",
+        "code": "en",
+        "filename": "css/konvert.css",
+        "letter_token": letter.token,
+        "participant_token": participant.token,
+        "join_token": drive.join_token,
+    }
+
+
+def url_for_rule(rule: Rule, world: dict) -> str:
+    values = {}
+    for argument in rule.arguments:
+        if argument == "token":
+            if rule.rule.startswith(("/t/", "/api/v1/letters/")):
+                values[argument] = world["letter_token"]
+            elif rule.rule.startswith("/drives/p/"):
+                values[argument] = world["participant_token"]
+            elif rule.rule.startswith("/join/"):
+                values[argument] = world["join_token"]
+            else:
+                values[argument] = "x" * 43  # invitations, resets, unsubscribes: unknown
+        else:
+            values[argument] = world[argument]
+    return rule.build(values, append_unknown=False)[1]
+
+
+def requests_to_make(app, world):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule, method, url_for_rule(rule, world)
+
+
+def kind_of(rule: Rule) -> str:
+    if ADMIN_ONLY.match(rule.rule):
+        return "admin"
+    if ORGANIZER_ONLY.match(rule.rule):
+        return "organizer"
+    if ACCOUNT.match(rule.rule):
+        return "account"
+    return "public"
+
+
+def sent_to_login(response) -> bool:
+    return response.status_code == 302 and "/login" in response.headers.get("Location", "")
+
+
+@pytest.mark.parametrize("role", ["anonymous", "organizer", "admin"])
+def test_every_route_answers_each_role_as_designed(app, client, world, organizer, admin, role):
+    if role == "organizer":
+        log_in(client, organizer)
+    elif role == "admin":
+        log_in(client, admin)
+    problems = []
+    for rule, method, url in requests_to_make(app, world):
+        if rule.endpoint == "auth.logout":
+            continue  # would end the session this walk relies on; tested in test_auth
+        response = client.open(url, method=method, data={})
+        response.close()
+        kind = kind_of(rule)
+        status = response.status_code
+        if status >= 500:
+            problems.append(f"{method} {url}: {status}")
+        elif role == "anonymous" and kind in {"organizer", "admin", "account"}:
+            if not sent_to_login(response):
+                problems.append(f"{method} {url}: anonymous got {status}, not the login page")
+        elif role == "organizer" and kind == "admin":
+            if status != 403:
+                problems.append(f"{method} {url}: organizer got {status}, not 403")
+        elif sent_to_login(response) or status in (401, 403):
+            problems.append(f"{method} {url}: {role} refused with {status}")
+    assert problems == []
+
+
+def test_tracking_links_are_the_only_credential(app, client, world):
+    """Whoever holds a private link gets its letter (or assignments), nobody else."""
+    for rule in TOKEN_ROUTES:
+        right = rule.replace(
+            "<token>",
+            world["participant_token"] if rule.startswith("/drives/p/") else world["letter_token"],
+        )
+        wrong = rule.replace("<token>", "y" * 43)
+        assert client.get(right).status_code == 200, right
+        assert client.get(wrong).status_code == 404, wrong
+    # Holding a letter's link opens nothing for organizers.
+    assert sent_to_login(client.get("/manage"))
+    assert sent_to_login(client.get(f"/drives/{world['drive_id']}"))
