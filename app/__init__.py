@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import secrets
@@ -89,7 +90,15 @@ def _init_extensions(app: Flask) -> None:
     app.context_processor(inject_labels)
 
 
+FEATURES = (
+    "main", "directory", "composer", "tracking", "api", "appeals", "auth",
+    "manage", "imports", "drives", "mail",
+)  # fmt: skip
+
+
 def _register_blueprints(app: Flask) -> None:
+    for feature in FEATURES:
+        importlib.import_module(f"app.{feature}.routes")
     from app.api import bp as api_bp
     from app.appeals import bp as appeals_bp
     from app.auth import bp as auth_bp

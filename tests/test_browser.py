@@ -165,3 +165,53 @@ def test_live_risk_highlights_then_an_appeal_to_a_suggested_official(app, live_s
     assert "59-ФЗ" in " ".join(p.extract_text() for p in reader.pages)
     assert "601120" in reader.pages[-1].extract_text()
     context.close()
+
+
+def test_an_evening_from_drive_to_print_pack_to_posting(app, live_server, browser):
+    from tests.factories import make_user
+
+    facility = make_facility()
+    make_prisoner(facility, last_name="Морозова", first_name="Вера", patronymic="Ильинична",
+                  birth_year=1979)  # fmt: skip
+    make_user(email="org@example.org", password="a long organizer password")
+
+    organizer = browser.new_context(locale="en-GB").new_page()
+    organizer.goto(live_server + "/login")
+    organizer.get_by_label("Email").fill("org@example.org")
+    organizer.get_by_label("Password").fill("a long organizer password")
+    organizer.get_by_role("button", name="Log in").click()
+    organizer.goto(live_server + "/drives/new")
+    organizer.get_by_label("Title").fill("Вечер писем в Тбилиси")
+    organizer.get_by_label("Date").fill(date.today().isoformat())
+    organizer.get_by_role("button", name="Create the drive").click()
+    code = organizer.locator("#drive-code").inner_text()
+    assert len(code) == 6
+
+    writer = browser.new_context(locale="en-GB").new_page()
+    writer.goto(live_server + "/join")
+    writer.get_by_label("Code of the evening").fill(code.lower())
+    writer.get_by_role("button", name="Continue").click()
+    writer.get_by_label("Your name for this evening").fill("Лиса")
+    writer.get_by_role("button", name="Join").click()
+    expect(writer.locator("#assignments")).to_contain_text("Морозова Вера Ильинична")
+    writer.get_by_role("link", name="Write", exact=True).click()
+    writer.get_by_label("Sign with").fill("Лиса")
+    writer.get_by_label("Your letter").fill("Дорогая Вера!\n\nУ нас весна, цветут яблони.\n\nЛиса")
+    writer.get_by_role("button", name="Save and get my tracking link").click()
+    expect(writer.locator("#assignments")).to_contain_text("Written.")
+
+    # The drive page follows the evening live, without reloading.
+    expect(organizer.locator('[data-stat="written"]')).to_have_text("1", timeout=10000)
+    organizer.get_by_role("button", name="Build the print pack").click()
+    expect(organizer.locator("#job-progress")).to_be_visible()
+    expect(organizer.locator("#job-count")).to_have_text("1 / 1", timeout=60000)
+    expect(organizer.locator("#job-status")).to_have_text("Ready", timeout=60000)
+    href = organizer.get_by_role("link", name="Download the print pack").get_attribute("href")
+    pack = PdfReader(io.BytesIO(organizer.context.request.get(live_server + href).body()))
+    text = "\n".join(page.extract_text() for page in pack.pages)
+    assert "У нас весна, цветут яблони." in text
+    assert "Морозовой Вере Ильиничне, 1979 г.р." in text  # the envelope
+
+    organizer.get_by_role("button", name="Mark the printed letters sent").click()
+    expect(organizer.locator(".flash")).to_contain_text("1 letters marked sent")
+    expect(organizer.locator('[data-stat="sent"]')).to_have_text("1")

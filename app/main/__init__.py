@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
+# The routes are imported by create_app(), so that importing this package's services
+# from another feature never pulls in its views.
 bp = Blueprint("main", __name__)
-
-from app.main import routes  # noqa: E402, F401 - registers the routes
