@@ -23,6 +23,7 @@ from werkzeug.exceptions import NotFound
 
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from app.auth.permissions import require_admin
+from app.domain import FieldError
 from app.extensions import db
 from app.mail.services import queue_email, valid_address
 from app.manage.audit import record
@@ -38,13 +39,8 @@ LinkBuilder = Callable[[str], str]
 """Turns a fresh token into the absolute link that goes into the email."""
 
 
-class AuthError(ValueError):
+class AuthError(FieldError):
     """Input an account operation refuses; ``field`` names the form field it belongs to."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 class LinkError(Exception):

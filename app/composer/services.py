@@ -11,6 +11,7 @@ from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.domain import FieldError
 from app.extensions import db
 from app.library.sandbox import TemplateRenderError, render_body
 from app.models import Facility, Letter, Official, Prisoner, Template, TemplateKind
@@ -37,13 +38,8 @@ def unfilled_places(body: str | None) -> list[str]:
     return UNFILLED_PLACE.findall(body or "")
 
 
-class ComposeError(ValueError):
+class ComposeError(FieldError):
     """A letter cannot be saved as given; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message: object) -> None:
-        super().__init__(str(message))
-        self.field = field
-        self.message = str(message)
 
 
 def template_context(

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
 
+from app.domain import FieldError
 from app.extensions import db
 from app.models import Facility, Letter, Placement, Prisoner, PrisonerStatus, TemplateKind
 from app.models.prisoner import STATUSES_RECEIVING_MAIL
@@ -19,13 +20,8 @@ RECENT_DAYS = 90
 MAX_PER_PAGE = 100
 
 
-class InvalidFilter(ValueError):
+class InvalidFilter(FieldError):
     """A search parameter that makes no sense; the message names it."""
-
-    def __init__(self, field: str, message: object) -> None:
-        super().__init__(str(message))
-        self.field = field
-        self.message = str(message)
 
 
 @dataclass(frozen=True)

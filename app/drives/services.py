@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.auth.permissions import require_organizer
+from app.domain import FieldError
 from app.extensions import db
 from app.mail.services import queue_email, valid_address
 from app.models import (
@@ -34,13 +35,8 @@ RECENT_DAYS = 90
 FIRST_ASSIGNMENTS = 2
 
 
-class DriveError(ValueError):
+class DriveError(FieldError):
     """A drive action that cannot be done; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message: object) -> None:
-        super().__init__(str(message))
-        self.field = field
-        self.message = str(message)
 
 
 @dataclass(frozen=True)

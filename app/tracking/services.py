@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.appeals.deadlines import MAX_EXTENSION_DAYS
 from app.directory.services import mailing_address, recipient_name
+from app.domain import FieldError
 from app.extensions import db
 from app.models import APPEAL_ONLY_EVENTS, Channel, EventKind, Facility, Letter, MailEvent
 from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument
@@ -22,13 +23,8 @@ MAX_NOTE_CHARS = 1000
 NOTE_REQUIRED = frozenset({EventKind.RETURNED, EventKind.WITHHELD})
 
 
-class EventRejected(ValueError):
+class EventRejected(FieldError):
     """A report that cannot be right; ``field`` names what to correct."""
-
-    def __init__(self, field: str, message: object) -> None:
-        super().__init__(str(message))
-        self.field = field
-        self.message = str(message)
 
 
 @dataclass(frozen=True)
