@@ -458,7 +458,8 @@ def prisoner(app):
 
 
 def sent_letter(prisoner, days_ago: int, email: str = "writer@example.org") -> Letter:
-    letter = make_letter(prisoner, written=TODAY - timedelta(days=days_ago + 1))
+    # Reminders are written in the letter's language; English keeps these assertions readable.
+    letter = make_letter(prisoner, written=TODAY - timedelta(days=days_ago + 1), language="en")
     add_event(letter, EventKind.SENT, TODAY - timedelta(days=days_ago))
     subscribe_to_reminders(letter, email)
     db.session.commit()
@@ -657,3 +658,13 @@ def test_weekly_digest_goes_to_active_organizers_once_a_week(app, inbox, prisone
     assert "Reported sent: 1" in body
     assert "Секретная Аня" not in body
     assert "Горинов" not in body
+
+
+def test_reminders_come_in_the_language_of_the_letter(app, prisoner):
+    letter = make_letter(prisoner, written=TODAY - timedelta(days=20), language="ru")
+    add_event(letter, EventKind.SENT, TODAY - timedelta(days=15))
+    subscribe_to_reminders(letter, "pisatel@example.org")
+    db.session.commit()
+    send_reminders.call_local()
+    [message] = reminders()
+    assert message.subject == "Напоминание от Konvert"
