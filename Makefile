@@ -34,6 +34,7 @@ test: system-deps install
 bench: system-deps install
 	$(BIN)/python bench/pdf_single.py
 	$(BIN)/python bench/censor_check.py
+	$(BIN)/python bench/pack.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -6,11 +6,20 @@ processes, each holding its parsed stylesheets and fonts (render.py's per-proces
 parent joins the group PDFs and the cover with pypdf, page objects copied as they are: nothing
 is laid out twice.
 
-Why groups rather than one document per letter: a WeasyPrint document has a fixed cost (style
-cascade set-up, font subsetting and embedding, PDF serialisation) that dominates a one-page
-letter; a group pays it once for a few dozen letters. Why not one document for the whole pack:
-it would use one core, hold the layout of ~1,500 pages in memory at once, and report no
-progress.
+Why groups rather than one document per letter: each WeasyPrint document has a fixed cost
+(style cascade set-up, font subsetting, PDF serialisation) and embeds its own font subsets; a
+group pays that once for a few dozen letters, and the pack is a quarter of the size of the
+letters' own PDFs put together. With HarfBuzz subsetting that fixed cost is small, though
+(about a tenth of a letter with its envelope, measured): most of the time goes into laying out
+and drawing each page, which grouping cannot save, so the speed-up comes from the cores.
+Why not one document for the whole pack: it would use one core, hold the layout of ~1,000
+pages in memory at once, and report no progress.
+
+How a group stays faithful to single letters (pack.css, pack_letters.html): the letter and
+envelope rules of letter.css and envelope.css, scoped; a page name per letter, so that its page
+counter restarts and its footer says "page / pages of this letter"; the recipient header as a
+named string (not a running element, which makes WeasyPrint lay out again the first page of
+every letter). The pages come out identical to render_letter_pdf's, pixel for pixel.
 
 Why the ``spawn`` start method: ``fork`` copies the parent as it is, and the parent is a job
 consumer or web worker with threads. A thread of the parent may hold a lock at the moment of the
@@ -33,6 +42,7 @@ import io
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -54,7 +64,9 @@ from app.pdf.render import (
     LetterDocument,
 )
 
-#: Letters per WeasyPrint document. Measured with bench/pack.py on 2 cores: see its docstring.
+#: Letters per WeasyPrint document. On 2 cores and 500 letters (bench/pack.py) 10, 25 and 50
+#: took 24, 26 and 28 s: smaller groups balance the two workers better at the end, larger ones
+#: embed the fonts fewer times (PDF 3.3, 2.5, 2.2 MB) and hold more layout in memory at once.
 DEFAULT_GROUP_SIZE = 25
 
 #: How many group reports a pool keeps (for the benchmark and for monitoring), newest last.
@@ -387,12 +399,13 @@ def _init_worker() -> None:
     render_group_pdf(_SAMPLE_ITEMS)
     sample_cover = CoverInfo("Sample", date(2025, 1, 1), date(2025, 1, 1))
     render_cover_pdf(cover_rows(_SAMPLE_ITEMS), sample_cover)
-    # A document allocates hundreds of thousands of small objects, so with the default
-    # thresholds the collector runs every few hundred boxes, and each full collection rescans
-    # everything loaded above (modules, stylesheets, font caches), which lives as long as the
-    # worker. Freezing that and collecting the young generation less often cuts the time spent
-    # collecting from about a tenth of rendering to under a twentieth (bench/pack.py); the
-    # documents' garbage is still collected, and the benchmark watches the memory.
+    # A document allocates hundreds of thousands of small objects in reference cycles, so with
+    # the default thresholds the collector runs every few hundred allocations, and each full
+    # collection rescans everything loaded above (modules, stylesheets, font caches), which
+    # lives as long as the worker. So: freeze that, collect less often while a document is laid
+    # out, and collect once after each document (_group_task), which keeps the worker's
+    # memory flat. Measured on 500 letters: time in the collector per letter 11 ms -> 6 ms of
+    # 70–100; without the collection after each document the worker grew by ~150 MB.
     gc.collect()
     gc.freeze()
     gc.set_threshold(*_WORKER_GC_THRESHOLDS)
@@ -417,13 +430,19 @@ def _report(
 
 def _group_task(items: Sequence[PackItem], first_number: int) -> _GroupResult:
     rss_before, started = _rss_bytes(), (time.perf_counter(), time.process_time())
-    pdf = render_group_pdf(items, first_number)
+    try:
+        pdf = render_group_pdf(items, first_number)
+    finally:
+        gc.collect()  # the laid-out document is garbage now (see _init_worker)
     return _GroupResult(pdf, _report(first_number, len(items), started, rss_before))
 
 
 def _cover_task(rows: Sequence[CoverRow], cover: CoverInfo) -> _GroupResult:
     rss_before, started = _rss_bytes(), (time.perf_counter(), time.process_time())
-    pdf = render_cover_pdf(rows, cover)
+    try:
+        pdf = render_cover_pdf(rows, cover)
+    finally:
+        gc.collect()
     return _GroupResult(pdf, _report(0, 0, started, rss_before))
 
 
@@ -454,7 +473,8 @@ class PackPool:
     documents, a guard against slow growth in a pool that lives for weeks.
 
     Must not be created in a daemonic process (such as a Huey *process* worker): those may not
-    start children. Run the Huey consumer with thread workers.
+    start children. Run the Huey consumer with thread workers; several of them may share one
+    pool (each pack waits for its own documents only).
     """
 
     def __init__(
@@ -471,6 +491,8 @@ class PackPool:
         self.reports: deque[GroupReport] = deque(maxlen=REPORTS_KEPT)
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
+        # Job threads share the pool: starting and replacing the executor must happen once.
+        self._lock = threading.Lock()
 
     def __enter__(self) -> PackPool:
         return self
@@ -485,34 +507,47 @@ class PackPool:
 
     def close(self) -> None:
         """Stop the workers: queued documents are dropped, running ones finish first."""
-        self._closed = True
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
         """Run ``function(*args)`` in a worker (a module-level function: it is pickled)."""
-        if self._closed:
-            raise PackRenderError("The print pack pool is closed")
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                max_tasks_per_child=self.max_groups_per_worker,
-            )
-        try:
-            return self._executor.submit(function, *args)
-        except BrokenProcessPool:
-            # A worker died since the last pack: start afresh rather than fail every pack.
-            self.discard_broken()
-            return self.submit(function, *args)
+        for _ in range(2):
+            executor = self._current_executor()
+            try:
+                return executor.submit(function, *args)
+            except BrokenProcessPool:
+                # A worker died since the last pack: start afresh rather than fail every pack.
+                self.discard_broken(executor)
+        raise PackRenderError("The print pack's rendering processes cannot be started")
 
-    def discard_broken(self) -> None:
-        """Drop an executor whose worker died; the next submit starts new workers."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+    def _current_executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise PackRenderError("The print pack pool is closed")
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker,
+                    max_tasks_per_child=self.max_groups_per_worker,
+                )
+            return self._executor
+
+    def discard_broken(self, executor: ProcessPoolExecutor | None = None) -> None:
+        """Drop an executor whose worker died (the current one by default).
+
+        The next submit starts new workers. Nothing happens when another thread has already
+        replaced that executor.
+        """
+        with self._lock:
+            if self._executor is None or (executor is not None and executor is not self._executor):
+                return
+            broken, self._executor = self._executor, None
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def warm_up(self, timeout: float = 120.0) -> set[int]:
         """Start every worker and wait until each has run its initializer; return their pids."""
@@ -619,7 +654,7 @@ def _collect(future: Future[Any], pool: PackPool, what: str) -> bytes:
     except PackItemError as error:
         raise PackRenderError(f"The print pack could not be rendered: {error}") from error
     except BrokenProcessPool as error:
-        pool.discard_broken()
+        # The next submit to the pool replaces the broken workers.
         raise PackRenderError(
             f"A rendering process stopped unexpectedly while rendering {what} "
             f"(out of memory, or killed): {error}"
