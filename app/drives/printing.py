@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
 from app.directory.services import mailing_address, recipient_name
@@ -29,16 +30,16 @@ if TYPE_CHECKING:
 def drive_letters(drive: Drive) -> list[Letter]:
     """The letters written at a drive, grouped by facility then recipient for the post office."""
     letters = db.session.scalars(
-        select(Letter).where(Letter.drive_id == drive.id, Letter.kind == TemplateKind.LETTER)
+        select(Letter)
+        .where(Letter.drive_id == drive.id, Letter.kind == TemplateKind.LETTER)
+        .options(selectinload(Letter.events), selectinload(Letter.prisoner))
     )
-    return sorted(
-        letters,
-        key=lambda letter: (
-            (destination(letter).name if destination(letter) else "~"),
-            letter.prisoner.last_name,
-            letter.id,
-        ),
-    )
+
+    def post_office_order(letter: Letter) -> tuple[str, str, int]:
+        place = destination(letter)
+        return (place.name if place else "~", letter.prisoner.last_name, letter.id)
+
+    return sorted(letters, key=post_office_order)
 
 
 def start_print_job(actor: User, drive: Drive) -> PrintJob:

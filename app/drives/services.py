@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
 from app.domain import FieldError
@@ -238,7 +239,12 @@ class DriveStats:
 
 def drive_stats(drive: Drive) -> DriveStats:
     """Counts for the drive page, derived from letters and their events."""
-    letters = list(db.session.scalars(select(Letter).where(Letter.drive_id == drive.id)))
+    # Polled every few seconds while the evening runs: events in one query, not per letter.
+    letters = list(
+        db.session.scalars(
+            select(Letter).where(Letter.drive_id == drive.id).options(selectinload(Letter.events))
+        )
+    )
     statuses = [letter.status for letter in letters]
     return DriveStats(
         participants=len(drive.participants),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.library.checks import check_spec
 from app.library.files import TemplateFileError, read_library
-from app.models import Template, TemplateKind
+from app.models import Template
 
 
 @dataclass
@@ -62,13 +62,3 @@ def sync_templates(directory: Path) -> SyncReport:
             template.retired = True
             report.retired.append(f"{template.slug}/{template.language}")
     return report
-
-
-def letter_templates(language: str | None = None) -> list[Template]:
-    """Active templates for letters to prisoners, optionally in one language."""
-    query = select(Template).where(
-        Template.retired.is_(False), Template.kind == TemplateKind.LETTER
-    )
-    if language:
-        query = query.where(Template.language == language)
-    return list(db.session.scalars(query.order_by(Template.language, Template.occasion)))
