@@ -21,6 +21,7 @@ from app.models.letter import (
 )
 from app.models.mail import Follow, OutboxMessage, OutboxStatus, ReminderSubscription
 from app.models.official import Jurisdiction, Official, OfficialKind
+from app.models.outcome import DateProblem, LetterOutcome, StatsSnapshot
 from app.models.prisoner import Placement, Prisoner, PrisonerStatus
 from app.models.template import Template, TemplateKind
 from app.models.user import AuditEntry, Invitation, PasswordReset, Role, User
@@ -30,6 +31,7 @@ __all__ = [
     "Assignment",
     "AuditEntry",
     "Channel",
+    "DateProblem",
     "Drive",
     "DriveParticipant",
     "EventKind",
@@ -39,6 +41,7 @@ __all__ = [
     "Invitation",
     "Jurisdiction",
     "Letter",
+    "LetterOutcome",
     "LetterStatus",
     "MailEvent",
     "Official",
@@ -53,6 +56,7 @@ __all__ = [
     "PrisonerStatus",
     "ReminderSubscription",
     "Role",
+    "StatsSnapshot",
     "Template",
     "TemplateKind",
     "User",
