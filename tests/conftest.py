@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
+from tests.postgres import any_db_app, pg_app, postgres_server  # noqa: F401 - fixtures
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
