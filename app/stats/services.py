@@ -1,88 +1,277 @@
-"""Short mail summaries for a prisoner or a facility."""
+"""Statistics of how letters to prisoners fare, computed in SQL from ``letter_outcome``.
+
+Every figure is computed by the database, on SQLite and PostgreSQL alike: counts with one
+grouped query, medians and percentiles with one window-function query (linear interpolation
+between the two nearest ranks, as ``statistics.quantiles(method="inclusive")``). Appeals to
+officials are not letters to prisoners and never appear here (they have no outcome rows).
+"""
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+import enum
+from collections.abc import Hashable
+from dataclasses import asdict, dataclass, fields
+from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 
 from app.extensions import db
-from app.models import EventKind, Letter, MailEvent, TemplateKind
+from app.models import Channel, Facility, LetterOutcome
 
 MIN_SAMPLE = 5  # fewer reports than this say "not enough reports" rather than a median
+NO_NEWS_AFTER_DAYS = 60
+PERCENTILES = (50, 75, 90)
+
+_outcome = LetterOutcome.__table__.c
+
+
+class Dimension(enum.StrEnum):
+    """What figures can be grouped by."""
+
+    FACILITY = "facility"
+    REGION = "region"
+    CHANNEL = "channel"
+    MONTH = "month"
 
 
 @dataclass(frozen=True)
-class MailSummary:
-    """How letters fared: counts by outcome and median delays in days."""
+class Scope:
+    """Which letters to count: every field given narrows the selection."""
 
-    letters_written: int
-    letters_sent: int
-    delivered: int
-    answered: int
-    returned: int
-    withheld: int
-    delivery_sample: int
-    reply_sample: int
-    median_days_to_delivery: float | None
-    median_days_to_reply: float | None
+    facility_id: int | None = None
+    region: str | None = None
+    channel: Channel | None = None
+    month: str | None = None  # "YYYY-MM", the month the letter was sent
+    prisoner_id: int | None = None
 
 
-def _median_if_enough(values: list[int]) -> float | None:
-    return statistics.median(values) if len(values) >= MIN_SAMPLE else None
+@dataclass(frozen=True)
+class Figures:
+    """How a group of letters fared. Medians, percentiles and shares are None below MIN_SAMPLE.
+
+    ``letters_sent`` counts letters with a "sent" report or any later outcome (a letter that
+    arrived was sent even if nobody said when). ``dates_excluded`` counts letters whose dates
+    are missing or contradictory: they count for outcomes but not for delays.
+    """
+
+    letters_sent: int = 0
+    delivered: int = 0
+    answered: int = 0
+    returned: int = 0
+    withheld: int = 0
+    no_news: int = 0
+    withheld_or_returned: int = 0
+    dates_excluded: int = 0
+    delivery_sample: int = 0
+    reply_sample: int = 0
+    median_days_to_delivery: float | None = None
+    p75_days_to_delivery: float | None = None
+    p90_days_to_delivery: float | None = None
+    median_days_to_reply: float | None = None
+    p90_days_to_reply: float | None = None
+    withheld_or_returned_share: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON and snapshots."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Figures:
+        """The inverse of ``as_dict``; unknown keys are ignored."""
+        names = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
 
 
-def _summarise(condition: ColumnElement[bool]) -> MailSummary:
-    # Appeals to officials are not mail to prisoners: they would distort delays and counts.
-    condition = and_(condition, Letter.kind == TemplateKind.LETTER)
-    written = db.session.scalar(select(db.func.count(Letter.id)).where(condition)) or 0
-    rows = db.session.execute(
-        select(MailEvent.letter_id, MailEvent.kind, MailEvent.happened_on)
-        .join(Letter, Letter.id == MailEvent.letter_id)
-        .where(condition)
-        .order_by(MailEvent.happened_on, MailEvent.id)
+def _group_columns(dimension: Dimension | None) -> list[ColumnElement[Any]]:
+    """The grouping column, labelled "grp"; none for totals (a constant in GROUP BY or
+    PARTITION BY would be read as a column position by some databases)."""
+    columns = {
+        Dimension.FACILITY: _outcome.facility_id,
+        Dimension.REGION: Facility.region,
+        Dimension.CHANNEL: _outcome.channel,
+        Dimension.MONTH: _outcome.sent_month,
+    }
+    return [] if dimension is None else [columns[dimension].label("grp")]
+
+
+def _scoped(query: Select[Any], scope: Scope, dimension: Dimension | None) -> Select[Any]:
+    """Add the joins and conditions for a scope to a query over letter_outcome."""
+    if scope.region is not None or dimension is Dimension.REGION:
+        query = query.join(Facility, Facility.id == _outcome.facility_id)
+    conditions = []
+    if scope.facility_id is not None:
+        conditions.append(_outcome.facility_id == scope.facility_id)
+    if scope.region is not None:
+        conditions.append(Facility.region == scope.region)
+    if scope.channel is not None:
+        conditions.append(_outcome.channel == scope.channel.value)
+    if scope.month is not None:
+        conditions.append(_outcome.sent_month == scope.month)
+    if scope.prisoner_id is not None:
+        conditions.append(_outcome.prisoner_id == scope.prisoner_id)
+    if dimension is Dimension.FACILITY:
+        conditions.append(_outcome.facility_id.is_not(None))
+    if dimension is Dimension.MONTH:
+        conditions.append(_outcome.sent_month.is_not(None))
+    if dimension is Dimension.CHANNEL:
+        conditions.append(_outcome.channel.is_not(None))
+    return query.where(*conditions)
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _counts(scope: Scope, dimension: Dimension | None, as_of: date) -> dict[Hashable, list[int]]:
+    delivered = or_(_outcome.delivered_on.is_not(None), _outcome.replied_on.is_not(None))
+    returned = _outcome.returned_on.is_not(None)
+    withheld = _outcome.withheld_on.is_not(None)
+    no_news = and_(
+        not_(or_(delivered, returned, withheld)),
+        _outcome.sent_on <= as_of - timedelta(days=NO_NEWS_AFTER_DAYS),
     )
-    first_dates: dict[int, dict[EventKind, date]] = defaultdict(dict)
-    for letter_id, kind, happened_on in rows:
-        first_dates[letter_id].setdefault(kind, happened_on)
-
-    to_delivery: list[int] = []
-    to_reply: list[int] = []
-    for dates in first_dates.values():
-        sent = dates.get(EventKind.SENT)
-        if sent is None:
-            continue
-        if EventKind.ARRIVED in dates and dates[EventKind.ARRIVED] >= sent:
-            to_delivery.append((dates[EventKind.ARRIVED] - sent).days)
-        if EventKind.REPLY in dates and dates[EventKind.REPLY] >= sent:
-            to_reply.append((dates[EventKind.REPLY] - sent).days)
-
-    def letters_with(*kinds: EventKind) -> int:
-        return sum(1 for dates in first_dates.values() if any(kind in dates for kind in kinds))
-
-    return MailSummary(
-        letters_written=written,
-        letters_sent=letters_with(EventKind.SENT),
-        # A reply proves the letter arrived even when nobody reported the arrival.
-        delivered=letters_with(EventKind.ARRIVED, EventKind.REPLY),
-        answered=letters_with(EventKind.REPLY),
-        returned=letters_with(EventKind.RETURNED),
-        withheld=letters_with(EventKind.WITHHELD),
-        delivery_sample=len(to_delivery),
-        reply_sample=len(to_reply),
-        median_days_to_delivery=_median_if_enough(to_delivery),
-        median_days_to_reply=_median_if_enough(to_reply),
-    )
+    group = _group_columns(dimension)
+    query = _scoped(
+        select(
+            *group,
+            func.count(),
+            _count_if(delivered),
+            _count_if(_outcome.replied_on.is_not(None)),
+            _count_if(returned),
+            _count_if(withheld),
+            _count_if(no_news),
+            _count_if(or_(returned, withheld)),
+            _count_if(_outcome.date_problem.is_not(None)),
+            func.count(_outcome.days_to_delivery),
+            func.count(_outcome.days_to_reply),
+        ).select_from(LetterOutcome),
+        scope,
+        dimension,
+    ).group_by(*group)
+    width = len(group)
+    return {
+        (row[0] if width else 0): [int(value or 0) for value in row[width:]]
+        for row in db.session.execute(query)
+        if row[width]  # totals over no rows come back as one row with a count of 0
+    }
 
 
-def prisoner_summary(prisoner_id: int) -> MailSummary:
-    """How letters to one prisoner fared."""
-    return _summarise(Letter.prisoner_id == prisoner_id)
+def _percentiles(scope: Scope, dimension: Dimension | None) -> dict[tuple[Hashable, str], Any]:
+    """Percentiles of both delays per group: {(group, "delivery"|"reply"): (n, p50, p75, p90)}."""
+    group = _group_columns(dimension)
+    measures = [("delivery", _outcome.days_to_delivery), ("reply", _outcome.days_to_reply)]
+    values = union_all(
+        *(
+            _scoped(
+                select(*group, literal(name).label("measure"), column.label("days")).select_from(
+                    LetterOutcome
+                ),
+                scope,
+                dimension,
+            ).where(column.is_not(None))
+            for name, column in measures
+        )
+    ).subquery("measured")
+    grouped = [values.c.grp] if group else []
+    partition = [*grouped, values.c.measure]
+    ranked = select(
+        *grouped,
+        values.c.measure,
+        values.c.days,
+        (func.row_number().over(partition_by=partition, order_by=values.c.days) - 1).label("i"),
+        func.count().over(partition_by=partition).label("n"),
+    ).subquery("ranked")
+
+    def hundredfold_percentile(percent: int) -> ColumnElement[Any]:
+        # Position percent*(n-1)/100 between ranks `lower` and `lower + 1`, in integers so
+        # that SQLite and PostgreSQL agree: value*100 = v[lower]*(100-rest) + v[lower+1]*rest.
+        position = percent * (ranked.c.n - 1)
+        lower, rest = position // 100, position % 100
+        return func.sum(
+            case(
+                (ranked.c.i == lower, ranked.c.days * (100 - rest)),
+                (ranked.c.i == lower + 1, ranked.c.days * rest),
+                else_=0,
+            )
+        )
+
+    key_columns = [ranked.c.grp, ranked.c.measure] if group else [ranked.c.measure]
+    query = select(
+        *key_columns,
+        ranked.c.n,
+        *(hundredfold_percentile(percent) for percent in PERCENTILES),
+    ).group_by(*key_columns, ranked.c.n)
+    result = {}
+    for row in db.session.execute(query):
+        key = (row[0], row[1]) if group else (0, row[0])
+        width = len(key_columns)
+        result[key] = (int(row[width]), *(int(value) / 100 for value in row[width + 1 :]))
+    return result
 
 
-def facility_summary(facility_id: int) -> MailSummary:
+def _if_enough(value: float | None, sample: int) -> float | None:
+    return value if sample >= MIN_SAMPLE else None
+
+
+def figures_by(
+    dimension: Dimension | None, scope: Scope | None = None, as_of: date | None = None
+) -> dict[Hashable, Figures]:
+    """Figures for each value of ``dimension`` within ``scope`` (two queries in all).
+
+    With ``dimension=None`` the single key is the literal 0. Keys are facility ids, region
+    names, channel values or "YYYY-MM" months.
+    """
+    scope = scope or Scope()
+    as_of = as_of or date.today()
+    percentiles = _percentiles(scope, dimension)
+    result: dict[Hashable, Figures] = {}
+    for key, counts in _counts(scope, dimension, as_of).items():
+        (sent, delivered, answered, returned, withheld, no_news, bad, excluded, _, _) = counts
+        delivery = percentiles.get((key, "delivery"), (0, None, None, None))
+        reply = percentiles.get((key, "reply"), (0, None, None, None))
+        result[key] = Figures(
+            letters_sent=sent,
+            delivered=delivered,
+            answered=answered,
+            returned=returned,
+            withheld=withheld,
+            no_news=no_news,
+            withheld_or_returned=bad,
+            dates_excluded=excluded,
+            delivery_sample=delivery[0],
+            reply_sample=reply[0],
+            median_days_to_delivery=_if_enough(delivery[1], delivery[0]),
+            p75_days_to_delivery=_if_enough(delivery[2], delivery[0]),
+            p90_days_to_delivery=_if_enough(delivery[3], delivery[0]),
+            median_days_to_reply=_if_enough(reply[1], reply[0]),
+            p90_days_to_reply=_if_enough(reply[3], reply[0]),
+            withheld_or_returned_share=round(bad / sent, 4) if sent >= MIN_SAMPLE else None,
+        )
+    return result
+
+
+def figures(scope: Scope | None = None, as_of: date | None = None) -> Figures:
+    """Figures for all letters within ``scope``."""
+    return figures_by(None, scope, as_of).get(0, Figures())
+
+
+def prisoner_figures(prisoner_id: int, as_of: date | None = None) -> Figures:
+    """How letters to one prisoner fared, wherever they were sent."""
+    return figures(Scope(prisoner_id=prisoner_id), as_of)
+
+
+def facility_figures(facility_id: int, as_of: date | None = None) -> Figures:
     """How letters addressed to one facility fared (at the time they were sent)."""
-    return _summarise(Letter.facility_id == facility_id)
+    return figures(Scope(facility_id=facility_id), as_of)

@@ -1,0 +1,266 @@
+"""The statistics service against hand-computed figures, on SQLite and on PostgreSQL.
+
+The golden data set (see ``golden``) covers every outcome, a transfer while a letter was in
+flight, duplicate reports, reports made out of order, a missing and a contradictory date, a
+letter too recent for "no news", an appeal and a letter never sent. Every expected figure
+below was worked out by hand from that list.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from app.extensions import db
+from app.models import (
+    Channel,
+    EventKind,
+    Facility,
+    Letter,
+    LetterOutcome,
+    MailEvent,
+    Placement,
+    Prisoner,
+    TemplateKind,
+)
+from app.stats import services as stats
+from app.stats.services import Dimension, Figures, Scope
+from tests.factories import make_facility, make_letter, make_prisoner
+
+AS_OF = date(2026, 6, 30)
+POST, REGISTERED, ELECTRONIC = Channel.POST, Channel.REGISTERED, Channel.ELECTRONIC
+SENT, ARRIVED, REPLY = EventKind.SENT, EventKind.ARRIVED, EventKind.REPLY
+RETURNED, WITHHELD = EventKind.RETURNED, EventKind.WITHHELD
+
+
+@pytest.fixture
+def db_app(any_db_app: Flask) -> Flask:
+    """The application on SQLite, then on PostgreSQL."""
+    return any_db_app
+
+
+@dataclass
+class Golden:
+    a: Facility
+    b: Facility
+    c: Facility
+    p1: Prisoner
+    p3: Prisoner
+    letters: dict[str, Letter]
+
+
+def _report(
+    letter: Letter, kind: EventKind, on: date, channel: Channel | None = None, *, reported: int
+) -> None:
+    """Add an event as if reported on day ``reported`` of 2026 (order of reporting)."""
+    letter.events.append(
+        MailEvent(
+            kind=kind,
+            happened_on=on,
+            channel=channel,
+            note="—",
+            reported_at=datetime(2026, 1, 1) + timedelta(days=reported),
+        )
+    )
+
+
+@pytest.fixture
+def golden(db_app: Flask) -> Golden:
+    a = make_facility(code="ИК-1", external_id="a", region="Область А")
+    b = make_facility(code="ИК-2", external_id="b", region="Область А")
+    c = make_facility(code="ИК-3", external_id="c", region="Край В")
+    p1 = make_prisoner(a, since=date(2025, 1, 1))
+    p3 = make_prisoner(a, since=date(2025, 1, 1), last_name="Иванов")
+    written = date(2026, 1, 1)
+    letters = {name: make_letter(p1, written) for name in [f"L{n}" for n in range(1, 15)]}
+    letters["L6"].prisoner = p3
+    letters["L13"].prisoner = p3
+    letters["L13"].facility = c
+    L = letters  # noqa: N806 - the names follow the hand computation in the docstring
+    _report(L["L1"], SENT, date(2026, 1, 5), POST, reported=5)
+    _report(L["L1"], ARRIVED, date(2026, 1, 15), reported=15)  # 10 days
+    _report(L["L1"], REPLY, date(2026, 2, 4), reported=35)  # 30 days to reply
+    _report(L["L2"], SENT, date(2026, 1, 10), POST, reported=10)
+    _report(L["L2"], ARRIVED, date(2026, 1, 22), reported=22)  # 12 days
+    # Duplicates: a second "sent" (other channel) and a second "arrived" count for nothing.
+    _report(L["L3"], SENT, date(2026, 2, 1), REGISTERED, reported=32)
+    _report(L["L3"], SENT, date(2026, 2, 3), POST, reported=34)
+    _report(L["L3"], ARRIVED, date(2026, 2, 15), reported=46)  # 14 days
+    _report(L["L3"], ARRIVED, date(2026, 2, 20), reported=51)
+    _report(L["L4"], SENT, date(2026, 2, 10), POST, reported=41)
+    _report(L["L4"], RETURNED, date(2026, 3, 20), reported=79)
+    _report(L["L5"], SENT, date(2026, 3, 1), POST, reported=60)
+    _report(L["L5"], WITHHELD, date(2026, 4, 1), reported=91)
+    # Sent to facility A; the prisoner was moved to C five days later; it arrived all the same.
+    _report(L["L6"], SENT, date(2026, 3, 5), POST, reported=64)
+    _report(L["L6"], ARRIVED, date(2026, 3, 25), reported=84)  # 20 days, for A
+    _report(L["L7"], SENT, date(2026, 3, 15), ELECTRONIC, reported=74)
+    _report(L["L7"], ARRIVED, date(2026, 3, 18), reported=77)  # 3 days
+    _report(L["L8"], SENT, date(2026, 4, 1), POST, reported=91)  # 90 days of silence
+    _report(L["L9"], SENT, date(2026, 5, 15), POST, reported=135)  # 46 days: not yet "no news"
+    # Reported backwards: the reply first, the sending last.
+    _report(L["L10"], REPLY, date(2026, 4, 30), reported=120)  # 25 days to reply
+    _report(L["L10"], ARRIVED, date(2026, 4, 20), reported=121)  # 15 days
+    _report(L["L10"], SENT, date(2026, 4, 5), POST, reported=122)
+    # Contradictory: arrived before it was sent. Counts as delivered, not for delays.
+    _report(L["L11"], SENT, date(2026, 5, 10), POST, reported=130)
+    _report(L["L11"], ARRIVED, date(2026, 5, 1), reported=131)
+    # Missing: only the arrival was reported.
+    _report(L["L12"], ARRIVED, date(2026, 5, 20), reported=140)
+    _report(L["L13"], SENT, date(2026, 3, 20), POST, reported=79)
+    _report(L["L13"], ARRIVED, date(2026, 4, 10), reported=100)  # 21 days, for C
+    # L14 was never sent. An appeal to facility A's head must not count at all.
+    appeal = make_letter(p1, written, kind=TemplateKind.APPEAL)
+    _report(appeal, SENT, date(2026, 1, 5), POST, reported=5)
+    _report(appeal, ARRIVED, date(2026, 1, 7), reported=7)
+    db.session.commit()
+    # The transfer of p3 from A to C, recorded after the fact.
+    p3.placements[0].ended_on = date(2026, 3, 10)
+    p3.placements.append(Placement(facility=c, started_on=date(2026, 3, 10)))
+    db.session.commit()
+    return Golden(a, b, c, p1, p3, letters)
+
+
+def test_facility_figures_match_the_hand_computation(golden: Golden) -> None:
+    assert stats.facility_figures(golden.a.id, AS_OF) == Figures(
+        letters_sent=12,  # L1–L12: L12 was evidently sent though nobody said when
+        delivered=8,  # L1 L2 L3 L6 L7 L10 L11 L12
+        answered=2,  # L1 L10
+        returned=1,
+        withheld=1,
+        no_news=1,  # L8; L9 is only 46 days old
+        withheld_or_returned=2,
+        dates_excluded=2,  # L11 contradictory, L12 missing
+        delivery_sample=6,  # 3 10 12 14 15 20
+        reply_sample=2,  # 25 30
+        median_days_to_delivery=13.0,
+        p75_days_to_delivery=14.75,
+        p90_days_to_delivery=17.5,
+        median_days_to_reply=None,  # two reports are not enough
+        p90_days_to_reply=None,
+        withheld_or_returned_share=round(2 / 12, 4),
+    )
+
+
+def test_a_letter_counts_for_the_facility_it_was_sent_to(golden: Golden) -> None:
+    c = stats.facility_figures(golden.c.id, AS_OF)
+    assert (c.letters_sent, c.delivered, c.delivery_sample) == (1, 1, 1)
+    assert c.median_days_to_delivery is None  # one report: "not enough reports"
+    assert stats.facility_figures(golden.b.id, AS_OF) == Figures()
+    p3 = stats.prisoner_figures(golden.p3.id, AS_OF)
+    assert (p3.letters_sent, p3.delivered) == (2, 2)
+
+
+def test_figures_by_region_channel_and_month(golden: Golden) -> None:
+    regions = stats.figures_by(Dimension.REGION, as_of=AS_OF)
+    assert set(regions) == {"Область А", "Край В"}
+    assert regions["Область А"] == stats.facility_figures(golden.a.id, AS_OF)
+    assert regions["Край В"].letters_sent == 1
+
+    channels = stats.figures_by(Dimension.CHANNEL, Scope(facility_id=golden.a.id), AS_OF)
+    # L3's channel is the one of its first "sent" report; L12 has no channel at all.
+    assert {str(key): value.letters_sent for key, value in channels.items()} == {
+        "post": 9,
+        "registered": 1,
+        "electronic": 1,
+    }
+    post = channels[POST]
+    assert (post.delivery_sample, post.median_days_to_delivery) == (4, None)
+    assert (post.returned, post.withheld, post.no_news) == (1, 1, 1)
+
+    months = stats.figures_by(Dimension.MONTH, as_of=AS_OF)
+    assert {key: value.letters_sent for key, value in months.items()} == {
+        "2026-01": 2,
+        "2026-02": 2,
+        "2026-03": 4,  # L5 L6 L7 and L13 (facility C)
+        "2026-04": 2,
+        "2026-05": 2,
+    }
+    only_march = stats.figures(Scope(month="2026-03", region="Область А"), AS_OF)
+    assert (only_march.letters_sent, only_march.delivery_sample) == (3, 2)
+
+
+def test_no_news_depends_on_the_day_of_counting(golden: Golden) -> None:
+    assert stats.facility_figures(golden.a.id, date(2026, 5, 30)).no_news == 0  # L8 at 59 days
+    assert stats.facility_figures(golden.a.id, date(2026, 5, 31)).no_news == 1
+    assert stats.facility_figures(golden.a.id, date(2026, 7, 14)).no_news == 2  # and L9
+
+
+def test_outcomes_follow_new_corrected_and_deleted_reports(golden: Golden) -> None:
+    letter = golden.letters["L9"]
+    _report(letter, ARRIVED, date(2026, 5, 27), reported=150)
+    db.session.commit()
+    after = stats.facility_figures(golden.a.id, AS_OF)
+    assert (after.delivered, after.delivery_sample) == (9, 7)
+    assert after.median_days_to_delivery == 12.0  # 3 10 12 12 14 15 20
+
+    wrong = golden.letters["L11"].events[0]  # the arrival dated before the sending
+    assert wrong.kind is ARRIVED
+    db.session.delete(wrong)
+    db.session.commit()
+    fixed = stats.facility_figures(golden.a.id, AS_OF)
+    assert (fixed.delivered, fixed.dates_excluded) == (8, 1)
+
+    golden.letters["L1"].facility = golden.c
+    db.session.commit()
+    assert stats.facility_figures(golden.c.id, AS_OF).letters_sent == 2
+
+
+def test_outcome_rows_match_a_full_rebuild(golden: Golden) -> None:
+    from app.stats.outcomes import rebuild_all_outcomes
+
+    def rows() -> list[tuple[object, ...]]:
+        return [
+            tuple(getattr(row, column.name) for column in LetterOutcome.__table__.columns)
+            for row in db.session.scalars(
+                db.select(LetterOutcome).order_by(LetterOutcome.letter_id)
+            )
+        ]
+
+    incremental = rows()
+    assert len(incremental) == 13  # L1–L13; neither the unsent letter nor the appeal
+    assert rebuild_all_outcomes(db.session.connection()) == 13
+    db.session.commit()
+    db.session.expire_all()
+    assert rows() == incremental
+
+
+def test_percentiles_match_python_on_random_data(db_app: Flask) -> None:
+    """The SQL percentiles interpolate exactly like statistics.quantiles (inclusive)."""
+    generator = random.Random(20261123)
+    facility = make_facility()
+    prisoner = make_prisoner(facility, since=date(2024, 1, 1))
+    delays: list[int] = []
+    for count in range(37):
+        letter = make_letter(prisoner, date(2025, 1, 1))
+        sent_on = date(2025, 1, 2) + timedelta(days=count)
+        delay = int(generator.lognormvariate(2.6, 0.6))
+        delays.append(delay)
+        _report(letter, SENT, sent_on, POST, reported=1)
+        _report(letter, ARRIVED, sent_on + timedelta(days=delay), reported=2)
+    db.session.commit()
+    result = stats.facility_figures(facility.id, date(2026, 1, 1))
+    cuts = statistics.quantiles(delays, n=100, method="inclusive")
+    assert result.delivery_sample == 37
+    assert result.median_days_to_delivery == pytest.approx(statistics.median(delays))
+    assert result.p75_days_to_delivery == pytest.approx(cuts[74])
+    assert result.p90_days_to_delivery == pytest.approx(cuts[89])
+
+
+def test_fewer_than_five_reports_give_no_median(db_app: Flask) -> None:
+    facility = make_facility()
+    prisoner = make_prisoner(facility, since=date(2024, 1, 1))
+    for count in range(5):
+        letter = make_letter(prisoner, date(2025, 1, 1))
+        _report(letter, SENT, date(2025, 2, 1), POST, reported=1)
+        _report(letter, ARRIVED, date(2025, 2, 11 + count), reported=2)
+        db.session.commit()
+        result = stats.facility_figures(facility.id, date(2026, 1, 1))
+        if count < 4:
+            assert result.median_days_to_delivery is None
+    assert result.median_days_to_delivery == 12.0
