@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, current_app, render_template, request
 
-from app.directory import bp, services
+from app.directory import bp, services, transfers
 from app.mail.forms import FollowForm
 from app.models import PrisonerStatus
 from app.stats.services import facility_summary, prisoner_summary
@@ -39,6 +41,21 @@ def prisoners() -> tuple[str, int] | str:
     return _prisoner_list(filters, results)
 
 
+@bp.get("/prisoners/in-transit")
+def in_transit() -> str:
+    """Prisoners in transit, whereabouts unknown the longest first, with the last known place."""
+    try:
+        page = services.parse_page(request.args.get("page"))
+    except services.InvalidFilter:
+        abort(400)
+    results = transfers.prisoners_in_transit(
+        date.today(), page, current_app.config["PRISONERS_PER_PAGE"]
+    )
+    if page > 1 and not results.rows:
+        abort(404)
+    return render_template("directory/in_transit.html", results=results)
+
+
 @bp.get("/prisoners/<int:prisoner_id>")
 def prisoner(prisoner_id: int) -> str:
     """A prisoner's page: who they are, where to write, how mail fared."""
@@ -48,6 +65,7 @@ def prisoner(prisoner_id: int) -> str:
         prisoner=found,
         address=services.mailing_address(found),
         transit_days=services.transit_days(found),
+        timeline=transfers.placement_timeline(found.id),
         summary=prisoner_summary(found.id),
         follow=FollowForm(formdata=None),
     )

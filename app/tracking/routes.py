@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.appeals.services import deadlines
+from app.directory.transfers import transfer_notice
 from app.extensions import db, limiter
 from app.mail.forms import ReminderForm
 from app.mail.services import reminder_for
@@ -44,6 +45,7 @@ def _page(
         event_form=event_form,
         delays=services.delays(letter),
         destination=services.destination(letter),
+        transfer=transfer_notice(letter),
         deadlines=deadlines(letter, current_app.config["APPEAL_DELIVERY_DAYS"]),
         reminder=ReminderForm(formdata=None),
         subscription=reminder_for(letter),
