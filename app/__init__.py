@@ -94,7 +94,7 @@ def _init_extensions(app: Flask) -> None:
 
 FEATURES = (
     "main", "directory", "composer", "tracking", "api", "appeals", "auth",
-    "manage", "imports", "drives", "mail",
+    "manage", "imports", "drives", "mail", "stats",
 )  # fmt: skip
 
 
@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.mail import bp as mail_bp
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
+    from app.stats import bp as stats_bp
     from app.tracking import bp as tracking_bp
 
     app.register_blueprint(main_bp)
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp, url_prefix="/manage/import")
     app.register_blueprint(drives_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(stats_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from app.extensions import csrf
 

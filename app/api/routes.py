@@ -10,13 +10,22 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import bp
-from app.api.serializers import event_json, letter_json, prisoner_json
+from app.api.serializers import (
+    event_json,
+    facility_json,
+    figures_json,
+    letter_json,
+    prisoner_json,
+)
 from app.composer.services import recipient_names, review_text
 from app.directory import services as directory
 from app.extensions import db, limiter
 from app.i18n import current_language
 from app.models import Channel, EventKind
 from app.security import public_write_limit
+from app.stats.caching import cache_publicly
+from app.stats.overview import every_facility_figures
+from app.stats.services import MIN_SAMPLE, facility_breakdown
 from app.tracking import services as tracking
 
 
@@ -176,3 +185,39 @@ def check() -> Response | tuple[Response, int]:
         pages=review.pages,
         max_pages=review.max_pages,
     )
+
+
+@bp.get("/facilities")
+def facilities() -> Response:
+    """Every facility's public fields."""
+    response = jsonify(items=[facility_json(found) for found in directory.facilities()])
+    return cache_publicly(response)
+
+
+@bp.get("/stats/facilities")
+def stats_facilities() -> Response:
+    """Every facility with its statistics (the same figures as /stats)."""
+    rows, snapshot = every_facility_figures()
+    response = jsonify(
+        as_of=snapshot.payload["as_of"],
+        min_sample=MIN_SAMPLE,
+        items=[{"facility": facility_json(found), **figures_json(f)} for found, f in rows],
+    )
+    return cache_publicly(response, snapshot.computed_at)
+
+
+@bp.get("/stats/facilities/<int:facility_id>")
+def stats_facility(facility_id: int) -> Response:
+    """One facility's statistics, in all, by channel and by month sent."""
+    found = directory.get_facility(facility_id) or abort(404)
+    today = date.today()
+    breakdown = facility_breakdown(found.id, today)
+    response = jsonify(
+        facility=facility_json(found),
+        as_of=today.isoformat(),
+        min_sample=MIN_SAMPLE,
+        **figures_json(breakdown.total),
+        by_channel={str(key): figures_json(value) for key, value in breakdown.by_channel.items()},
+        by_month={key: figures_json(value) for key, value in breakdown.by_month.items()},
+    )
+    return cache_publicly(response)

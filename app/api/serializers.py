@@ -7,6 +7,7 @@ from typing import Any
 from app.directory.services import mailing_address, recipient_name
 from app.models import Facility, Letter, MailEvent, Prisoner
 from app.russian.names import Case, all_forms, decline
+from app.stats.services import Figures
 from app.tracking.services import delays
 
 
@@ -73,4 +74,29 @@ def letter_json(letter: Letter) -> dict[str, Any]:
             "days_to_delivery": letter_delays.to_delivery,
             "days_to_reply": letter_delays.to_reply,
         },
+    }
+
+
+def figures_json(figures: Figures) -> dict[str, Any]:
+    """Statistics under stable keys; medians, percentiles and shares are null below 5 reports.
+
+    ``sample_size`` is the number of letters whose arrival date and sending date are both
+    known and consistent: the reports the delivery delays are computed from.
+    """
+    return {
+        "letters_sent": figures.letters_sent,
+        "delivered": figures.delivered,
+        "answered": figures.answered,
+        "returned": figures.returned,
+        "withheld": figures.withheld,
+        "no_news": figures.no_news,
+        "median_days_to_delivery": figures.median_days_to_delivery,
+        "p75_days_to_delivery": figures.p75_days_to_delivery,
+        "p90_days_to_delivery": figures.p90_days_to_delivery,
+        "median_days_to_reply": figures.median_days_to_reply,
+        "p90_days_to_reply": figures.p90_days_to_reply,
+        "withheld_or_returned_share": figures.withheld_or_returned_share,
+        "sample_size": figures.delivery_sample,
+        "reply_sample_size": figures.reply_sample,
+        "dates_excluded": figures.dates_excluded,
     }

@@ -9,7 +9,8 @@ from flask import abort, current_app, render_template, request
 from app.directory import bp, services, transfers
 from app.mail.forms import FollowForm
 from app.models import PrisonerStatus
-from app.stats.services import facility_summary, prisoner_summary
+from app.stats import advice
+from app.stats.services import facility_breakdown, prisoner_figures
 
 
 def _prisoner_list(
@@ -60,13 +61,15 @@ def in_transit() -> str:
 def prisoner(prisoner_id: int) -> str:
     """A prisoner's page: who they are, where to write, how mail fared."""
     found = services.get_prisoner(prisoner_id) or abort(404)
+    today = date.today()
     return render_template(
         "directory/prisoner.html",
         prisoner=found,
         address=services.mailing_address(found),
         transit_days=services.transit_days(found),
         timeline=transfers.placement_timeline(found.id),
-        summary=prisoner_summary(found.id),
+        summary=prisoner_figures(found.id, today),
+        delivery=advice.facility_advice(found, today),
         follow=FollowForm(formdata=None),
     )
 
@@ -79,5 +82,5 @@ def facility(facility_id: int) -> str:
         "directory/facility.html",
         facility=found,
         prisoners=services.facility_prisoners(found.id),
-        summary=facility_summary(found.id),
+        breakdown=facility_breakdown(found.id, date.today()),
     )

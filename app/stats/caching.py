@@ -1,0 +1,32 @@
+"""HTTP caching for public statistics: the same answer for everyone, cacheable for minutes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import request
+from werkzeug.wrappers import Response
+
+PUBLIC_MAX_AGE = 300  # seconds: reports arrive a few at a time; five minutes stale is fine
+
+
+def cache_publicly(
+    response: Response, last_modified: datetime | None = None, *, per_language: bool = False
+) -> Response:
+    """Mark a statistics response cacheable, with a validator, and answer 304 when unchanged.
+
+    A response that sets a cookie stays private: a shared cache must never hand one
+    person's cookie to another.
+    """
+    if "Set-Cookie" in response.headers:
+        response.headers["Cache-Control"] = f"private, max-age={PUBLIC_MAX_AGE}"
+    else:
+        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    if per_language:
+        response.vary.update(("Accept-Language", "Cookie"))
+    if last_modified is not None:
+        response.last_modified = last_modified
+    if not response.is_streamed:
+        response.add_etag()
+        response.make_conditional(request)
+    return response

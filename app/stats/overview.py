@@ -1,0 +1,169 @@
+"""The public overview of /stats, computed once and kept as a snapshot until data change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Facility, StatsSnapshot
+from app.stats.charts import Bar, bars
+from app.stats.services import MIN_SAMPLE, Dimension, Figures, figures, figures_by
+
+MONTHS_SHOWN = 24
+RANKED_FACILITIES = 15
+
+
+def _facility_rows(by_facility: dict[Any, Figures]) -> list[dict[str, Any]]:
+    facilities = db.session.execute(
+        select(Facility.id, Facility.code, Facility.name, Facility.region, Facility.is_demo)
+    )
+    rows = []
+    for facility_id, code, name, region, is_demo in facilities:
+        found = by_facility.get(facility_id)
+        if found is None:
+            continue
+        rows.append(
+            {
+                "id": facility_id,
+                "code": code,
+                "name": name,
+                "region": region,
+                "is_demo": is_demo,
+                "figures": found.as_dict(),
+            }
+        )
+    return sorted(rows, key=lambda row: (row["region"], row["code"]))
+
+
+def compute_overview(as_of: date) -> dict[str, Any]:
+    """Every figure /stats shows, as plain data: totals and by facility, region, channel, month."""
+    months = sorted(figures_by(Dimension.MONTH, as_of=as_of).items())[-MONTHS_SHOWN:]
+    return {
+        "as_of": as_of.isoformat(),
+        "total": figures(as_of=as_of).as_dict(),
+        "facilities": _facility_rows(figures_by(Dimension.FACILITY, as_of=as_of)),
+        "regions": [
+            {"region": region, "figures": found.as_dict()}
+            for region, found in sorted(figures_by(Dimension.REGION, as_of=as_of).items())
+        ],
+        "channels": [
+            {"channel": str(channel), "figures": found.as_dict()}
+            for channel, found in sorted(
+                figures_by(Dimension.CHANNEL, as_of=as_of).items(),
+                key=lambda item: -item[1].letters_sent,
+            )
+        ],
+        "months": [{"month": month, "figures": found.as_dict()} for month, found in months],
+    }
+
+
+def overview(as_of: date | None = None) -> tuple[dict[str, Any], StatsSnapshot]:
+    """The overview for a day, from its snapshot or computed and stored now."""
+    as_of = as_of or date.today()
+    key = f"overview:{as_of.isoformat()}"
+    snapshot = db.session.get(StatsSnapshot, key)
+    if snapshot is None:
+        snapshot = StatsSnapshot(key=key, payload=compute_overview(as_of))
+        # Yesterday's overview counts "no news" as of yesterday: never serve it again.
+        db.session.execute(delete(StatsSnapshot).where(StatsSnapshot.key.like("overview:%")))
+        db.session.add(snapshot)
+        try:
+            db.session.commit()
+        except IntegrityError:  # another worker stored the same day's overview first
+            db.session.rollback()
+            snapshot = db.session.get(StatsSnapshot, key) or snapshot
+    return snapshot.payload, snapshot
+
+
+def _figures_of(row: dict[str, Any]) -> Figures:
+    return Figures.from_dict(row["figures"])
+
+
+def slowest_facilities(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Facilities with enough reports, longest median delay first."""
+    ranked = [
+        row
+        for row in payload["facilities"]
+        if _figures_of(row).median_days_to_delivery is not None
+    ]
+    ranked.sort(
+        key=lambda row: (
+            -row["figures"]["median_days_to_delivery"],
+            -row["figures"]["delivery_sample"],
+        )
+    )
+    return ranked[:RANKED_FACILITIES]
+
+
+def most_withheld_facilities(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Facilities with enough letters, highest share withheld or returned first."""
+    ranked = [row for row in payload["facilities"] if row["figures"]["letters_sent"] >= MIN_SAMPLE]
+    ranked.sort(
+        key=lambda row: (
+            -row["figures"]["withheld_or_returned_share"],
+            -row["figures"]["letters_sent"],
+        )
+    )
+    return ranked[:RANKED_FACILITIES]
+
+
+def _days(value: float) -> str:
+    return f"{value:g}"
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f} %"
+
+
+def dashboard_charts(
+    payload: dict[str, Any], channel_label: Callable[[str], str]
+) -> dict[str, list[Bar]]:
+    """The bars of every chart on /stats, from the same data as the tables beside them."""
+    slowest = slowest_facilities(payload)
+    withheld = most_withheld_facilities(payload)
+    months = payload["months"]
+    channels = [
+        row for row in payload["channels"] if row["figures"]["median_days_to_delivery"] is not None
+    ]
+    return {
+        "slowest": bars(
+            (row["code"], delay, _days(delay))
+            for row in slowest
+            for delay in [row["figures"]["median_days_to_delivery"]]
+        ),
+        "withheld": bars(
+            (row["code"], share, _percent(share))
+            for row in withheld
+            for share in [row["figures"]["withheld_or_returned_share"]]
+        ),
+        "months_sent": bars(
+            (row["month"], row["figures"]["letters_sent"], str(row["figures"]["letters_sent"]))
+            for row in months
+        ),
+        "months_delay": bars(
+            (row["month"], delay, _days(delay))
+            for row in months
+            for delay in [row["figures"]["median_days_to_delivery"]]
+            if delay is not None
+        ),
+        "channels": bars(
+            (channel_label(row["channel"]), delay, _days(delay))
+            for row in channels
+            for delay in [row["figures"]["median_days_to_delivery"]]
+        ),
+    }
+
+
+def every_facility_figures(
+    as_of: date | None = None,
+) -> tuple[list[tuple[Facility, Figures]], Any]:
+    """Every facility with its figures (zero where no letter was reported), and the snapshot."""
+    payload, snapshot = overview(as_of)
+    known = {row["id"]: Figures.from_dict(row["figures"]) for row in payload["facilities"]}
+    facilities = db.session.scalars(select(Facility).order_by(Facility.region, Facility.code))
+    return [(facility, known.get(facility.id, Figures())) for facility in facilities], snapshot

@@ -1,0 +1,62 @@
+"""Public statistics: the /stats dashboard and the open-data export. No login."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, render_template, stream_with_context
+
+from app.labels import CHANNEL
+from app.models import Channel
+from app.stats import bp, export
+from app.stats.caching import cache_publicly
+from app.stats.overview import (
+    dashboard_charts,
+    most_withheld_facilities,
+    overview,
+    slowest_facilities,
+)
+from app.stats.services import MIN_SAMPLE, Figures
+
+
+@bp.get("/stats")
+def dashboard() -> Response:
+    """Where letters get stuck: rankings, trends by month, channels and regions."""
+    payload, snapshot = overview()
+    html = render_template(
+        "stats/dashboard.html",
+        overview=payload,
+        total=Figures.from_dict(payload["total"]),
+        slowest=slowest_facilities(payload),
+        most_withheld=most_withheld_facilities(payload),
+        charts=dashboard_charts(payload, lambda channel: str(CHANNEL[Channel(channel)])),
+        as_of=date.fromisoformat(payload["as_of"]),
+        computed_at=snapshot.computed_at,
+        min_sample=MIN_SAMPLE,
+        as_figures=Figures.from_dict,
+    )
+    return cache_publicly(Response(html), snapshot.computed_at, per_language=True)
+
+
+def _download(chunks: object, mimetype: str, filename: str) -> Response:
+    response = Response(stream_with_context(chunks), mimetype=mimetype)  # type: ignore[arg-type]
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return cache_publicly(response)
+
+
+@bp.get("/stats/export.csv")
+def export_csv() -> Response:
+    """One anonymised row per letter, as CSV (schema in the README)."""
+    today = date.today()
+    return _download(
+        export.csv_chunks(today), "text/csv; charset=utf-8", f"konvert-letters-{today}.csv"
+    )
+
+
+@bp.get("/stats/export.json")
+def export_json() -> Response:
+    """One anonymised row per letter, as JSON (schema in the README)."""
+    today = date.today()
+    return _download(
+        export.json_chunks(today), "application/json", f"konvert-letters-{today}.json"
+    )
