@@ -233,7 +233,8 @@ def test_appeals_do_not_count_as_letters_to_the_prisoner(client, setting):
     appeal = make_appeal(setting)
     add_event(appeal, EventKind.SENT, TODAY - timedelta(days=60), Channel.REGISTERED)
     html = client.get(f"/prisoners/{setting['prisoner'].id}").get_data(as_text=True)
-    assert "Letters written</dt><dd>0" in html.replace("\n", "").replace("  ", "")
+    assert "Reported sent</dt><dd>0" in html.replace("\n", "").replace("  ", "")
+    assert client.get("/stats/export.csv").get_data(as_text=True).count("\n") == 1  # header
 
 
 def test_appeal_page_has_no_letter_only_notices(client, setting):

@@ -11,17 +11,22 @@ PUBLIC_MAX_AGE = 300  # seconds: reports arrive a few at a time; five minutes st
 
 
 def cache_publicly(
-    response: Response, last_modified: datetime | None = None, *, per_language: bool = False
+    response: Response,
+    last_modified: datetime | None = None,
+    *,
+    per_language: bool = False,
+    max_age: int = PUBLIC_MAX_AGE,
 ) -> Response:
     """Mark a statistics response cacheable, with a validator, and answer 304 when unchanged.
 
-    A response that sets a cookie stays private: a shared cache must never hand one
-    person's cookie to another.
+    With ``max_age=0`` caches must ask every time (cheap: a 304 when nothing changed), which
+    pages need: a writer who just reported a letter expects to see it counted. A response
+    that sets a cookie stays private: a shared cache must never hand one person's cookie to
+    another.
     """
-    if "Set-Cookie" in response.headers:
-        response.headers["Cache-Control"] = f"private, max-age={PUBLIC_MAX_AGE}"
-    else:
-        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    freshness = f"max-age={max_age}" if max_age else "no-cache"
+    scope = "private" if "Set-Cookie" in response.headers else "public"
+    response.headers["Cache-Control"] = f"{scope}, {freshness}"
     if per_language:
         response.vary.update(("Accept-Language", "Cookie"))
     if last_modified is not None:

@@ -35,7 +35,7 @@ def dashboard() -> Response:
         min_sample=MIN_SAMPLE,
         as_figures=Figures.from_dict,
     )
-    return cache_publicly(Response(html), snapshot.computed_at, per_language=True)
+    return cache_publicly(Response(html), snapshot.computed_at, per_language=True, max_age=0)
 
 
 def _download(chunks: object, mimetype: str, filename: str) -> Response:
