@@ -264,3 +264,35 @@ def test_fewer_than_five_reports_give_no_median(db_app: Flask) -> None:
         if count < 4:
             assert result.median_days_to_delivery is None
     assert result.median_days_to_delivery == 12.0
+
+
+def test_pages_overview_and_export_on_both_databases(db_app: Flask, golden: Golden) -> None:
+    import csv
+    import io
+
+    from app.stats.export import csv_chunks
+    from app.stats.overview import compute_overview
+
+    payload = compute_overview(AS_OF)
+    by_code = {row["code"]: Figures.from_dict(row["figures"]) for row in payload["facilities"]}
+    assert by_code == {
+        "ИК-1": stats.facility_figures(golden.a.id, AS_OF),
+        "ИК-3": stats.facility_figures(golden.c.id, AS_OF),
+    }
+    assert [row["month"] for row in payload["months"]] == [f"2026-0{n}" for n in range(1, 6)]
+    rows = list(csv.DictReader(io.StringIO("".join(csv_chunks(AS_OF)))))
+    assert len(rows) == 13
+    outcomes = [row["outcome"] for row in rows if row["facility_code"] == "ИК-1"]
+    # L1 L10 answered; L2 L3 L6 L7 L11 L12 delivered; L4 returned; L5 withheld; L8 no news.
+    assert {name: outcomes.count(name) for name in set(outcomes)} == {
+        "answered": 2,
+        "delivered": 6,
+        "returned": 1,
+        "withheld": 1,
+        "no_news": 1,
+        "sent": 1,
+    }
+    client = db_app.test_client()
+    for url in ("/stats", f"/facilities/{golden.a.id}", f"/prisoners/{golden.p3.id}"):
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"/api/v1/stats/facilities/{golden.a.id}").get_json()["letters_sent"] == 12
