@@ -272,3 +272,4 @@ def outbox_deliver() -> None:
 
 # Tasks defined by features register on import; the consumer only imports this module.
 from app.drives import tasks as _drive_tasks  # noqa: E402, F401
+from app.stats import tasks as _stats_tasks  # noqa: E402, F401

@@ -275,9 +275,13 @@ def _more_facilities(count: int) -> None:
 )
 def test_statistics_lists_issue_a_constant_number_of_queries(client, app, url):
     _more_facilities(2)
+    client.get(url)  # the very first overview is computed on the spot; later ones refreshed
+    _more_facilities(1)
     few = count_queries(client, url)
     _more_facilities(6)
     assert count_queries(client, url) == few
+    unchanged = count_queries(client, url)
+    assert unchanged <= few  # served from the snapshot until a report changes something
 
 
 def test_facility_and_prisoner_pages_issue_a_constant_number_of_queries(client, app):
@@ -295,3 +299,32 @@ def test_facility_and_prisoner_pages_issue_a_constant_number_of_queries(client, 
         count_queries(client, f"/facilities/{facility.id}"),
         count_queries(client, f"/prisoners/{prisoner.id}"),
     ) == few
+
+
+def test_stats_serves_the_previous_overview_while_the_job_recounts(client, app, slow):
+    """With a real queue, a report marks /stats out of date; readers get the previous figures
+    and a note until the background job has recounted."""
+    from app.jobs import huey
+    from app.stats.tasks import refresh_overview
+
+    _, prisoner = slow
+    client.get("/stats")
+    app.config["HUEY_IMMEDIATE"] = False  # a queue in the instance folder, no consumer
+    try:
+        letter = make_letter(prisoner, written=TODAY - timedelta(days=20))
+        add_event(letter, EventKind.SENT, TODAY - timedelta(days=20), Channel.POST)
+        add_event(letter, EventKind.ARRIVED, TODAY - timedelta(days=1))
+        waiting = re.sub(r"\s+", " ", client.get("/stats").get_data(as_text=True))
+        assert re.search(r"ИК-17</a>.*?>40</td>.*?>5</td>", waiting)  # the previous figures
+        assert "the figures are being recounted" in waiting
+        assert len(huey) >= 1  # the job is queued
+        refresh_overview.call_local()  # what the consumer does
+        fresh = re.sub(r"\s+", " ", client.get("/stats").get_data(as_text=True))
+        assert re.search(r"ИК-17</a>.*?>37</td>.*?>6</td>", fresh)
+        assert "the figures are being recounted" not in fresh
+    finally:
+        huey.flush()
+        app.config["HUEY_IMMEDIATE"] = True
+        from app.jobs import bind_queue
+
+        bind_queue(app)

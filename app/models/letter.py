@@ -88,7 +88,11 @@ class Letter(db.Model):
     """One letter or appeal, reachable by its writer only through its private tracking token."""
 
     __tablename__ = "letter"
-    __table_args__ = (Index("ix_letter_prisoner_created", "prisoner_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_letter_prisoner_created", "prisoner_id", "created_at"),
+        # Covers "letters per prisoner in the last 90 days", which orders the prisoner list.
+        Index("ix_letter_created_kind_prisoner", "created_at", "kind", "prisoner_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)

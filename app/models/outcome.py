@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -55,11 +56,12 @@ class LetterOutcome(db.Model):
 
 
 class StatsSnapshot(db.Model):
-    """Figures computed once and served many times, e.g. the whole /stats overview.
+    """Figures computed once and served many times: "overview" (/stats) or "facility:<id>".
 
-    Snapshots are deleted in the same transaction as any change to a letter's outcome, so a
-    report is visible on the next page view; they are also recomputed every day because "no
-    news after 60 days" depends on the date.
+    A change to a letter's outcome deletes the snapshots of its facilities and marks the
+    overview stale, in the same transaction; the overview is then recomputed in the
+    background while the stale one is served. Each payload carries the day it was counted
+    for ("as_of"), because "no news after 60 days" depends on the date.
     """
 
     __tablename__ = "stats_snapshot"
@@ -67,3 +69,4 @@ class StatsSnapshot(db.Model):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stale: Mapped[bool] = mapped_column(default=False, server_default=sa_false())

@@ -39,9 +39,9 @@ from app.models import (
     Letter,
     LetterOutcome,
     MailEvent,
-    StatsSnapshot,
     TemplateKind,
 )
+from app.stats import snapshots
 
 _CHUNK = 500  # letters per refresh statement: stays far below every driver's parameter limit
 
@@ -171,16 +171,29 @@ _COLUMNS = [
 ]
 
 
+def _facilities_of(connection: Connection, letter_ids: list[int]) -> set[int | None]:
+    table = LetterOutcome.__table__
+    return set(
+        connection.scalars(
+            select(table.c.facility_id).where(table.c.letter_id.in_(letter_ids)).distinct()
+        )
+    )
+
+
 def refresh_outcomes(connection: Connection, letter_ids: Iterable[int]) -> None:
-    """Recompute the outcome rows of these letters from their events, in SQL."""
+    """Recompute the outcome rows of these letters from their events, in SQL, and forget the
+    stored figures they change (the facilities before and after, and the overview)."""
     ids = sorted(set(letter_ids))
     table = LetterOutcome.__table__
+    facilities: set[int | None] = set()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
+        facilities |= _facilities_of(connection, chunk)
         connection.execute(delete(table).where(table.c.letter_id.in_(chunk)))
         connection.execute(insert(table).from_select(_COLUMNS, _outcome_rows(chunk)))
+        facilities |= _facilities_of(connection, chunk)
     if ids:
-        connection.execute(delete(StatsSnapshot.__table__))
+        snapshots.invalidate(connection, facilities)
 
 
 def rebuild_all_outcomes(connection: Connection) -> int:
@@ -188,7 +201,7 @@ def rebuild_all_outcomes(connection: Connection) -> int:
     table = LetterOutcome.__table__
     connection.execute(delete(table))
     connection.execute(insert(table).from_select(_COLUMNS, _outcome_rows(None)))
-    connection.execute(delete(StatsSnapshot.__table__))
+    snapshots.forget_all(connection)
     return connection.scalar(select(func.count()).select_from(table)) or 0
 
 

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Facility, StatsSnapshot
+from app.models import Facility
+from app.stats import snapshots
 from app.stats.charts import Bar, bars
 from app.stats.services import MIN_SAMPLE, Dimension, Figures, figures, figures_by
+from app.stats.snapshots import Snapshot
 
 MONTHS_SHOWN = 24
 RANKED_FACILITIES = 15
@@ -62,22 +63,29 @@ def compute_overview(as_of: date) -> dict[str, Any]:
     }
 
 
-def overview(as_of: date | None = None) -> tuple[dict[str, Any], StatsSnapshot]:
-    """The overview for a day, from its snapshot or computed and stored now."""
-    as_of = as_of or date.today()
-    key = f"overview:{as_of.isoformat()}"
-    snapshot = db.session.get(StatsSnapshot, key)
+def refresh_overview_now(today: date) -> Snapshot:
+    """Recompute the overview and store it (the background job's work)."""
+    snapshots.claim_refresh(snapshots.OVERVIEW)
+    return snapshots.store(snapshots.OVERVIEW, compute_overview(today))
+
+
+def overview(today: date | None = None) -> Snapshot:
+    """The /stats overview: the stored one, refreshed in the background when out of date.
+
+    Only the very first overview is computed while the reader waits; after that a report
+    or a new day marks it out of date, the background job recomputes it (at once in
+    immediate mode), and readers get the previous figures meanwhile.
+    """
+    today = today or date.today()
+    snapshot = snapshots.read(snapshots.OVERVIEW)
     if snapshot is None:
-        snapshot = StatsSnapshot(key=key, payload=compute_overview(as_of))
-        # Yesterday's overview counts "no news" as of yesterday: never serve it again.
-        db.session.execute(delete(StatsSnapshot).where(StatsSnapshot.key.like("overview:%")))
-        db.session.add(snapshot)
-        try:
-            db.session.commit()
-        except IntegrityError:  # another worker stored the same day's overview first
-            db.session.rollback()
-            snapshot = db.session.get(StatsSnapshot, key) or snapshot
-    return snapshot.payload, snapshot
+        return refresh_overview_now(today)
+    if snapshot.stale or snapshot.payload["as_of"] != today.isoformat():
+        from app.stats.tasks import request_overview_refresh
+
+        if request_overview_refresh():  # ran here and now (immediate mode)
+            snapshot = snapshots.read(snapshots.OVERVIEW) or snapshot
+    return snapshot
 
 
 def _figures_of(row: dict[str, Any]) -> Figures:
@@ -160,10 +168,11 @@ def dashboard_charts(
 
 
 def every_facility_figures(
-    as_of: date | None = None,
-) -> tuple[list[tuple[Facility, Figures]], Any]:
+    today: date | None = None,
+) -> tuple[list[tuple[Facility, Figures]], Snapshot]:
     """Every facility with its figures (zero where no letter was reported), and the snapshot."""
-    payload, snapshot = overview(as_of)
+    snapshot = overview(today)
+    payload = snapshot.payload
     known = {row["id"]: Figures.from_dict(row["figures"]) for row in payload["facilities"]}
     facilities = db.session.scalars(select(Facility).order_by(Facility.region, Facility.code))
     return [(facility, known.get(facility.id, Figures())) for facility in facilities], snapshot

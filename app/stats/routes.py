@@ -22,7 +22,8 @@ from app.stats.services import MIN_SAMPLE, Figures
 @bp.get("/stats")
 def dashboard() -> Response:
     """Where letters get stuck: rankings, trends by month, channels and regions."""
-    payload, snapshot = overview()
+    snapshot = overview()
+    payload = snapshot.payload
     html = render_template(
         "stats/dashboard.html",
         overview=payload,
@@ -32,6 +33,7 @@ def dashboard() -> Response:
         charts=dashboard_charts(payload, lambda channel: str(CHANNEL[Channel(channel)])),
         as_of=date.fromisoformat(payload["as_of"]),
         computed_at=snapshot.computed_at,
+        updating=snapshot.stale,
         min_sample=MIN_SAMPLE,
         as_figures=Figures.from_dict,
     )

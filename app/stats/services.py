@@ -16,9 +16,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     case,
+    cast,
     func,
     literal,
     not_,
@@ -29,6 +31,7 @@ from sqlalchemy import (
 
 from app.extensions import db
 from app.models import Channel, Facility, LetterOutcome
+from app.stats import snapshots
 
 MIN_SAMPLE = 5  # fewer reports than this say "not enough reports" rather than a median
 NO_NEWS_AFTER_DAYS = 60
@@ -169,50 +172,68 @@ def _counts(scope: Scope, dimension: Dimension | None, as_of: date) -> dict[Hash
 
 
 def _percentiles(scope: Scope, dimension: Dimension | None) -> dict[tuple[Hashable, str], Any]:
-    """Percentiles of both delays per group: {(group, "delivery"|"reply"): (n, p50, p75, p90)}."""
+    """Percentiles of both delays per group: {(group, "delivery"|"reply"): (n, p50, p75, p90)}.
+
+    Delays are whole days, so the database first counts letters per (group, days) — a few
+    thousand rows instead of one per letter — and finds the value at each rank from running
+    totals over those counts.
+    """
     group = _group_columns(dimension)
+    group_keys = [column.element for column in group]  # GROUP BY the expression, not the label
     measures = [("delivery", _outcome.days_to_delivery), ("reply", _outcome.days_to_reply)]
-    values = union_all(
+    histogram = union_all(
         *(
             _scoped(
-                select(*group, literal(name).label("measure"), column.label("days")).select_from(
-                    LetterOutcome
-                ),
+                select(
+                    *group,
+                    literal(name).label("measure"),
+                    column.label("days"),
+                    func.count().label("letters"),
+                ).select_from(LetterOutcome),
                 scope,
                 dimension,
-            ).where(column.is_not(None))
+            )
+            .where(column.is_not(None))
+            .group_by(*group_keys, column)
             for name, column in measures
         )
-    ).subquery("measured")
-    grouped = [values.c.grp] if group else []
-    partition = [*grouped, values.c.measure]
-    ranked = select(
+    ).subquery("histogram")
+    grouped = [histogram.c.grp] if group else []
+    partition = [*grouped, histogram.c.measure]
+    running = select(
         *grouped,
-        values.c.measure,
-        values.c.days,
-        (func.row_number().over(partition_by=partition, order_by=values.c.days) - 1).label("i"),
-        func.count().over(partition_by=partition).label("n"),
-    ).subquery("ranked")
+        histogram.c.measure,
+        histogram.c.days,
+        # Letters with fewer days than this row's, and up to this row's: ranks [before, upto).
+        cast(
+            func.sum(histogram.c.letters).over(partition_by=partition, order_by=histogram.c.days)
+            - histogram.c.letters,
+            Integer,
+        ).label("before"),
+        cast(
+            func.sum(histogram.c.letters).over(partition_by=partition, order_by=histogram.c.days),
+            Integer,
+        ).label("upto"),
+        cast(func.sum(histogram.c.letters).over(partition_by=partition), Integer).label("n"),
+    ).subquery("running")
+
+    def value_at(rank: ColumnElement[Any]) -> ColumnElement[Any]:
+        at_rank = and_(running.c.before <= rank, rank < running.c.upto)
+        return func.coalesce(func.max(case((at_rank, running.c.days))), 0)
 
     def hundredfold_percentile(percent: int) -> ColumnElement[Any]:
         # Position percent*(n-1)/100 between ranks `lower` and `lower + 1`, in integers so
         # that SQLite and PostgreSQL agree: value*100 = v[lower]*(100-rest) + v[lower+1]*rest.
-        position = percent * (ranked.c.n - 1)
+        position = percent * (running.c.n - 1)
         lower, rest = position // 100, position % 100
-        return func.sum(
-            case(
-                (ranked.c.i == lower, ranked.c.days * (100 - rest)),
-                (ranked.c.i == lower + 1, ranked.c.days * rest),
-                else_=0,
-            )
-        )
+        return value_at(lower) * (100 - rest) + value_at(lower + 1) * rest
 
-    key_columns = [ranked.c.grp, ranked.c.measure] if group else [ranked.c.measure]
+    key_columns = [running.c.grp, running.c.measure] if group else [running.c.measure]
     query = select(
         *key_columns,
-        ranked.c.n,
+        running.c.n,
         *(hundredfold_percentile(percent) for percent in PERCENTILES),
-    ).group_by(*key_columns, ranked.c.n)
+    ).group_by(*key_columns, running.c.n)
     result = {}
     for row in db.session.execute(query):
         key = (row[0], row[1]) if group else (0, row[0])
@@ -272,11 +293,6 @@ def prisoner_figures(prisoner_id: int, as_of: date | None = None) -> Figures:
     return figures(Scope(prisoner_id=prisoner_id), as_of)
 
 
-def facility_figures(facility_id: int, as_of: date | None = None) -> Figures:
-    """How letters addressed to one facility fared (at the time they were sent)."""
-    return figures(Scope(facility_id=facility_id), as_of)
-
-
 @dataclass(frozen=True)
 class Breakdown:
     """A facility's figures in all, by channel and by month sent (oldest month first)."""
@@ -286,8 +302,7 @@ class Breakdown:
     by_month: dict[str, Figures]
 
 
-def facility_breakdown(facility_id: int, as_of: date | None = None) -> Breakdown:
-    """Everything the facility page and its API show, in six queries."""
+def _compute_breakdown(facility_id: int, as_of: date) -> Breakdown:
     scope = Scope(facility_id=facility_id)
     by_channel = figures_by(Dimension.CHANNEL, scope, as_of)
     return Breakdown(
@@ -298,3 +313,41 @@ def facility_breakdown(facility_id: int, as_of: date | None = None) -> Breakdown
         },
         by_month=dict(sorted(figures_by(Dimension.MONTH, scope, as_of).items())),  # type: ignore[arg-type]
     )
+
+
+def facility_breakdown(facility_id: int, as_of: date | None = None) -> Breakdown:
+    """Everything the facility page and its API show: stored, or computed (six queries) and
+    stored until a report about a letter to this facility comes in."""
+    as_of = as_of or date.today()
+    key = snapshots.facility_key(facility_id)
+    stored = snapshots.read(key)
+    if stored is not None and stored.payload["as_of"] == as_of.isoformat():
+        return Breakdown(
+            total=Figures.from_dict(stored.payload["total"]),
+            by_channel={
+                Channel(channel): Figures.from_dict(data)
+                for channel, data in stored.payload["by_channel"]
+            },
+            by_month={
+                month: Figures.from_dict(data) for month, data in stored.payload["by_month"]
+            },
+        )
+    breakdown = _compute_breakdown(facility_id, as_of)
+    snapshots.store(
+        key,
+        {
+            "as_of": as_of.isoformat(),
+            "total": breakdown.total.as_dict(),
+            # Lists of pairs, not objects: JSON objects need not keep their order.
+            "by_channel": [
+                [str(key), value.as_dict()] for key, value in breakdown.by_channel.items()
+            ],
+            "by_month": [[key, value.as_dict()] for key, value in breakdown.by_month.items()],
+        },
+    )
+    return breakdown
+
+
+def facility_figures(facility_id: int, as_of: date | None = None) -> Figures:
+    """How letters addressed to one facility fared (at the time they were sent)."""
+    return facility_breakdown(facility_id, as_of).total

@@ -1,0 +1,87 @@
+"""Computed figures kept in ``stats_snapshot``, read and written outside the ORM session.
+
+Rows are read as plain values (never as ORM objects that a long session could hold on to) and
+written on a connection of their own, so that a page view that stores a snapshot does not
+commit or expire anything of the request's session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import StatsSnapshot
+from app.models.base import utcnow
+
+OVERVIEW = "overview"
+_table = StatsSnapshot.__table__
+
+
+def facility_key(facility_id: int) -> str:
+    """The snapshot key of one facility's figures."""
+    return f"facility:{facility_id}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A stored payload, when it was computed, and whether reports came in since."""
+
+    payload: dict[str, Any]
+    computed_at: datetime
+    stale: bool
+
+
+def read(key: str) -> Snapshot | None:
+    """The snapshot under ``key``, if any."""
+    row = db.session.execute(
+        select(_table.c.payload, _table.c.computed_at, _table.c.stale).where(_table.c.key == key)
+    ).first()
+    return Snapshot(row.payload, row.computed_at, row.stale) if row else None
+
+
+def store(key: str, payload: dict[str, Any]) -> Snapshot:
+    """Save a freshly computed payload under ``key`` (keeping the stale mark, if reports came
+    in while it was computed)."""
+    computed_at = utcnow()
+    with db.engine.begin() as connection:
+        changed = connection.execute(
+            update(_table)
+            .where(_table.c.key == key)
+            .values(payload=payload, computed_at=computed_at)
+        ).rowcount
+        if not changed:
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        insert(_table).values(
+                            key=key, payload=payload, computed_at=computed_at, stale=False
+                        )
+                    )
+            except IntegrityError:
+                pass  # another worker stored the same figures a moment ago
+    return Snapshot(payload, computed_at, False)
+
+
+def claim_refresh(key: str) -> None:
+    """Clear the stale mark before recomputing: a report that comes in meanwhile sets it again."""
+    with db.engine.begin() as connection:
+        connection.execute(update(_table).where(_table.c.key == key).values(stale=False))
+
+
+def invalidate(connection: Connection, facility_ids: Iterable[int | None]) -> None:
+    """After outcomes changed: forget these facilities' figures, mark the overview stale."""
+    keys = [facility_key(facility_id) for facility_id in facility_ids if facility_id is not None]
+    if keys:
+        connection.execute(delete(_table).where(_table.c.key.in_(keys)))
+    connection.execute(update(_table).where(_table.c.key == OVERVIEW).values(stale=True))
+
+
+def forget_all(connection: Connection) -> None:
+    """After a full rebuild: every stored figure is out of date."""
+    connection.execute(delete(_table))

@@ -1,0 +1,50 @@
+"""Recomputing the /stats overview in the background (or at once, in immediate mode)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+
+from flask import current_app
+
+from app.jobs import app_context, bind_queue, huey
+
+# Readers who find the overview out of date ask for a refresh; one request per process every
+# few seconds is plenty, however many readers there are.
+_ASK_AT_MOST_EVERY = 10.0
+_last_asked = 0.0
+_ask_lock = threading.Lock()
+
+
+@huey.task()
+@huey.lock_task("konvert-stats-overview")
+def refresh_overview() -> None:
+    """Recompute the overview unless another run already brought it up to date."""
+    from app.stats import snapshots
+    from app.stats.overview import refresh_overview_now
+
+    with app_context():
+        today = date.today()
+        current = snapshots.read(snapshots.OVERVIEW)
+        if current and not current.stale and current.payload["as_of"] == today.isoformat():
+            return
+        refresh_overview_now(today)
+
+
+def request_overview_refresh() -> bool:
+    """Queue a refresh; True when it already ran (immediate mode), False when it is queued."""
+    global _last_asked  # per process: a throttle, not shared state
+    bind_queue(current_app._get_current_object())  # type: ignore[attr-defined]
+    if huey.immediate:
+        refresh_overview()
+        return True
+    with _ask_lock:
+        now = time.monotonic()
+        if now - _last_asked < _ASK_AT_MOST_EVERY:
+            return False
+        _last_asked = now
+    # A second run queued while one is running finds the lock taken and gives up; one that
+    # starts later finds the overview up to date and returns at once.
+    refresh_overview()
+    return False
