@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app:create_app
 
-.PHONY: run test bench install system-deps translations lint clean
+.PHONY: run test bench bench-load install system-deps translations lint clean
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ bench: system-deps install
 	$(BIN)/python bench/pdf_single.py
 	$(BIN)/python bench/censor_check.py
 	$(BIN)/python bench/pack.py
+
+# Not part of `make bench`: builds a 1,000,000-event data set in ./instance-bench the first time
+# (about 2–3 minutes), serves it with scripts/run.sh and loads it with bench/load.py.
+bench-load: system-deps install
+	bench/load.sh $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
