@@ -132,6 +132,7 @@ def count_queries(client, url: str) -> int:
 
 def test_list_page_issues_a_constant_number_of_queries(app, client, people):
     app.config["PRISONERS_PER_PAGE"] = 50
+    client.get("/prisoners")  # the day's first list counts recent letters once
     few = count_queries(client, "/prisoners")
     for index in range(12):
         prisoner = make_prisoner(people["moscow"], last_name=f"Иванов{index}")
@@ -234,3 +235,29 @@ def test_suggest_sends_the_writer_to_someone_with_few_letters(client, people):
 
 def test_suggest_without_anyone_to_write_to_goes_to_the_list(client, app):
     assert client.get("/suggest").headers["Location"].endswith("/prisoners")
+
+
+def test_recent_letter_counts_follow_new_and_deleted_letters(app, people):
+    from app.directory.recent import ensure_counted
+    from app.directory.services import PrisonerFilters, search_prisoners
+    from app.models import RecentLetterCount
+
+    def recent() -> dict[str, int]:
+        page = search_prisoners(PrisonerFilters(), 1, 50)
+        return {row.prisoner.last_name: row.recent_letters for row in page.rows}
+
+    before = recent()
+    fedorova = people["fedorova"]
+    written_now = make_letter(fedorova)
+    make_letter(fedorova)
+    make_letter(fedorova, written=date.today() - timedelta(days=120))  # too old to count
+    after = recent()
+    assert after[fedorova.last_name] == before[fedorova.last_name] + 2
+    counted = db.session.get(RecentLetterCount, fedorova.id)
+    assert counted is not None and counted.letters == after[fedorova.last_name]
+
+    db.session.delete(written_now)
+    db.session.commit()
+    assert recent()[fedorova.last_name] == before[fedorova.last_name] + 1
+    ensure_counted(date.today() + timedelta(days=200))  # months later nothing is recent
+    assert db.session.scalar(db.select(db.func.count()).select_from(RecentLetterCount)) == 0

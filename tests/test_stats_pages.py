@@ -328,3 +328,16 @@ def test_stats_serves_the_previous_overview_while_the_job_recounts(client, app, 
         from app.jobs import bind_queue
 
         bind_queue(app)
+
+
+def test_stats_pages_kept_for_anonymous_readers_never_show_an_account(app, slow, organizer):
+    from tests.conftest import log_in
+
+    anonymous, signed_in = app.test_client(), app.test_client()
+    log_in(signed_in, organizer)
+    first = anonymous.get("/stats").get_data(as_text=True)  # rendered and kept
+    mine = signed_in.get("/stats").get_data(as_text=True)
+    again = anonymous.get("/stats").get_data(as_text=True)
+    assert "Log out" in mine
+    assert "Log out" not in first and "Log out" not in again
+    assert again == first

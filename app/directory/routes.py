@@ -24,7 +24,7 @@ def _prisoner_list(
         filters=filters,
         error=error,
         regions=services.regions(),
-        facilities=services.facilities(),
+        facilities=services.facility_choices(),
         statuses=list(PrisonerStatus),
     )
 

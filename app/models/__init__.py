@@ -21,7 +21,7 @@ from app.models.letter import (
 )
 from app.models.mail import Follow, OutboxMessage, OutboxStatus, ReminderSubscription
 from app.models.official import Jurisdiction, Official, OfficialKind
-from app.models.outcome import DateProblem, LetterOutcome, StatsSnapshot
+from app.models.outcome import DateProblem, LetterOutcome, RecentLetterCount, StatsSnapshot
 from app.models.prisoner import Placement, Prisoner, PrisonerStatus
 from app.models.template import Template, TemplateKind
 from app.models.user import AuditEntry, Invitation, PasswordReset, Role, User
@@ -54,6 +54,7 @@ __all__ = [
     "PrintJobStatus",
     "Prisoner",
     "PrisonerStatus",
+    "RecentLetterCount",
     "ReminderSubscription",
     "Role",
     "StatsSnapshot",

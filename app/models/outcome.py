@@ -70,3 +70,18 @@ class StatsSnapshot(db.Model):
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     stale: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+
+
+class RecentLetterCount(db.Model):
+    """Letters written to each prisoner in the last 90 days, for the prisoner list's order.
+
+    Counted once a day in SQL and kept current as letters are written (``app.directory.recent``);
+    without it every list page would count half a million letters.
+    """
+
+    __tablename__ = "recent_letter_count"
+
+    prisoner_id: Mapped[int] = mapped_column(
+        ForeignKey("prisoner.id", ondelete="CASCADE"), primary_key=True
+    )
+    letters: Mapped[int]

@@ -171,29 +171,36 @@ _COLUMNS = [
 ]
 
 
-def _facilities_of(connection: Connection, letter_ids: list[int]) -> set[int | None]:
+def _snapshot_keys_of(connection: Connection, letter_ids: list[int]) -> set[str]:
+    """The stored figures these letters' outcome rows count in: their facility's, prisoner's."""
     table = LetterOutcome.__table__
-    return set(
-        connection.scalars(
-            select(table.c.facility_id).where(table.c.letter_id.in_(letter_ids)).distinct()
-        )
+    rows = connection.execute(
+        select(table.c.facility_id, table.c.prisoner_id)
+        .where(table.c.letter_id.in_(letter_ids))
+        .distinct()
     )
+    keys: set[str] = set()
+    for facility_id, prisoner_id in rows:
+        keys.add(snapshots.prisoner_key(prisoner_id))
+        if facility_id is not None:
+            keys.add(snapshots.facility_key(facility_id))
+    return keys
 
 
 def refresh_outcomes(connection: Connection, letter_ids: Iterable[int]) -> None:
     """Recompute the outcome rows of these letters from their events, in SQL, and forget the
-    stored figures they change (the facilities before and after, and the overview)."""
+    stored figures they change (facilities and prisoners before and after, the overview)."""
     ids = sorted(set(letter_ids))
     table = LetterOutcome.__table__
-    facilities: set[int | None] = set()
+    keys: set[str] = set()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        facilities |= _facilities_of(connection, chunk)
+        keys |= _snapshot_keys_of(connection, chunk)
         connection.execute(delete(table).where(table.c.letter_id.in_(chunk)))
         connection.execute(insert(table).from_select(_COLUMNS, _outcome_rows(chunk)))
-        facilities |= _facilities_of(connection, chunk)
+        keys |= _snapshot_keys_of(connection, chunk)
     if ids:
-        snapshots.invalidate(connection, facilities)
+        snapshots.invalidate(connection, keys)
 
 
 def rebuild_all_outcomes(connection: Connection) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from flask import Response, render_template, stream_with_context
+from flask import Response, render_template, session, stream_with_context
+from flask_login import current_user
 
+from app.i18n import current_language
 from app.labels import CHANNEL
 from app.models import Channel
 from app.stats import bp, export
@@ -17,14 +19,17 @@ from app.stats.overview import (
     slowest_facilities,
 )
 from app.stats.services import MIN_SAMPLE, Figures
+from app.stats.snapshots import Snapshot
+
+# Rendered /stats pages of this process, per snapshot and language. Only pages for anonymous
+# readers with no pending flash message are kept: they are the same for everyone.
+_rendered: dict[tuple[datetime, bool, str], str] = {}
+_RENDERED_KEPT = 8
 
 
-@bp.get("/stats")
-def dashboard() -> Response:
-    """Where letters get stuck: rankings, trends by month, channels and regions."""
-    snapshot = overview()
+def _render_dashboard(snapshot: Snapshot) -> str:
     payload = snapshot.payload
-    html = render_template(
+    return render_template(
         "stats/dashboard.html",
         overview=payload,
         total=Figures.from_dict(payload["total"]),
@@ -37,6 +42,21 @@ def dashboard() -> Response:
         min_sample=MIN_SAMPLE,
         as_figures=Figures.from_dict,
     )
+
+
+@bp.get("/stats")
+def dashboard() -> Response:
+    """Where letters get stuck: rankings, trends by month, channels and regions."""
+    snapshot = overview()
+    shareable = current_user.is_anonymous and "_flashes" not in session
+    key = (snapshot.computed_at, snapshot.stale, current_language())
+    html = _rendered.get(key) if shareable else None
+    if html is None:
+        html = _render_dashboard(snapshot)
+        if shareable:
+            if len(_rendered) >= _RENDERED_KEPT:
+                _rendered.clear()
+            _rendered[key] = html
     return cache_publicly(Response(html), snapshot.computed_at, per_language=True, max_age=0)
 
 

@@ -28,6 +28,11 @@ def facility_key(facility_id: int) -> str:
     return f"facility:{facility_id}"
 
 
+def prisoner_key(prisoner_id: int) -> str:
+    """The snapshot key of the figures of letters to one prisoner."""
+    return f"prisoner:{prisoner_id}"
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A stored payload, when it was computed, and whether reports came in since."""
@@ -74,9 +79,9 @@ def claim_refresh(key: str) -> None:
         connection.execute(update(_table).where(_table.c.key == key).values(stale=False))
 
 
-def invalidate(connection: Connection, facility_ids: Iterable[int | None]) -> None:
-    """After outcomes changed: forget these facilities' figures, mark the overview stale."""
-    keys = [facility_key(facility_id) for facility_id in facility_ids if facility_id is not None]
+def invalidate(connection: Connection, keys: Iterable[str]) -> None:
+    """After outcomes changed: forget these stored figures, mark the overview stale."""
+    keys = list(keys)
     if keys:
         connection.execute(delete(_table).where(_table.c.key.in_(keys)))
     connection.execute(update(_table).where(_table.c.key == OVERVIEW).values(stale=True))
