@@ -118,3 +118,6 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(import_cli)
     app.cli.add_command(export_cli)
+    from app.stats.cli import stats_cli
+
+    app.cli.add_command(stats_cli)

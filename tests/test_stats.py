@@ -296,3 +296,15 @@ def test_pages_overview_and_export_on_both_databases(db_app: Flask, golden: Gold
     for url in ("/stats", f"/facilities/{golden.a.id}", f"/prisoners/{golden.p3.id}"):
         assert client.get(url).status_code == 200, url
     assert client.get(f"/api/v1/stats/facilities/{golden.a.id}").get_json()["letters_sent"] == 12
+
+
+def test_flask_stats_rebuild_recounts_everything(db_app: Flask, golden: Golden) -> None:
+    assert stats.facility_figures(golden.c.id, AS_OF).letters_sent == 1  # now stored
+    db.session.execute(db.delete(LetterOutcome))  # behind the statistics' back
+    db.session.commit()
+    assert stats.facility_figures(golden.c.id, AS_OF).letters_sent == 1  # still the stored
+    result = db_app.test_cli_runner().invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "13 letters counted" in result.output
+    assert stats.facility_figures(golden.a.id, AS_OF).letters_sent == 12
+    assert db.session.scalar(db.select(db.func.count()).select_from(LetterOutcome)) == 13
