@@ -12,10 +12,9 @@ from app.extensions import db
 from app.models import Facility
 from app.stats import snapshots
 from app.stats.charts import Bar, bars
-from app.stats.services import MIN_SAMPLE, Dimension, Figures, figures, figures_by
+from app.stats.services import MIN_SAMPLE, MONTHS_SHOWN, Dimension, Figures, figures, figures_by
 from app.stats.snapshots import Snapshot
 
-MONTHS_SHOWN = 24
 RANKED_FACILITIES = 15
 
 

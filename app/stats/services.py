@@ -12,13 +12,16 @@ import enum
 from collections.abc import Hashable
 from dataclasses import asdict, dataclass, fields
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -36,6 +39,7 @@ from app.stats import snapshots
 MIN_SAMPLE = 5  # fewer reports than this say "not enough reports" rather than a median
 NO_NEWS_AFTER_DAYS = 60
 PERCENTILES = (50, 75, 90)
+MONTHS_SHOWN = 24  # trends by month go back two years on pages; the export has everything
 
 _outcome = LetterOutcome.__table__.c
 
@@ -109,21 +113,34 @@ def _group_columns(dimension: Dimension | None) -> list[ColumnElement[Any]]:
     return [] if dimension is None else [columns[dimension].label("grp")]
 
 
-def _scoped(query: Select[Any], scope: Scope, dimension: Dimension | None) -> Select[Any]:
-    """Add the joins and conditions for a scope to a query over letter_outcome."""
-    if scope.region is not None or dimension is Dimension.REGION:
+_SCOPE_FIELDS = ("facility_id", "region", "channel", "month", "prisoner_id")
+Shape = tuple[bool, ...]  # which scope fields are given: the statement's form, not its values
+
+
+def _shape(scope: Scope) -> Shape:
+    return tuple(getattr(scope, name) is not None for name in _SCOPE_FIELDS)
+
+
+def _parameters(scope: Scope, as_of: date) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(scope, name) for name in _SCOPE_FIELDS}
+    values["no_news_before"] = as_of - timedelta(days=NO_NEWS_AFTER_DAYS)
+    return values
+
+
+def _scoped(query: Select[Any], shape: Shape, dimension: Dimension | None) -> Select[Any]:
+    """Add the joins and conditions for a scope's shape to a query over letter_outcome; the
+    values come as bound parameters named after the scope's fields."""
+    given = dict(zip(_SCOPE_FIELDS, shape, strict=True))
+    if given["region"] or dimension is Dimension.REGION:
         query = query.join(Facility, Facility.id == _outcome.facility_id)
-    conditions = []
-    if scope.facility_id is not None:
-        conditions.append(_outcome.facility_id == scope.facility_id)
-    if scope.region is not None:
-        conditions.append(Facility.region == scope.region)
-    if scope.channel is not None:
-        conditions.append(_outcome.channel == scope.channel.value)
-    if scope.month is not None:
-        conditions.append(_outcome.sent_month == scope.month)
-    if scope.prisoner_id is not None:
-        conditions.append(_outcome.prisoner_id == scope.prisoner_id)
+    columns = {
+        "facility_id": _outcome.facility_id,
+        "region": Facility.region,
+        "channel": _outcome.channel,
+        "month": _outcome.sent_month,
+        "prisoner_id": _outcome.prisoner_id,
+    }
+    conditions = [columns[name] == bindparam(name) for name in _SCOPE_FIELDS if given[name]]
     if dimension is Dimension.FACILITY:
         conditions.append(_outcome.facility_id.is_not(None))
     if dimension is Dimension.MONTH:
@@ -137,16 +154,18 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _counts(scope: Scope, dimension: Dimension | None, as_of: date) -> dict[Hashable, list[int]]:
+@lru_cache(maxsize=64)
+def _counts_statement(shape: Shape, dimension: Dimension | None) -> Select[Any]:
+    # Built once per form: building the expression costs more than running it on a facility.
     delivered = or_(_outcome.delivered_on.is_not(None), _outcome.replied_on.is_not(None))
     returned = _outcome.returned_on.is_not(None)
     withheld = _outcome.withheld_on.is_not(None)
     no_news = and_(
         not_(or_(delivered, returned, withheld)),
-        _outcome.sent_on <= as_of - timedelta(days=NO_NEWS_AFTER_DAYS),
+        _outcome.sent_on <= bindparam("no_news_before", type_=Date),
     )
     group = _group_columns(dimension)
-    query = _scoped(
+    return _scoped(
         select(
             *group,
             func.count(),
@@ -160,19 +179,26 @@ def _counts(scope: Scope, dimension: Dimension | None, as_of: date) -> dict[Hash
             func.count(_outcome.days_to_delivery),
             func.count(_outcome.days_to_reply),
         ).select_from(LetterOutcome),
-        scope,
+        shape,
         dimension,
     ).group_by(*group)
-    width = len(group)
+
+
+def _counts(scope: Scope, dimension: Dimension | None, as_of: date) -> dict[Hashable, list[int]]:
+    width = 0 if dimension is None else 1
+    rows = db.session.execute(
+        _counts_statement(_shape(scope), dimension), _parameters(scope, as_of)
+    )
     return {
         (row[0] if width else 0): [int(value or 0) for value in row[width:]]
-        for row in db.session.execute(query)
+        for row in rows
         if row[width]  # totals over no rows come back as one row with a count of 0
     }
 
 
-def _percentiles(scope: Scope, dimension: Dimension | None) -> dict[tuple[Hashable, str], Any]:
-    """Percentiles of both delays per group: {(group, "delivery"|"reply"): (n, p50, p75, p90)}.
+@lru_cache(maxsize=64)
+def _percentiles_statement(shape: Shape, dimension: Dimension | None) -> Select[Any]:
+    """Percentiles of both delays per group, as rows (group?, measure, n, p50, p75, p90)×100.
 
     Delays are whole days, so the database first counts letters per (group, days) — a few
     thousand rows instead of one per letter — and finds the value at each rank from running
@@ -190,7 +216,7 @@ def _percentiles(scope: Scope, dimension: Dimension | None) -> dict[tuple[Hashab
                     column.label("days"),
                     func.count().label("letters"),
                 ).select_from(LetterOutcome),
-                scope,
+                shape,
                 dimension,
             )
             .where(column.is_not(None))
@@ -229,15 +255,23 @@ def _percentiles(scope: Scope, dimension: Dimension | None) -> dict[tuple[Hashab
         return value_at(lower) * (100 - rest) + value_at(lower + 1) * rest
 
     key_columns = [running.c.grp, running.c.measure] if group else [running.c.measure]
-    query = select(
+    return select(
         *key_columns,
         running.c.n,
         *(hundredfold_percentile(percent) for percent in PERCENTILES),
     ).group_by(*key_columns, running.c.n)
+
+
+def _percentiles(scope: Scope, dimension: Dimension | None) -> dict[tuple[Hashable, str], Any]:
+    """Percentiles of both delays per group: {(group, "delivery"|"reply"): (n, p50, p75, p90)}."""
+    grouped = dimension is not None
+    rows = db.session.execute(
+        _percentiles_statement(_shape(scope), dimension), _parameters(scope, date.today())
+    )
     result = {}
-    for row in db.session.execute(query):
-        key = (row[0], row[1]) if group else (0, row[0])
-        width = len(key_columns)
+    for row in rows:
+        key = (row[0], row[1]) if grouped else (0, row[0])
+        width = 2 if grouped else 1
         result[key] = (int(row[width]), *(int(value) / 100 for value in row[width + 1 :]))
     return result
 
@@ -319,7 +353,7 @@ def _compute_breakdown(facility_id: int, as_of: date) -> Breakdown:
             Channel(key): value
             for key, value in sorted(by_channel.items(), key=lambda item: -item[1].letters_sent)
         },
-        by_month=dict(sorted(figures_by(Dimension.MONTH, scope, as_of).items())),  # type: ignore[arg-type]
+        by_month=dict(sorted(figures_by(Dimension.MONTH, scope, as_of).items())[-MONTHS_SHOWN:]),  # type: ignore[arg-type]
     )
 
 
