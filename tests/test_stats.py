@@ -308,3 +308,16 @@ def test_flask_stats_rebuild_recounts_everything(db_app: Flask, golden: Golden) 
     assert "13 letters counted" in result.output
     assert stats.facility_figures(golden.a.id, AS_OF).letters_sent == 12
     assert db.session.scalar(db.select(db.func.count()).select_from(LetterOutcome)) == 13
+
+
+def test_figures_from_an_uncommitted_report_are_not_stored(db_app: Flask, golden: Golden) -> None:
+    from app.stats import snapshots
+
+    letter = golden.letters["L9"]
+    _report(letter, ARRIVED, date(2026, 5, 27), reported=150)
+    db.session.flush()  # the outcome row changes inside the open transaction
+    assert stats.facility_figures(golden.a.id, AS_OF).delivered == 9
+    assert snapshots.read(snapshots.facility_key(golden.a.id)) is None
+    db.session.rollback()
+    assert stats.facility_figures(golden.a.id, AS_OF).delivered == 8  # the report never was
+    assert snapshots.read(snapshots.facility_key(golden.a.id)) is not None

@@ -236,6 +236,11 @@ def _refresh_touched(session: Session, _context: Any) -> None:
     letter_ids.discard(None)
     if letter_ids:
         refresh_outcomes(session.connection(), letter_ids)  # type: ignore[arg-type]
+        session.info[snapshots.UNCOMMITTED_CHANGES] = True
+
+
+def _transaction_ended(session: Session) -> None:
+    session.info.pop(snapshots.UNCOMMITTED_CHANGES, None)
 
 
 def install_session_hooks() -> None:
@@ -243,3 +248,5 @@ def install_session_hooks() -> None:
     if not event.contains(Session, "before_flush", _collect_touched):
         event.listen(Session, "before_flush", _collect_touched)
         event.listen(Session, "after_flush_postexec", _refresh_touched)
+        event.listen(Session, "after_commit", _transaction_ended)
+        event.listen(Session, "after_rollback", _transaction_ended)

@@ -20,6 +20,8 @@ from app.models import StatsSnapshot
 from app.models.base import utcnow
 
 OVERVIEW = "overview"
+# Set in a session's info while it holds outcome changes not yet committed.
+UNCOMMITTED_CHANGES = "konvert_stats_uncommitted"
 _table = StatsSnapshot.__table__
 
 
@@ -52,8 +54,15 @@ def read(key: str) -> Snapshot | None:
 
 def store(key: str, payload: dict[str, Any]) -> Snapshot:
     """Save a freshly computed payload under ``key`` (keeping the stale mark, if reports came
-    in while it was computed)."""
+    in while it was computed).
+
+    Figures computed inside a transaction that changed outcomes are returned but not saved:
+    they could be rolled back, and on PostgreSQL this connection would wait for that
+    transaction's locks.
+    """
     computed_at = utcnow()
+    if db.session.info.get(UNCOMMITTED_CHANGES):
+        return Snapshot(payload, computed_at, False)
     with db.engine.begin() as connection:
         changed = connection.execute(
             update(_table)
