@@ -12,6 +12,7 @@ import pytest
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from sqlalchemy import event
 
 from app import create_app
 from app.extensions import db
@@ -95,6 +96,21 @@ def csrf_token(html: str) -> str:
     match = CSRF_PATTERN.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+def count_queries(client: FlaskClient, url: str) -> int:
+    """How many SQL statements a GET of ``url`` runs (it must answer 200)."""
+    statements: list[str] = []
+
+    def record(_connection: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len(statements)
 
 
 def log_in(client: FlaskClient, user: object) -> None:

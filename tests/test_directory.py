@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import Channel, EventKind, FacilityKind, Placement, PrisonerStatus
+from tests.conftest import count_queries
 from tests.factories import add_event, make_facility, make_letter, make_prisoner
 
 
@@ -114,20 +114,6 @@ def test_bad_parameters_get_a_clear_400(client, people, args):
     response = client.get("/prisoners", query_string=args)
     assert response.status_code == 400
     assert 'role="alert"' in response.get_data(as_text=True)
-
-
-def count_queries(client, url: str) -> int:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def test_list_page_issues_a_constant_number_of_queries(app, client, people):

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.manage import services
@@ -20,7 +20,7 @@ from app.models import (
     Prisoner,
     PrisonerStatus,
 )
-from tests.conftest import csrf_token, log_in
+from tests.conftest import count_queries, csrf_token, log_in
 from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
 
 TODAY = date.today()
@@ -752,20 +752,6 @@ def test_audit_page_rejects_an_unknown_filter(organizer_client):
 
 
 # --- performance ----------------------------------------------------------------------------
-
-
-def count_queries(client, url: str) -> int:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def add_a_few_of_everything(organizer, number: int) -> None:

@@ -10,10 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import event
 
-from app.extensions import db
 from app.models import Channel, EventKind, Facility, Prisoner, TemplateKind
 from app.stats.advice import (
     DEFAULT_DELIVERY_DAYS,
@@ -23,6 +20,7 @@ from app.stats.advice import (
     send_by_dates,
 )
 from app.stats.services import Figures
+from tests.conftest import count_queries
 from tests.factories import add_event, make_facility, make_letter, make_prisoner
 
 TODAY = date.today()
@@ -248,20 +246,6 @@ def test_api_lists_facilities(client, slow, quick):
     response = client.get("/api/v1/facilities")
     assert sorted(item["code"] for item in response.get_json()["items"]) == ["ИК-17", "СИЗО-1"]
     assert response.headers["Cache-Control"].startswith("public")
-
-
-def count_queries(client: FlaskClient, url: str) -> int:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def _more_facilities(count: int) -> None:

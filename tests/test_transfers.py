@@ -8,7 +8,6 @@ from html import unescape
 
 import pytest
 from babel.dates import format_date
-from sqlalchemy import event
 
 from app.directory.transfers import (
     Span,
@@ -26,7 +25,7 @@ from app.models import (
     PrisonerStatus,
     TemplateKind,
 )
-from tests.conftest import csrf_token, log_in
+from tests.conftest import count_queries, csrf_token, log_in
 from tests.factories import add_event, make_facility, make_letter, make_official, make_prisoner
 
 TODAY = date.today()
@@ -42,20 +41,6 @@ def text_of(response) -> str:
 def shown(day: date) -> str:
     """A date as the English pages print it."""
     return format_date(day, "medium", locale="en")
-
-
-def count_queries(client, url: str) -> int:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 @pytest.fixture

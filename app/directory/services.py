@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
 
 from app.directory import recent
-from app.domain import FieldError
+from app.domain import FieldError, Page
 from app.extensions import db
 from app.models import Facility, Placement, Prisoner, PrisonerStatus, RecentLetterCount
 from app.models.prisoner import STATUSES_RECEIVING_MAIL
@@ -46,19 +45,7 @@ class PrisonerRow:
     recent_letters: int
 
 
-@dataclass(frozen=True)
-class PrisonerPage:
-    """A page of search results."""
-
-    rows: list[PrisonerRow]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        """Number of pages, at least one."""
-        return max(1, math.ceil(self.total / self.per_page))
+PrisonerPage = Page[PrisonerRow]
 
 
 def parse_filters(args: dict[str, str]) -> PrisonerFilters:

@@ -7,7 +7,6 @@ transfer recorded late, corrected or imported shows everywhere at once.
 from __future__ import annotations
 
 import calendar
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload
 
+from app.domain import Page
 from app.extensions import db
 from app.models import EventKind, Facility, Letter, Placement, Prisoner, PrisonerStatus
 
@@ -131,19 +131,7 @@ class TransitRow:
     left_on: date | None
 
 
-@dataclass(frozen=True)
-class TransitPage:
-    """A page of prisoners in transit, the longest unknown first."""
-
-    rows: list[TransitRow]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        """Number of pages, at least one."""
-        return max(1, math.ceil(self.total / self.per_page))
+TransitPage = Page[TransitRow]
 
 
 def prisoners_in_transit(today: date, page: int = 1, per_page: int = 50) -> TransitPage:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from app.auth.permissions import require_organizer
 from app.directory.services import PrisonerFilters, PrisonerPage, search_prisoners
+from app.domain import Page
 from app.extensions import db
 from app.mail.services import notify_followers_of_transfer
 from app.manage import audit
@@ -463,21 +464,6 @@ class FacilityRow:
 
     facility: Facility
     prisoners: int
-
-
-@dataclass(frozen=True)
-class Page:
-    """A page of a list."""
-
-    rows: list[Any]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        """Number of pages, at least one."""
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 def _like(text: str) -> str:
