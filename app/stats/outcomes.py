@@ -172,24 +172,17 @@ _COLUMNS = [
 
 
 def _snapshot_keys_of(connection: Connection, letter_ids: list[int]) -> set[str]:
-    """The stored figures these letters' outcome rows count in: their facility's, prisoner's."""
+    """The stored figures these letters' outcome rows count in: their facilities'."""
     table = LetterOutcome.__table__
-    rows = connection.execute(
-        select(table.c.facility_id, table.c.prisoner_id)
-        .where(table.c.letter_id.in_(letter_ids))
-        .distinct()
+    facility_ids = connection.scalars(
+        select(table.c.facility_id).where(table.c.letter_id.in_(letter_ids)).distinct()
     )
-    keys: set[str] = set()
-    for facility_id, prisoner_id in rows:
-        keys.add(snapshots.prisoner_key(prisoner_id))
-        if facility_id is not None:
-            keys.add(snapshots.facility_key(facility_id))
-    return keys
+    return {snapshots.facility_key(facility_id) for facility_id in facility_ids if facility_id}
 
 
 def refresh_outcomes(connection: Connection, letter_ids: Iterable[int]) -> None:
     """Recompute the outcome rows of these letters from their events, in SQL, and forget the
-    stored figures they change (facilities and prisoners before and after, the overview)."""
+    stored figures they change (the facilities before and after, and the overview)."""
     ids = sorted(set(letter_ids))
     table = LetterOutcome.__table__
     keys: set[str] = set()

@@ -30,11 +30,6 @@ def facility_key(facility_id: int) -> str:
     return f"facility:{facility_id}"
 
 
-def prisoner_key(prisoner_id: int) -> str:
-    """The snapshot key of the figures of letters to one prisoner."""
-    return f"prisoner:{prisoner_id}"
-
-
 @dataclass(frozen=True)
 class Snapshot:
     """A stored payload, when it was computed, and whether reports came in since."""
