@@ -24,7 +24,9 @@ fi
 # The job consumer (mail delivery, reminders, digest) runs beside the web server; both stop
 # together on Ctrl+C, on `kill`, or when either of them exits.
 JOB_WORKERS=${KONVERT_HUEY_WORKERS:-2}
-"$BIN/huey_consumer" app.jobs.huey --workers "$JOB_WORKERS" --worker-type thread &
+# Poll the queue at least every 2 s (Huey's default backs off to 10 s): a print pack or a
+# /stats recount then starts within moments of being asked for.
+"$BIN/huey_consumer" app.jobs.huey --workers "$JOB_WORKERS" --worker-type thread --max-delay 2 &
 consumer=$!
 
 # No access log: it would record addresses and private tracking links.
