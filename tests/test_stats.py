@@ -321,3 +321,19 @@ def test_figures_from_an_uncommitted_report_are_not_stored(db_app: Flask, golden
     db.session.rollback()
     assert stats.facility_figures(golden.a.id, AS_OF).delivered == 8  # the report never was
     assert snapshots.read(snapshots.facility_key(golden.a.id)) is not None
+
+
+def test_only_changed_outcomes_forget_stored_figures(db_app: Flask, golden: Golden) -> None:
+    from app.stats import snapshots
+
+    stats.facility_figures(golden.a.id, AS_OF)
+    stats.facility_figures(golden.c.id, AS_OF)
+    make_letter(golden.p1)  # a new letter, not sent: no outcome, nothing to forget
+    golden.letters["L2"].printed_at = datetime(2026, 6, 1)  # printed again: same outcome
+    db.session.commit()
+    assert snapshots.read(snapshots.facility_key(golden.a.id)) is not None
+    _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # facility C's
+    db.session.commit()
+    assert snapshots.read(snapshots.facility_key(golden.a.id)) is not None
+    assert snapshots.read(snapshots.facility_key(golden.c.id)) is None
+    assert stats.facility_figures(golden.c.id, AS_OF).answered == 1

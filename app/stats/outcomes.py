@@ -171,29 +171,38 @@ _COLUMNS = [
 ]
 
 
-def _snapshot_keys_of(connection: Connection, letter_ids: list[int]) -> set[str]:
-    """The stored figures these letters' outcome rows count in: their facilities'."""
+def _rows_of(connection: Connection, letter_ids: list[int]) -> list[tuple[Any, ...]]:
     table = LetterOutcome.__table__
-    facility_ids = connection.scalars(
-        select(table.c.facility_id).where(table.c.letter_id.in_(letter_ids)).distinct()
-    )
-    return {snapshots.facility_key(facility_id) for facility_id in facility_ids if facility_id}
+    return [
+        tuple(row)
+        for row in connection.execute(
+            select(table).where(table.c.letter_id.in_(letter_ids)).order_by(table.c.letter_id)
+        )
+    ]
 
 
 def refresh_outcomes(connection: Connection, letter_ids: Iterable[int]) -> None:
-    """Recompute the outcome rows of these letters from their events, in SQL, and forget the
-    stored figures they change (the facilities before and after, and the overview)."""
+    """Recompute the outcome rows of these letters from their events, in SQL, and when they
+    changed, forget the stored figures they count in (their facilities before and after) and
+    mark the overview out of date. A new letter, or a printed one, changes nothing."""
     ids = sorted(set(letter_ids))
     table = LetterOutcome.__table__
-    keys: set[str] = set()
+    facility_column = list(table.c.keys()).index("facility_id")
+    changed_facilities: set[int] = set()
+    changed = False
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        keys |= _snapshot_keys_of(connection, chunk)
+        before = _rows_of(connection, chunk)
         connection.execute(delete(table).where(table.c.letter_id.in_(chunk)))
         connection.execute(insert(table).from_select(_COLUMNS, _outcome_rows(chunk)))
-        keys |= _snapshot_keys_of(connection, chunk)
-    if ids:
-        snapshots.invalidate(connection, keys)
+        after = _rows_of(connection, chunk)
+        if before != after:
+            changed = True
+            changed_facilities |= {
+                row[facility_column] for row in set(before) ^ set(after) if row[facility_column]
+            }
+    if changed:
+        snapshots.invalidate(connection, map(snapshots.facility_key, changed_facilities))
 
 
 def rebuild_all_outcomes(connection: Connection) -> int:
