@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Letter, RecentLetterCount, StatsSnapshot, TemplateKind
+from app.models.base import utcnow
 
 RECENT_DAYS = 90
 MARKER = "recent_letters"
@@ -47,7 +48,7 @@ def ensure_counted(today: date) -> None:
         db.session.execute(
             update(_snapshots)
             .where(_snapshots.c.key == MARKER)
-            .values(payload=payload, stale=False, computed_at=datetime.now())
+            .values(payload=payload, stale=False, computed_at=utcnow())
         )
     else:
         db.session.execute(
