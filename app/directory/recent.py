@@ -53,7 +53,7 @@ def ensure_counted(today: date) -> None:
     else:
         db.session.execute(
             insert(_snapshots).values(
-                key=MARKER, payload=payload, stale=False, computed_at=datetime.now()
+                key=MARKER, payload=payload, stale=False, computed_at=utcnow()
             )
         )
     db.session.commit()
