@@ -96,18 +96,19 @@ def parse_page(value: str | None, name: str = "page", maximum: int | None = None
     return number
 
 
-def _filtered(filters: PrisonerFilters) -> Select:
-    """Prisoners and their current facility, filtered; no order."""
-    current = (
-        select(Placement.prisoner_id, Placement.facility_id)
-        .where(Placement.ended_on.is_(None))
-        .subquery()
-    )
-    query = (
-        select(Prisoner, Facility)
-        .outerjoin(current, current.c.prisoner_id == Prisoner.id)
-        .outerjoin(Facility, Facility.id == current.c.facility_id)
-    )
+def _filtered(filters: PrisonerFilters, *, with_facility: bool = True) -> Select:
+    """Prisoners and their current facility, filtered; no order. Without ``with_facility``
+    (to count or order), the facility is joined only when a filter needs it."""
+    query = select(Prisoner, Facility) if with_facility else select(Prisoner.id)
+    if with_facility or filters.region or filters.facility_id is not None:
+        current = (
+            select(Placement.prisoner_id, Placement.facility_id)
+            .where(Placement.ended_on.is_(None))
+            .subquery()
+        )
+        query = query.outerjoin(current, current.c.prisoner_id == Prisoner.id).outerjoin(
+            Facility, Facility.id == current.c.facility_id
+        )
     for token in normalize_for_search(filters.query).split():
         escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Prisoner.search_text.like(f"%{escaped}%", escape="\\"))
@@ -128,7 +129,7 @@ def _ordered_ids(filters: PrisonerFilters, today: date) -> Select:
     counted = RecentLetterCount.__table__
     recent_count = func.coalesce(counted.c.letters, 0)
     return (
-        _filtered(filters)
+        _filtered(filters, with_facility=False)
         .outerjoin(counted, counted.c.prisoner_id == Prisoner.id)
         .with_only_columns(Prisoner.id, recent_count)
         .order_by(*_ordering(filters, recent_count))
@@ -158,9 +159,7 @@ def search_prisoners(
     # Sort narrow rows (id, count) and load only the page's prisoners: sorting whole rows of
     # ten thousand prisoners with their texts costs ten times more.
     total = db.session.scalar(
-        select(func.count()).select_from(
-            _filtered(filters).with_only_columns(Prisoner.id).subquery()
-        )
+        select(func.count()).select_from(_filtered(filters, with_facility=False).subquery())
     )
     page_ids = db.session.execute(
         _ordered_ids(filters, today or date.today()).limit(per_page).offset((page - 1) * per_page)
