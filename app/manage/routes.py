@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -31,6 +32,7 @@ from app.models import Facility, Official, Prisoner
 from app.russian.names import Gender
 
 Page = str | tuple[str, int] | Response
+Result = TypeVar("Result")
 
 _EDIT_ENDPOINTS = {
     "prisoner": ("manage.edit_prisoner", "prisoner_id"),
@@ -89,6 +91,34 @@ def _put_errors(form: FlaskForm, error: services.Invalid) -> list[str]:
         else:
             loose.append(message)
     return loose
+
+
+def _submit(
+    form: FlaskForm,
+    show: Callable[[list[str] | None], str],
+    save: Callable[[], Result],
+    done: Callable[[Result], Response],
+) -> Page:
+    """The POST half of every form here: validate, save through the service and commit, then
+    ``done``; or show the form again (422), the service's errors on their fields."""
+    if not form.validate():
+        return show(None), 422
+    try:
+        result = save()
+    except services.Invalid as error:
+        db.session.rollback()
+        return show(_put_errors(form, error)), 422
+    db.session.commit()
+    return done(result)
+
+
+def _saved(message: str, location: str) -> Response:
+    flash(message, "success")
+    return redirect(location)
+
+
+def _edit_message(changes: dict[str, Any]) -> str:
+    return _("Saved.") if changes else _("Nothing was changed.")
 
 
 def _import_url() -> str:
@@ -157,16 +187,15 @@ def new_prisoner() -> Page:
     form = PrisonerForm(facilities=services.facility_choices(current_user), creating=True)
     if request.method == "GET":
         return _prisoner_page(form, None)
-    if not form.validate():
-        return _prisoner_page(form, None), 422
-    try:
-        prisoner = services.create_prisoner(current_user, form.to_data(), form.placement_data())
-    except services.Invalid as error:
-        db.session.rollback()
-        return _prisoner_page(form, None, _put_errors(form, error)), 422
-    db.session.commit()
-    flash(_("Added %(name)s.", name=prisoner.full_name), "success")
-    return redirect(url_for("manage.edit_prisoner", prisoner_id=prisoner.id))
+    return _submit(
+        form,
+        lambda loose: _prisoner_page(form, None, loose),
+        lambda: services.create_prisoner(current_user, form.to_data(), form.placement_data()),
+        lambda prisoner: _saved(
+            _("Added %(name)s.", name=prisoner.full_name),
+            url_for("manage.edit_prisoner", prisoner_id=prisoner.id),
+        ),
+    )
 
 
 @bp.route("/prisoners/<int:prisoner_id>/edit", methods=["GET", "POST"])
@@ -178,16 +207,14 @@ def edit_prisoner(prisoner_id: int) -> Page:
     if request.method == "GET":
         form.fill_from(prisoner)
         return _prisoner_page(form, prisoner)
-    if not form.validate():
-        return _prisoner_page(form, prisoner), 422
-    try:
-        changes = services.update_prisoner(current_user, prisoner, form.to_data())
-    except services.Invalid as error:
-        db.session.rollback()
-        return _prisoner_page(form, prisoner, _put_errors(form, error)), 422
-    db.session.commit()
-    flash(_("Saved.") if changes else _("Nothing was changed."), "success")
-    return redirect(url_for("manage.edit_prisoner", prisoner_id=prisoner.id))
+    return _submit(
+        form,
+        lambda loose: _prisoner_page(form, prisoner, loose),
+        lambda: services.update_prisoner(current_user, prisoner, form.to_data()),
+        lambda changes: _saved(
+            _edit_message(changes), url_for("manage.edit_prisoner", prisoner_id=prisoner.id)
+        ),
+    )
 
 
 @bp.route("/prisoners/<int:prisoner_id>/transfer", methods=["GET", "POST"])
@@ -208,16 +235,15 @@ def transfer(prisoner_id: int) -> Page:
 
     if request.method == "GET":
         return page()
-    if not form.validate():
-        return page(), 422
-    try:
-        services.transfer_prisoner(current_user, prisoner, form.to_data())
-    except services.Invalid as error:
-        db.session.rollback()
-        return page(_put_errors(form, error)), 422
-    db.session.commit()
-    flash(_("The transfer is recorded."), "success")
-    return redirect(url_for("manage.edit_prisoner", prisoner_id=prisoner.id))
+    return _submit(
+        form,
+        page,
+        lambda: services.transfer_prisoner(current_user, prisoner, form.to_data()),
+        lambda _placement: _saved(
+            _("The transfer is recorded."),
+            url_for("manage.edit_prisoner", prisoner_id=prisoner.id),
+        ),
+    )
 
 
 # --- facilities -----------------------------------------------------------------------------
@@ -259,16 +285,15 @@ def new_facility() -> Page:
     form = FacilityForm()
     if request.method == "GET":
         return _facility_page(form, None)
-    if not form.validate():
-        return _facility_page(form, None), 422
-    try:
-        facility = services.create_facility(current_user, form.to_data())
-    except services.Invalid as error:
-        db.session.rollback()
-        return _facility_page(form, None, _put_errors(form, error)), 422
-    db.session.commit()
-    flash(_("Added %(name)s.", name=facility.code), "success")
-    return redirect(url_for("manage.edit_facility", facility_id=facility.id))
+    return _submit(
+        form,
+        lambda loose: _facility_page(form, None, loose),
+        lambda: services.create_facility(current_user, form.to_data()),
+        lambda facility: _saved(
+            _("Added %(name)s.", name=facility.code),
+            url_for("manage.edit_facility", facility_id=facility.id),
+        ),
+    )
 
 
 @bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
@@ -280,16 +305,14 @@ def edit_facility(facility_id: int) -> Page:
     if request.method == "GET":
         form.fill_from(facility)
         return _facility_page(form, facility)
-    if not form.validate():
-        return _facility_page(form, facility), 422
-    try:
-        changes = services.update_facility(current_user, facility, form.to_data())
-    except services.Invalid as error:
-        db.session.rollback()
-        return _facility_page(form, facility, _put_errors(form, error)), 422
-    db.session.commit()
-    flash(_("Saved.") if changes else _("Nothing was changed."), "success")
-    return redirect(url_for("manage.edit_facility", facility_id=facility.id))
+    return _submit(
+        form,
+        lambda loose: _facility_page(form, facility, loose),
+        lambda: services.update_facility(current_user, facility, form.to_data()),
+        lambda changes: _saved(
+            _edit_message(changes), url_for("manage.edit_facility", facility_id=facility.id)
+        ),
+    )
 
 
 # --- officials ------------------------------------------------------------------------------
@@ -330,16 +353,15 @@ def new_official() -> Page:
     form = OfficialForm(facilities=services.facility_choices(current_user))
     if request.method == "GET":
         return _official_page(form, None)
-    if not form.validate():
-        return _official_page(form, None), 422
-    try:
-        official = services.create_official(current_user, form.to_data())
-    except services.Invalid as error:
-        db.session.rollback()
-        return _official_page(form, None, _put_errors(form, error)), 422
-    db.session.commit()
-    flash(_("Added %(name)s.", name=official.position), "success")
-    return redirect(url_for("manage.edit_official", official_id=official.id))
+    return _submit(
+        form,
+        lambda loose: _official_page(form, None, loose),
+        lambda: services.create_official(current_user, form.to_data()),
+        lambda official: _saved(
+            _("Added %(name)s.", name=official.position),
+            url_for("manage.edit_official", official_id=official.id),
+        ),
+    )
 
 
 @bp.route("/officials/<int:official_id>/edit", methods=["GET", "POST"])
@@ -351,16 +373,14 @@ def edit_official(official_id: int) -> Page:
     if request.method == "GET":
         form.fill_from(official)
         return _official_page(form, official)
-    if not form.validate():
-        return _official_page(form, official), 422
-    try:
-        changes = services.update_official(current_user, official, form.to_data())
-    except services.Invalid as error:
-        db.session.rollback()
-        return _official_page(form, official, _put_errors(form, error)), 422
-    db.session.commit()
-    flash(_("Saved.") if changes else _("Nothing was changed."), "success")
-    return redirect(url_for("manage.edit_official", official_id=official.id))
+    return _submit(
+        form,
+        lambda loose: _official_page(form, official, loose),
+        lambda: services.update_official(current_user, official, form.to_data()),
+        lambda changes: _saved(
+            _edit_message(changes), url_for("manage.edit_official", official_id=official.id)
+        ),
+    )
 
 
 # --- audit trail ----------------------------------------------------------------------------

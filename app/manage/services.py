@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask_babel import format_date
@@ -42,6 +42,7 @@ from app.models import (
 from app.russian.names import Case, Gender, PersonName, decline, infer_gender
 
 Actor = User | AnonymousUserMixin | None
+AuditedRecord = TypeVar("AuditedRecord", Facility, Official)
 
 # The forms a person may correct by hand; the nominative is the name as typed.
 OVERRIDE_CASES = (
@@ -569,19 +570,34 @@ def _check_facility(data: FacilityData) -> dict[str, object]:
     return errors
 
 
+def _create_audited(user: User, record: AuditedRecord, data: Any, kind: str) -> AuditedRecord:
+    """Fill a new record from ``data``, add it and audit every field it was given."""
+    _assign(record, data)
+    changes = _audit_changes(record, creating=True)
+    db.session.add(record)
+    db.session.flush()
+    audit.record(user, "create", kind, record.id, changes)
+    return record
+
+
+def _update_audited(
+    user: User, record: Facility | Official, data: Any, kind: str
+) -> dict[str, list[Any]]:
+    """Apply ``data`` to a record and audit what changed; returns the changes."""
+    _assign(record, data)
+    changes = _audit_changes(record)
+    if changes:
+        audit.record(user, "update", kind, record.id, changes)
+    return changes
+
+
 def create_facility(actor: Actor, data: FacilityData) -> Facility:
     """A new facility, audited."""
     user = require_organizer(actor)
     data = _clean_facility(data)
     if errors := _check_facility(data):
         raise Invalid(errors)
-    facility = Facility()
-    _assign(facility, data)
-    changes = _audit_changes(facility, creating=True)
-    db.session.add(facility)
-    db.session.flush()
-    audit.record(user, "create", "facility", facility.id, changes)
-    return facility
+    return _create_audited(user, Facility(), data, "facility")
 
 
 def update_facility(actor: Actor, facility: Facility, data: FacilityData) -> dict[str, list[Any]]:
@@ -590,11 +606,7 @@ def update_facility(actor: Actor, facility: Facility, data: FacilityData) -> dic
     data = _clean_facility(data)
     if errors := _check_facility(data):
         raise Invalid(errors)
-    _assign(facility, data)
-    changes = _audit_changes(facility)
-    if changes:
-        audit.record(user, "update", "facility", facility.id, changes)
-    return changes
+    return _update_audited(user, facility, data, "facility")
 
 
 # --- officials ------------------------------------------------------------------------------
@@ -670,13 +682,7 @@ def create_official(actor: Actor, data: OfficialData) -> Official:
     data = _clean_official(data)
     if errors := _check_official(data):
         raise Invalid(errors)
-    official = Official()
-    _assign(official, data)
-    changes = _audit_changes(official, creating=True)
-    db.session.add(official)
-    db.session.flush()
-    audit.record(user, "create", "official", official.id, changes)
-    return official
+    return _create_audited(user, Official(), data, "official")
 
 
 def update_official(actor: Actor, official: Official, data: OfficialData) -> dict[str, list[Any]]:
@@ -685,11 +691,7 @@ def update_official(actor: Actor, official: Official, data: OfficialData) -> dic
     data = _clean_official(data)
     if errors := _check_official(data):  # may query: before any attribute is assigned
         raise Invalid(errors)
-    _assign(official, data)
-    changes = _audit_changes(official)
-    if changes:
-        audit.record(user, "update", "official", official.id, changes)
-    return changes
+    return _update_audited(user, official, data, "official")
 
 
 # --- dashboard ------------------------------------------------------------------------------
