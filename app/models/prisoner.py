@@ -129,6 +129,14 @@ class Prisoner(db.Model):
         placement = self.current_placement
         return placement.facility if placement else None
 
+    def facility_on(self, day: date) -> Facility | None:
+        """The facility the prisoner was placed in on ``day``; None in transit or unknown."""
+        for placement in self.placements:
+            ended_after = placement.ended_on is None or placement.ended_on > day
+            if placement.started_on <= day and ended_after:
+                return placement.facility
+        return None
+
     @property
     def last_known_facility(self) -> Facility | None:
         """The current facility, or the last one known before a transfer into the unknown."""

@@ -20,7 +20,9 @@ RANKED_FACILITIES = 15
 
 def _facility_rows(by_facility: dict[Any, Figures]) -> list[dict[str, Any]]:
     facilities = db.session.execute(
-        select(Facility.id, Facility.code, Facility.name, Facility.region, Facility.is_demo)
+        select(
+            Facility.id, Facility.code, Facility.name, Facility.region, Facility.is_demo
+        ).order_by(Facility.region, Facility.code)
     )
     rows = []
     for facility_id, code, name, region, is_demo in facilities:
@@ -37,7 +39,7 @@ def _facility_rows(by_facility: dict[Any, Figures]) -> list[dict[str, Any]]:
                 "figures": found.as_dict(),
             }
         )
-    return sorted(rows, key=lambda row: (row["region"], row["code"]))
+    return rows
 
 
 def compute_overview(as_of: date) -> dict[str, Any]:

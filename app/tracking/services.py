@@ -140,7 +140,9 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
         # on the day it was sent (a transfer may have been recorded since, or before, with an
         # earlier date), else the one it was written for.
         letter.facility = (
-            facility_on(letter, report.happened_on) or letter.facility or destination(letter)
+            letter.prisoner.facility_on(report.happened_on)
+            or letter.facility
+            or letter.prisoner.current_facility
         )
     event = MailEvent(
         kind=report.kind,
@@ -169,15 +171,6 @@ def delays(letter: Letter) -> Delays:
         to_delivery=letter.days_between(EventKind.SENT, EventKind.ARRIVED),
         to_reply=letter.days_between(EventKind.SENT, EventKind.REPLY),
     )
-
-
-def facility_on(letter: Letter, day: date) -> Facility | None:
-    """The facility the letter's prisoner was placed in on ``day``, if one is recorded."""
-    for placement in letter.prisoner.placements:
-        ended_after = placement.ended_on is None or placement.ended_on > day
-        if placement.started_on <= day and ended_after:
-            return placement.facility  # None while in transit
-    return None
 
 
 def destination(letter: Letter) -> Facility | None:
