@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_mail import Mail
@@ -12,6 +11,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app.i18n import KonvertBabel
 from app.security import hashed_remote_address
 
 NAMING_CONVENTION = {
@@ -34,7 +34,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 mail = Mail()
-babel = Babel()
+babel = KonvertBabel()
 # Requests are counted by a keyed hash of the address, never the address itself, so that not
 # even a shared rate-limit store (Redis) holds addresses.
 limiter = Limiter(key_func=hashed_remote_address, default_limits=[])

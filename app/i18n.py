@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
-from flask import current_app, has_request_context, request
-from flask_babel import get_locale
+from babel.support import NullTranslations
+from flask import current_app, g, has_request_context, request
+from flask_babel import Babel, Domain, get_locale
 
 LANGUAGE_COOKIE = "konvert_lang"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+# Where a domain remembers its translations: beside the locale Flask-Babel keeps in ``g``.
+_REMEMBERED = "konvert_translations"
+
+
+class RememberingDomain(Domain):
+    """Flask-Babel's message domain, looking the translations up once per context.
+
+    Flask-Babel finds them afresh for every string, about 40 µs each, and a page translates
+    dozens. They are remembered only while the very locale object Flask-Babel chose stays
+    current: ``force_locale`` (emails in the recipient's language) replaces it, and so
+    switches the translations too.
+    """
+
+    def get_translations(self) -> NullTranslations:
+        """The translations for the current locale."""
+        state = g.get("_flask_babel") if g else None
+        locale = getattr(state, "babel_locale", None)
+        if locale is None:  # no locale chosen yet in this context: Flask-Babel chooses it now
+            return super().get_translations()
+        remembered = getattr(state, _REMEMBERED, None)
+        if remembered is None or remembered[0] is not self or remembered[1] is not locale:
+            remembered = (self, locale, super().get_translations())
+            setattr(state, _REMEMBERED, remembered)
+        return remembered[2]
+
+
+class KonvertBabel(Babel):
+    """Flask-Babel with the remembering domain."""
+
+    @cached_property
+    def domain_instance(self) -> Domain:
+        """The default message domain (Flask-Babel's own, remembering its translations)."""
+        return RememberingDomain(domain=self.domain)
 
 
 def select_locale() -> str:

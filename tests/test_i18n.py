@@ -62,3 +62,17 @@ def test_russian_placeholders_match_the_english(source_messages):
         expected = set(PLACEHOLDER.findall(ids[-1]))
         for string in strings:
             assert set(PLACEHOLDER.findall(string)) == expected, message.id
+
+
+def test_templates_follow_force_locale_within_a_request(app):
+    """Translations are looked up once per request, yet an email rendered in the recipient's
+    language (force_locale) is translated into it, and the page goes on in its own."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ _('Answered') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(template) == "Answered"
+        with force_locale("ru"):
+            assert render_template_string(template) == "Получен ответ"
+        assert render_template_string(template) == "Answered"

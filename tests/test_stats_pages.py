@@ -114,6 +114,23 @@ def test_facility_page_shows_figures_by_channel_and_month(client, quick):
     assert re.search(r"Median days to arrive</dt><dd>7.5 <small>\(6 reports\)", text)
 
 
+def test_facility_page_figures_follow_reports_and_language(client, quick):
+    """The facility's figures are kept rendered per snapshot and language: a report shows at
+    once, and an English reader never gets the Russian tables or the other way round."""
+    facility, prisoner = quick
+    assert "By channel" in client.get(f"/facilities/{facility.id}").get_data(as_text=True)
+    client.set_cookie("konvert_lang", "ru")
+    russian = client.get(f"/facilities/{facility.id}").get_data(as_text=True)
+    assert "По способу отправки" in russian and "By channel" not in russian
+    client.set_cookie("konvert_lang", "en")
+    letter = make_letter(prisoner, written=TODAY - timedelta(days=30))
+    add_event(letter, EventKind.SENT, TODAY - timedelta(days=30), Channel.POST)
+    add_event(letter, EventKind.ARRIVED, TODAY - timedelta(days=10))  # 20 days
+    text = re.sub(r"\s+", " ", client.get(f"/facilities/{facility.id}").get_data(as_text=True))
+    assert "По способу отправки" not in text
+    assert re.search(r"Median days to arrive</dt><dd>8 <small>\(7 reports\)", text)
+
+
 def test_prisoner_page_says_how_long_and_when_to_send(client, slow):
     _, prisoner = slow
     html = re.sub(r"\s+", " ", client.get(f"/prisoners/{prisoner.id}").get_data(as_text=True))

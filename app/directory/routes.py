@@ -9,7 +9,7 @@ from flask import abort, current_app, render_template, request
 from app.directory import bp, services, transfers
 from app.mail.forms import FollowForm
 from app.models import PrisonerStatus
-from app.stats import advice
+from app.stats import advice, rendered
 from app.stats.services import facility_breakdown, prisoner_figures
 
 
@@ -60,14 +60,14 @@ def in_transit() -> str:
 @bp.get("/prisoners/<int:prisoner_id>")
 def prisoner(prisoner_id: int) -> str:
     """A prisoner's page: who they are, where to write, how mail fared."""
-    found = services.get_prisoner(prisoner_id) or abort(404)
+    found = services.get_prisoner_with_placements(prisoner_id) or abort(404)
     today = date.today()
     return render_template(
         "directory/prisoner.html",
         prisoner=found,
         address=services.mailing_address(found),
         transit_days=services.transit_days(found),
-        timeline=transfers.placement_timeline(found.id),
+        timeline=transfers.placement_timeline(found, today),
         summary=prisoner_figures(found.id, today),
         delivery=advice.facility_advice(found, today),
         follow=FollowForm(formdata=None),
@@ -78,9 +78,10 @@ def prisoner(prisoner_id: int) -> str:
 def facility(facility_id: int) -> str:
     """A facility's page: address, rules, prisoners, how mail fared."""
     found = services.get_facility(facility_id) or abort(404)
+    breakdown = facility_breakdown(found.id, date.today())
     return render_template(
         "directory/facility.html",
         facility=found,
         prisoners=services.facility_prisoners(found.id),
-        breakdown=facility_breakdown(found.id, date.today()),
+        figures=rendered.facility_figures_html(found.id, breakdown),
     )

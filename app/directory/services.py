@@ -7,6 +7,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import joinedload
 
 from app.directory import recent
 from app.domain import FieldError, Page
@@ -14,7 +15,7 @@ from app.extensions import db
 from app.models import Facility, Placement, Prisoner, PrisonerStatus, RecentLetterCount
 from app.models.prisoner import STATUSES_RECEIVING_MAIL
 from app.russian.address import PostalAddress, recipient_lines, recipient_name_line
-from app.russian.names import Case, decline, normalize_for_search
+from app.russian.names import Case, PersonName, decline, normalize_for_search
 
 RECENT_DAYS = recent.RECENT_DAYS
 MAX_PER_PAGE = 100
@@ -242,21 +243,53 @@ def get_prisoner(prisoner_id: int) -> Prisoner | None:
     return db.session.get(Prisoner, prisoner_id)
 
 
+def get_prisoner_with_placements(prisoner_id: int) -> Prisoner | None:
+    """A prisoner by id with their placements and facilities, in one query (the prisoner
+    page shows the address, the timeline and the facility's figures from them)."""
+    return db.session.get(
+        Prisoner,
+        prisoner_id,
+        options=[joinedload(Prisoner.placements).joinedload(Placement.facility)],
+    )
+
+
 def get_facility(facility_id: int) -> Facility | None:
     """A facility by id, or None."""
     return db.session.get(Facility, facility_id)
 
 
-def facility_prisoners(facility_id: int) -> list[Prisoner]:
-    """Prisoners whose current placement is this facility."""
-    return list(
-        db.session.scalars(
-            select(Prisoner)
-            .join(Placement, Placement.prisoner_id == Prisoner.id)
-            .where(Placement.facility_id == facility_id, Placement.ended_on.is_(None))
-            .order_by(Prisoner.last_name, Prisoner.first_name)
+@dataclass(frozen=True)
+class PrisonerLink:
+    """A prisoner as a line in a list: enough to show the name and link to the page."""
+
+    id: int
+    full_name: str
+    is_demo: bool
+
+
+def facility_prisoners(facility_id: int) -> list[PrisonerLink]:
+    """Prisoners whose current placement is this facility, by name (narrow rows: a facility
+    may hold hundreds)."""
+    rows = db.session.execute(
+        select(
+            Prisoner.id,
+            Prisoner.last_name,
+            Prisoner.first_name,
+            Prisoner.patronymic,
+            Prisoner.is_demo,
         )
+        .join(Placement, Placement.prisoner_id == Prisoner.id)
+        .where(Placement.facility_id == facility_id, Placement.ended_on.is_(None))
+        .order_by(Prisoner.last_name, Prisoner.first_name)
     )
+    return [
+        PrisonerLink(
+            id=row.id,
+            full_name=PersonName(row.last_name, row.first_name, row.patronymic).full_name,
+            is_demo=row.is_demo,
+        )
+        for row in rows
+    ]
 
 
 def transit_days(prisoner: Prisoner, today: date | None = None) -> int | None:

@@ -107,14 +107,10 @@ def build_timeline(placements: Iterable[Placement], today: date) -> list[Timelin
     return entries
 
 
-def placement_timeline(prisoner_id: int, today: date | None = None) -> list[TimelineEntry]:
-    """A prisoner's placement history, newest first, loaded with its facilities in one query."""
-    placements = db.session.scalars(
-        select(Placement)
-        .options(joinedload(Placement.facility))
-        .where(Placement.prisoner_id == prisoner_id)
-    )
-    return build_timeline(placements, today or date.today())
+def placement_timeline(prisoner: Prisoner, today: date | None = None) -> list[TimelineEntry]:
+    """A prisoner's placement history, newest first (load the placements with their
+    facilities beforehand: `services.get_prisoner_with_placements`)."""
+    return build_timeline(prisoner.placements, today or date.today())
 
 
 # --- prisoners in transit -------------------------------------------------------------------

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Response, render_template, session, stream_with_context
 from flask_login import current_user
 
-from app.i18n import current_language
 from app.labels import CHANNEL
 from app.models import Channel
 from app.stats import bp, export
@@ -18,13 +17,13 @@ from app.stats.overview import (
     overview,
     slowest_facilities,
 )
+from app.stats.rendered import RenderedCache
 from app.stats.services import MIN_SAMPLE, Figures
 from app.stats.snapshots import Snapshot
 
-# Rendered /stats pages of this process, per snapshot and language. Only pages for anonymous
-# readers with no pending flash message are kept: they are the same for everyone.
-_rendered: dict[tuple[datetime, bool, str], str] = {}
-_RENDERED_KEPT = 8
+# Whole /stats pages, per snapshot and language: only for anonymous readers with no pending
+# flash message, whose pages are the same for everyone.
+_dashboards = RenderedCache(kept=4)
 
 
 def _render_dashboard(snapshot: Snapshot) -> str:
@@ -48,15 +47,12 @@ def _render_dashboard(snapshot: Snapshot) -> str:
 def dashboard() -> Response:
     """Where letters get stuck: rankings, trends by month, channels and regions."""
     snapshot = overview()
-    shareable = current_user.is_anonymous and "_flashes" not in session
-    key = (snapshot.computed_at, snapshot.stale, current_language())
-    html = _rendered.get(key) if shareable else None
-    if html is None:
+    if current_user.is_anonymous and "_flashes" not in session:
+        html = _dashboards.get_or_render(
+            (snapshot.computed_at, snapshot.stale), lambda: _render_dashboard(snapshot)
+        )
+    else:
         html = _render_dashboard(snapshot)
-        if shareable:
-            if len(_rendered) >= _RENDERED_KEPT:
-                _rendered.clear()
-            _rendered[key] = html
     return cache_publicly(Response(html), snapshot.computed_at, per_language=True, max_age=0)
 
 

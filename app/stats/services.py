@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Hashable
 from dataclasses import asdict, dataclass, fields
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -97,8 +97,10 @@ class Figures:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Figures:
         """The inverse of ``as_dict``; unknown keys are ignored."""
-        names = {field.name for field in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        return cls(**{key: value for key, value in data.items() if key in _FIGURES_FIELDS})
+
+
+_FIGURES_FIELDS = frozenset(field.name for field in fields(Figures))
 
 
 def _group_columns(dimension: Dimension | None) -> list[ColumnElement[Any]]:
@@ -330,59 +332,55 @@ def prisoner_figures(prisoner_id: int, as_of: date | None = None) -> Figures:
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A facility's figures in all, by channel and by month sent (oldest month first)."""
+    """A facility's figures in all, by channel and by month sent (oldest month first), and
+    when they were computed (they stay the same until then)."""
 
     total: Figures
     by_channel: dict[Channel, Figures]
     by_month: dict[str, Figures]
+    computed_at: datetime
 
 
-def _compute_breakdown(facility_id: int, as_of: date) -> Breakdown:
+def _compute_breakdown_payload(facility_id: int, as_of: date) -> dict[str, Any]:
     scope = Scope(facility_id=facility_id)
-    by_channel = figures_by(Dimension.CHANNEL, scope, as_of)
-    return Breakdown(
-        total=figures(scope, as_of),
-        by_channel={
-            Channel(key): value
-            for key, value in sorted(by_channel.items(), key=lambda item: -item[1].letters_sent)
-        },
-        by_month=dict(sorted(figures_by(Dimension.MONTH, scope, as_of).items())[-MONTHS_SHOWN:]),  # type: ignore[arg-type]
+    by_channel = sorted(
+        figures_by(Dimension.CHANNEL, scope, as_of).items(), key=lambda item: -item[1].letters_sent
     )
+    by_month = sorted(figures_by(Dimension.MONTH, scope, as_of).items())[-MONTHS_SHOWN:]
+    return {
+        "as_of": as_of.isoformat(),
+        "total": figures(scope, as_of).as_dict(),
+        # Lists of pairs, not objects: JSON objects need not keep their order.
+        "by_channel": [[str(key), value.as_dict()] for key, value in by_channel],
+        "by_month": [[key, value.as_dict()] for key, value in by_month],
+    }
 
 
-def facility_breakdown(facility_id: int, as_of: date | None = None) -> Breakdown:
-    """Everything the facility page and its API show: stored, or computed (six queries) and
-    stored until a report about a letter to this facility comes in."""
-    as_of = as_of or date.today()
+def _breakdown_snapshot(facility_id: int, as_of: date) -> snapshots.Snapshot:
+    """The facility's stored figures for ``as_of``: read, or computed (six queries) and stored
+    until a report about a letter to this facility comes in."""
     key = snapshots.facility_key(facility_id)
     stored = snapshots.read(key)
     if stored is not None and stored.payload["as_of"] == as_of.isoformat():
-        return Breakdown(
-            total=Figures.from_dict(stored.payload["total"]),
-            by_channel={
-                Channel(channel): Figures.from_dict(data)
-                for channel, data in stored.payload["by_channel"]
-            },
-            by_month={
-                month: Figures.from_dict(data) for month, data in stored.payload["by_month"]
-            },
-        )
-    breakdown = _compute_breakdown(facility_id, as_of)
-    snapshots.store(
-        key,
-        {
-            "as_of": as_of.isoformat(),
-            "total": breakdown.total.as_dict(),
-            # Lists of pairs, not objects: JSON objects need not keep their order.
-            "by_channel": [
-                [str(key), value.as_dict()] for key, value in breakdown.by_channel.items()
-            ],
-            "by_month": [[key, value.as_dict()] for key, value in breakdown.by_month.items()],
+        return stored
+    return snapshots.store(key, _compute_breakdown_payload(facility_id, as_of))
+
+
+def facility_breakdown(facility_id: int, as_of: date | None = None) -> Breakdown:
+    """Everything the facility page and its API show."""
+    stored = _breakdown_snapshot(facility_id, as_of or date.today())
+    return Breakdown(
+        total=Figures.from_dict(stored.payload["total"]),
+        by_channel={
+            Channel(channel): Figures.from_dict(data)
+            for channel, data in stored.payload["by_channel"]
         },
+        by_month={month: Figures.from_dict(data) for month, data in stored.payload["by_month"]},
+        computed_at=stored.computed_at,
     )
-    return breakdown
 
 
 def facility_figures(facility_id: int, as_of: date | None = None) -> Figures:
     """How letters addressed to one facility fared (at the time they were sent)."""
-    return facility_breakdown(facility_id, as_of).total
+    stored = _breakdown_snapshot(facility_id, as_of or date.today())
+    return Figures.from_dict(stored.payload["total"])  # not the months, which pages never show

@@ -7,6 +7,8 @@ commit or expire anything of the request's session.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +26,13 @@ OVERVIEW = "overview"
 UNCOMMITTED_CHANGES = "konvert_stats_uncommitted"
 _table = StatsSnapshot.__table__
 
+# Payloads this process has decoded, by key and the time they were computed: a stored payload
+# never changes without a new computed_at, so a page view reads two small columns instead of
+# decoding the JSON again (the /stats overview is about 1 MB). Shared and read-only.
+_decoded: OrderedDict[tuple[str, datetime], dict[str, Any]] = OrderedDict()
+_decoded_lock = threading.Lock()
+_DECODED_KEPT = 512
+
 
 def facility_key(facility_id: int) -> str:
     """The snapshot key of one facility's figures."""
@@ -40,11 +49,39 @@ class Snapshot:
 
 
 def read(key: str) -> Snapshot | None:
-    """The snapshot under ``key``, if any."""
+    """The snapshot under ``key``, if any. Its payload may be shared: never change it."""
     row = db.session.execute(
-        select(_table.c.payload, _table.c.computed_at, _table.c.stale).where(_table.c.key == key)
+        select(_table.c.computed_at, _table.c.stale).where(_table.c.key == key)
     ).first()
-    return Snapshot(row.payload, row.computed_at, row.stale) if row else None
+    if row is None:
+        return None
+    payload = _remembered(key, row.computed_at)
+    if payload is None:
+        row = db.session.execute(
+            select(_table.c.payload, _table.c.computed_at, _table.c.stale).where(
+                _table.c.key == key
+            )
+        ).first()
+        if row is None:  # forgotten a moment ago
+            return None
+        payload = row.payload
+        _remember(key, row.computed_at, payload)
+    return Snapshot(payload, row.computed_at, row.stale)
+
+
+def _remembered(key: str, computed_at: datetime) -> dict[str, Any] | None:
+    with _decoded_lock:
+        payload = _decoded.get((key, computed_at))
+        if payload is not None:
+            _decoded.move_to_end((key, computed_at))
+        return payload
+
+
+def _remember(key: str, computed_at: datetime, payload: dict[str, Any]) -> None:
+    with _decoded_lock:
+        _decoded[(key, computed_at)] = payload
+        while len(_decoded) > _DECODED_KEPT:
+            _decoded.popitem(last=False)
 
 
 def store(key: str, payload: dict[str, Any]) -> Snapshot:
@@ -72,8 +109,9 @@ def store(key: str, payload: dict[str, Any]) -> Snapshot:
                             key=key, payload=payload, computed_at=computed_at, stale=False
                         )
                     )
-            except IntegrityError:
-                pass  # another worker stored the same figures a moment ago
+            except IntegrityError:  # another worker stored the same figures a moment ago
+                return Snapshot(payload, computed_at, False)
+    _remember(key, computed_at, payload)
     return Snapshot(payload, computed_at, False)
 
 
