@@ -10,7 +10,7 @@ from app.directory import bp, services, transfers
 from app.mail.forms import FollowForm
 from app.models import PrisonerStatus
 from app.stats import advice, rendered
-from app.stats.services import facility_breakdown, prisoner_figures
+from app.stats.services import prisoner_figures
 
 
 def _prisoner_list(
@@ -78,10 +78,9 @@ def prisoner(prisoner_id: int) -> str:
 def facility(facility_id: int) -> str:
     """A facility's page: address, rules, prisoners, how mail fared."""
     found = services.get_facility(facility_id) or abort(404)
-    breakdown = facility_breakdown(found.id, date.today())
     return render_template(
         "directory/facility.html",
         facility=found,
         prisoners=services.facility_prisoners(found.id),
-        figures=rendered.facility_figures_html(found.id, breakdown),
+        figures=rendered.facility_figures_html(found.id, date.today()),
     )

@@ -12,12 +12,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import date
 
 from flask import render_template
 from markupsafe import Markup
 
 from app.i18n import current_language
-from app.stats.services import Breakdown
+from app.stats.services import breakdown_from, breakdown_snapshot
 
 
 class RenderedCache:
@@ -56,13 +57,14 @@ class FacilityFiguresHtml:
     tables: Markup
 
 
-def facility_figures_html(facility_id: int, breakdown: Breakdown) -> FacilityFiguresHtml:
+def facility_figures_html(facility_id: int, as_of: date) -> FacilityFiguresHtml:
     """The facility's figures as HTML, rendered once per snapshot and language."""
+    stored = breakdown_snapshot(facility_id, as_of)
 
     def piece(template: str) -> Markup:
         return _facility_pieces.get_or_render(
-            (template, facility_id, breakdown.computed_at),
-            lambda: render_template(template, breakdown=breakdown),
+            (template, facility_id, stored.computed_at),
+            lambda: render_template(template, breakdown=breakdown_from(stored)),
         )
 
     return FacilityFiguresHtml(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Hashable
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -332,13 +332,11 @@ def prisoner_figures(prisoner_id: int, as_of: date | None = None) -> Figures:
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A facility's figures in all, by channel and by month sent (oldest month first), and
-    when they were computed (they stay the same until then)."""
+    """A facility's figures in all, by channel and by month sent (oldest month first)."""
 
     total: Figures
     by_channel: dict[Channel, Figures]
     by_month: dict[str, Figures]
-    computed_at: datetime
 
 
 def _compute_breakdown_payload(facility_id: int, as_of: date) -> dict[str, Any]:
@@ -356,7 +354,7 @@ def _compute_breakdown_payload(facility_id: int, as_of: date) -> dict[str, Any]:
     }
 
 
-def _breakdown_snapshot(facility_id: int, as_of: date) -> snapshots.Snapshot:
+def breakdown_snapshot(facility_id: int, as_of: date) -> snapshots.Snapshot:
     """The facility's stored figures for ``as_of``: read, or computed (six queries) and stored
     until a report about a letter to this facility comes in."""
     key = snapshots.facility_key(facility_id)
@@ -367,8 +365,12 @@ def _breakdown_snapshot(facility_id: int, as_of: date) -> snapshots.Snapshot:
 
 
 def facility_breakdown(facility_id: int, as_of: date | None = None) -> Breakdown:
-    """Everything the facility page and its API show."""
-    stored = _breakdown_snapshot(facility_id, as_of or date.today())
+    """A facility's figures in all, by channel and by month (what its page and API show)."""
+    return breakdown_from(breakdown_snapshot(facility_id, as_of or date.today()))
+
+
+def breakdown_from(stored: snapshots.Snapshot) -> Breakdown:
+    """The facility figures kept in a snapshot from `breakdown_snapshot`."""
     return Breakdown(
         total=Figures.from_dict(stored.payload["total"]),
         by_channel={
@@ -376,11 +378,10 @@ def facility_breakdown(facility_id: int, as_of: date | None = None) -> Breakdown
             for channel, data in stored.payload["by_channel"]
         },
         by_month={month: Figures.from_dict(data) for month, data in stored.payload["by_month"]},
-        computed_at=stored.computed_at,
     )
 
 
 def facility_figures(facility_id: int, as_of: date | None = None) -> Figures:
     """How letters addressed to one facility fared (at the time they were sent)."""
-    stored = _breakdown_snapshot(facility_id, as_of or date.today())
+    stored = breakdown_snapshot(facility_id, as_of or date.today())
     return Figures.from_dict(stored.payload["total"])  # not the months, which pages never show
