@@ -255,7 +255,7 @@ def envelope_context(envelope: EnvelopeDocument) -> dict[str, Any]:
 
 def envelope_html(envelope: EnvelopeDocument) -> str:
     """The HTML of the envelope page; every untrusted string is escaped by Jinja."""
-    return _jinja.get_template("envelope.html").render(**envelope_context(envelope))
+    return _jinja.get_template("envelope.html").render(envelope=envelope_context(envelope))
 
 
 # --- rendering -------------------------------------------------------------------------------
