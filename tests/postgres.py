@@ -95,8 +95,8 @@ def _server_user_ids() -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-def _run(command: list[str], folder: Path, what: str) -> None:
-    result = subprocess.run(
+def _attempt(command: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         command,
         cwd=folder,
         stdin=subprocess.DEVNULL,
@@ -104,6 +104,10 @@ def _run(command: list[str], folder: Path, what: str) -> None:
         text=True,
         check=False,
     )
+
+
+def _run(command: list[str], folder: Path, what: str) -> None:
+    result = _attempt(command, folder)
     if result.returncode != 0:
         _fail(what, result, folder)
 
@@ -186,14 +190,7 @@ def _start(folder: Path, bin_dir: Path, prefix: list[str]) -> int:
             "--options",
             options,
         ]
-        result = subprocess.run(
-            command,
-            cwd=folder,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = _attempt(command, folder)
         if result.returncode == 0:
             return port
         if attempt == 2 or "Address already in use" not in _server_log(folder):
