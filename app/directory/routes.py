@@ -60,7 +60,7 @@ def in_transit() -> str:
 @bp.get("/prisoners/<int:prisoner_id>")
 def prisoner(prisoner_id: int) -> str:
     """A prisoner's page: who they are, where to write, how mail fared."""
-    found = services.get_prisoner_with_placements(prisoner_id) or abort(404)
+    found = services.get_prisoner(prisoner_id) or abort(404)
     today = date.today()
     return render_template(
         "directory/prisoner.html",

@@ -239,13 +239,8 @@ def mailing_address(prisoner: Prisoner, facility: Facility | None = None) -> lis
 
 
 def get_prisoner(prisoner_id: int) -> Prisoner | None:
-    """A prisoner by id, or None."""
-    return db.session.get(Prisoner, prisoner_id)
-
-
-def get_prisoner_with_placements(prisoner_id: int) -> Prisoner | None:
-    """A prisoner by id with their placements and facilities, in one query (the prisoner
-    page shows the address, the timeline and the facility's figures from them)."""
+    """A prisoner by id, or None, with their placements and facilities in the same query:
+    the address, the timeline and the facility's figures all come from them."""
     return db.session.get(
         Prisoner,
         prisoner_id,

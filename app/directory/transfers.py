@@ -108,8 +108,8 @@ def build_timeline(placements: Iterable[Placement], today: date) -> list[Timelin
 
 
 def placement_timeline(prisoner: Prisoner, today: date | None = None) -> list[TimelineEntry]:
-    """A prisoner's placement history, newest first (load the placements with their
-    facilities beforehand: `services.get_prisoner_with_placements`)."""
+    """A prisoner's placement history, newest first (from a prisoner loaded by
+    `services.get_prisoner`, which brings the placements and their facilities along)."""
     return build_timeline(prisoner.placements, today or date.today())
 
 
