@@ -784,6 +784,8 @@ def main() -> None:
         TemplateKind,
     )
     from app.stats.outcomes import rebuild_all_outcomes
+    from app.stats.overview import refresh_overview_now
+    from app.stats.services import precompute_facility_figures
 
     app = create_app(
         "default",
@@ -845,6 +847,11 @@ def main() -> None:
             outcomes = rebuild_all_outcomes(connection)
             connection.exec_driver_sql("ANALYZE")
         log(started, f"rebuilt {outcomes} letter outcomes")
+        # What `flask stats rebuild` does after a bulk load: the overview and the facility
+        # figures are stored before the first reader comes, as the background jobs keep them.
+        refresh_overview_now(date.today())
+        facilities = precompute_facility_figures(date.today())
+        log(started, f"computed the overview and the figures of {facilities} facilities")
         (folder / DEMO_MARKER).touch()
 
         with engine.connect() as connection:

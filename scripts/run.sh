@@ -25,8 +25,11 @@ fi
 # together on Ctrl+C, on `kill`, or when either of them exits.
 JOB_WORKERS=${KONVERT_HUEY_WORKERS:-2}
 # Poll the queue at least every 2 s (Huey's default backs off to 10 s): a print pack or a
-# /stats recount then starts within moments of being asked for.
-"$BIN/huey_consumer" app.jobs.huey --workers "$JOB_WORKERS" --worker-type thread --max-delay 2 &
+# /stats recount then starts within moments of being asked for. Locks left by a consumer that
+# was killed mid-task are cleared at start (the locked tasks are recounts: running one twice
+# only costs time), or the recounts would never run again.
+"$BIN/huey_consumer" app.jobs.huey --workers "$JOB_WORKERS" --worker-type thread --max-delay 2 \
+  --flush-locks &
 consumer=$!
 
 # No access log: it would record addresses and private tracking links.

@@ -12,6 +12,7 @@ import random
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -299,13 +300,19 @@ def test_pages_overview_and_export_on_both_databases(db_app: Flask, golden: Gold
 
 
 def test_flask_stats_rebuild_recounts_everything(db_app: Flask, golden: Golden) -> None:
+    from app.stats import snapshots
+
     assert stats.facility_figures(golden.c.id, AS_OF).letters_sent == 1  # now stored
     db.session.execute(db.delete(LetterOutcome))  # behind the statistics' back
     db.session.commit()
     assert stats.facility_figures(golden.c.id, AS_OF).letters_sent == 1  # still the stored
     result = db_app.test_cli_runner().invoke(args=["stats", "rebuild"])
     assert result.exit_code == 0, result.output
-    assert "13 letters counted" in result.output
+    assert "13 letters counted, overview and 3 facilities recomputed" in result.output
+    # The figures are stored for today before any page asks for them.
+    stored = snapshots.read(snapshots.facility_key(golden.a.id))
+    assert stored is not None and stored.payload["as_of"] == date.today().isoformat()
+    assert stored.payload["total"]["letters_sent"] == 12
     assert stats.facility_figures(golden.a.id, AS_OF).letters_sent == 12
     assert db.session.scalar(db.select(db.func.count()).select_from(LetterOutcome)) == 13
 
@@ -337,3 +344,34 @@ def test_only_changed_outcomes_forget_stored_figures(db_app: Flask, golden: Gold
     assert snapshots.read(snapshots.facility_key(golden.a.id)) is not None
     assert snapshots.read(snapshots.facility_key(golden.c.id)) is None
     assert stats.facility_figures(golden.c.id, AS_OF).answered == 1
+
+
+def test_the_background_job_stores_the_figures_before_anyone_asks(
+    db_app: Flask, golden: Golden
+) -> None:
+    from app.stats import snapshots
+    from app.jobs import bind_queue
+    from app.stats.tasks import precompute_facility_figures as every_minute
+
+    def stored(facility: Facility) -> dict[str, Any] | None:
+        found = snapshots.read(snapshots.facility_key(facility.id))
+        return found.payload if found else None
+
+    assert stats.precompute_facility_figures(AS_OF) == 3
+    for facility in (golden.a, golden.b, golden.c):
+        assert stored(facility)["as_of"] == AS_OF.isoformat()
+    assert stored(golden.a)["total"]["letters_sent"] == 12
+    assert stored(golden.a)["total"]["delivered"] == 8
+    assert stats.precompute_facility_figures(AS_OF) == 0  # all up to date: nothing computed
+
+    _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # facility C's
+    db.session.commit()
+    assert stored(golden.c) is None
+    assert stats.precompute_facility_figures(AS_OF) == 1  # only the facility that changed
+    assert stored(golden.c)["total"]["answered"] == 1
+    assert stats.facility_figures(golden.c.id, AS_OF).answered == 1  # what the page shows
+
+    bind_queue(db_app)  # its lock in this app's queue, not in a queue of the environment's
+    every_minute.call_local()  # what the consumer runs every minute: today's figures for all
+    for facility in (golden.a, golden.b, golden.c):
+        assert stored(facility)["as_of"] == date.today().isoformat()

@@ -16,8 +16,13 @@ def rebuild() -> None:
     from app.extensions import db
     from app.stats.outcomes import rebuild_all_outcomes
     from app.stats.overview import refresh_overview_now
+    from app.stats.services import precompute_facility_figures
 
     letters = rebuild_all_outcomes(db.session.connection())
     db.session.commit()
-    refresh_overview_now(date.today())
-    click.echo(f"stats: {letters} letters counted, overview recomputed")
+    today = date.today()
+    refresh_overview_now(today)
+    facilities = precompute_facility_figures(today)
+    click.echo(
+        f"stats: {letters} letters counted, overview and {facilities} facilities recomputed"
+    )

@@ -1,14 +1,19 @@
-"""Recomputing the /stats overview in the background (or at once, in immediate mode)."""
+"""Recomputing the /stats overview and the facility figures in the background (the overview at
+once in immediate mode)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import date
 
 from flask import current_app
+from huey import crontab
 
 from app.jobs import app_context, bind_queue, huey
+
+log = logging.getLogger("konvert.jobs")
 
 # Readers who find the overview out of date ask for a refresh; one request per process every
 # few seconds is plenty, however many readers there are.
@@ -30,6 +35,18 @@ def refresh_overview() -> None:
         if current and not current.stale and current.payload["as_of"] == today.isoformat():
             return
         refresh_overview_now(today)
+
+
+@huey.periodic_task(crontab())  # every minute: after reports, a new day or a bulk load
+@huey.lock_task("konvert-stats-facilities")
+def precompute_facility_figures() -> None:
+    """Store the figures of every facility that has none for today (see the service)."""
+    from app.stats.services import precompute_facility_figures as precompute
+
+    with app_context():
+        computed = precompute(date.today())
+        if computed:
+            log.info("stats: figures of %s facilities computed", computed)
 
 
 def request_overview_refresh() -> bool:
