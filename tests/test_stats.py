@@ -349,8 +349,8 @@ def test_only_changed_outcomes_forget_stored_figures(db_app: Flask, golden: Gold
 def test_the_background_job_stores_the_figures_before_anyone_asks(
     db_app: Flask, golden: Golden
 ) -> None:
-    from app.stats import snapshots
     from app.jobs import bind_queue
+    from app.stats import snapshots
     from app.stats.tasks import precompute_facility_figures as every_minute
 
     def stored(facility: Facility) -> dict[str, Any] | None:
