@@ -85,13 +85,31 @@ huey = _make_huey()
 _bound: tuple[Any, ...] | None = None
 _bind_lock = threading.Lock()
 _in_consumer = False
+_log_lock = threading.Lock()
 
 
 @huey.on_startup()
 def _mark_consumer() -> None:
-    """Inside the consumer the queue stays as the environment configured it."""
+    """Inside the consumer the queue stays as the environment configured it, and the jobs'
+    own reports ("outbox: 3 sent", …) are logged where the consumer logs."""
     global _in_consumer  # one flag per process
     _in_consumer = True
+    log_beside_consumer()
+
+
+def log_beside_consumer() -> None:
+    """Give Konvert's loggers the handlers and level of huey's.
+
+    huey_consumer sets up logging for the ``huey`` logger only, so without this everything
+    below WARNING that a job logs would be dropped. Runs once per worker thread: idempotent.
+    """
+    ours, consumers = logging.getLogger("konvert"), logging.getLogger("huey")
+    with _log_lock:
+        for handler in consumers.handlers:
+            if handler not in ours.handlers:
+                ours.addHandler(handler)
+        ours.setLevel(consumers.level)
+        ours.propagate = not consumers.handlers  # not twice, should the root log too
 
 
 def bind_queue(app: Flask) -> None:

@@ -88,6 +88,9 @@ def test_a_consumer_process_delivers_mail_committed_in_another_process(
                 assert (instance / "jobs.db").exists()
                 assert wait_for(lambda: len(inbox.messages) >= 1), log_file.read_text()
                 assert wait_for(lambda: statuses() == [OutboxStatus.SENT]), log_file.read_text()
+                # What the job reports is in the consumer's log, beside huey's own lines.
+                assert wait_for(lambda: "konvert.jobs" in log_file.read_text())
+                assert "outbox: 1 sent, 0 to retry, 0 dead" in log_file.read_text()
 
                 # A second message, and delivery enqueued once more by hand: each goes once.
                 queue_email("second@example.org", "reminder", reminder_context())
