@@ -46,7 +46,7 @@ def precompute_facility_figures() -> None:
     with app_context():
         computed = precompute(date.today())
         if computed:
-            log.info("stats: figures of %s facilities computed", computed)
+            log.info("stats: facility figures computed: %s", computed)
 
 
 def request_overview_refresh() -> bool:
