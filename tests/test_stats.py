@@ -338,12 +338,14 @@ def test_only_changed_outcomes_forget_stored_figures(db_app: Flask, golden: Gold
     make_letter(golden.p1)  # a new letter, not sent: no outcome, nothing to forget
     golden.letters["L2"].printed_at = datetime(2026, 6, 1)  # printed again: same outcome
     db.session.commit()
-    assert snapshots.read(snapshots.facility_key(golden.a.id)) is not None
+    assert not snapshots.read(snapshots.facility_key(golden.a.id)).stale
+    assert not snapshots.read(snapshots.facility_key(golden.c.id)).stale
     _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # facility C's
     db.session.commit()
-    assert snapshots.read(snapshots.facility_key(golden.a.id)) is not None
-    assert snapshots.read(snapshots.facility_key(golden.c.id)) is None
-    assert stats.facility_figures(golden.c.id, AS_OF).answered == 1
+    assert not snapshots.read(snapshots.facility_key(golden.a.id)).stale
+    assert snapshots.read(snapshots.facility_key(golden.c.id)).stale
+    assert stats.facility_figures(golden.c.id, AS_OF).answered == 1  # counted again, not stored
+    assert snapshots.read(snapshots.facility_key(golden.c.id)).stale
 
 
 def test_the_background_job_stores_the_figures_before_anyone_asks(
@@ -366,8 +368,9 @@ def test_the_background_job_stores_the_figures_before_anyone_asks(
 
     _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # facility C's
     db.session.commit()
-    assert stored(golden.c) is None
+    assert snapshots.read(snapshots.facility_key(golden.c.id)).stale
     assert stats.precompute_facility_figures(AS_OF) == 1  # only the facility that changed
+    assert not snapshots.read(snapshots.facility_key(golden.c.id)).stale
     assert stored(golden.c)["total"]["answered"] == 1
     assert stats.facility_figures(golden.c.id, AS_OF).answered == 1  # what the page shows
 
@@ -375,3 +378,64 @@ def test_the_background_job_stores_the_figures_before_anyone_asks(
     every_minute.call_local()  # what the consumer runs every minute: today's figures for all
     for facility in (golden.a, golden.b, golden.c):
         assert stored(facility)["as_of"] == date.today().isoformat()
+
+
+def test_figures_a_report_overtakes_while_they_are_computed_are_not_stored(
+    db_app: Flask, golden: Golden
+) -> None:
+    """The background job's steps one by one, with a report committed in between."""
+    from app.stats import snapshots
+    from app.stats.services import _compute_breakdown_payload
+
+    key = snapshots.facility_key(golden.c.id)
+    stats.precompute_facility_figures(AS_OF)
+    _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # C: 1 answered
+    db.session.commit()
+
+    # A job claims the marked row and counts; before it stores, a second report comes in.
+    first = snapshots.claim_stale(key, snapshots.read(key))
+    assert first is not None
+    db.session.rollback()
+    counted_first = _compute_breakdown_payload(golden.c.id, AS_OF)
+    assert counted_first["total"]["answered"] == 1 and counted_first["total"]["returned"] == 0
+    late = make_letter(golden.p3, date(2026, 4, 1))
+    late.facility = golden.c
+    _report(late, SENT, date(2026, 4, 2), POST, reported=171)
+    _report(late, RETURNED, date(2026, 5, 2), reported=172)
+    db.session.commit()
+    assert snapshots.read(key).stale
+    assert stats.facility_figures(golden.c.id, AS_OF).returned == 1  # the page counts it
+
+    # A second job (another consumer) claims the row again and counts both reports.
+    second = snapshots.claim_stale(key, snapshots.read(key))
+    assert second is not None
+    db.session.rollback()
+    counted_second = _compute_breakdown_payload(golden.c.id, AS_OF)
+    # The first job stores last but gives way: its claim is no longer the row's.
+    snapshots.store_if_unchanged(key, counted_second, second)
+    snapshots.store_if_unchanged(key, counted_first, first)
+    stored = snapshots.read(key)
+    assert not stored.stale
+    assert stored.payload["total"]["answered"] == 1
+    assert stored.payload["total"]["returned"] == 1
+
+    # Without a second job: figures counted before a report give way to its mark, and the
+    # next run stores them with the report.
+    _report(late, REPLY, date(2026, 5, 20), reported=173)  # C: 2 answered
+    db.session.commit()
+    claimed = snapshots.claim_stale(key, snapshots.read(key))
+    db.session.rollback()
+    counted = _compute_breakdown_payload(golden.c.id, AS_OF)
+    withheld = make_letter(golden.p3, date(2026, 4, 10))
+    withheld.facility = golden.c
+    _report(withheld, SENT, date(2026, 4, 11), POST, reported=174)
+    _report(withheld, WITHHELD, date(2026, 5, 11), reported=175)
+    db.session.commit()
+    snapshots.store_if_unchanged(key, counted, claimed)
+    assert snapshots.read(key).stale
+    assert stats.precompute_facility_figures(AS_OF) == 1
+    stored = snapshots.read(key)
+    assert not stored.stale
+    assert stored.payload["total"]["answered"] == 2
+    assert stored.payload["total"]["withheld"] == 1
+    assert stored.payload["total"]["letters_sent"] == 3

@@ -34,6 +34,7 @@ from sqlalchemy import (
 
 from app.extensions import db
 from app.models import Channel, Facility, LetterOutcome
+from app.models.base import utcnow
 from app.stats import snapshots
 
 MIN_SAMPLE = 5  # fewer reports than this say "not enough reports" rather than a median
@@ -355,22 +356,32 @@ def _compute_breakdown_payload(facility_id: int, as_of: date) -> dict[str, Any]:
 
 
 def breakdown_snapshot(facility_id: int, as_of: date) -> snapshots.Snapshot:
-    """The facility's stored figures for ``as_of``: read, or computed (six queries) and stored
-    until a report about a letter to this facility comes in."""
+    """The facility's figures for ``as_of``: the stored ones while no report has made them out
+    of date, else computed now (six queries).
+
+    Figures computed here are stored when there were none or they were from another day.
+    Those a report made out of date are left to `precompute_facility_figures`: only it can
+    claim the row before reading, which a page view, whose read may have started earlier,
+    cannot.
+    """
     key = snapshots.facility_key(facility_id)
     stored = snapshots.read(key)
-    if stored is not None and stored.payload["as_of"] == as_of.isoformat():
+    if stored is not None and not stored.stale and stored.payload["as_of"] == as_of.isoformat():
         return stored
-    return snapshots.store(key, _compute_breakdown_payload(facility_id, as_of))
+    payload = _compute_breakdown_payload(facility_id, as_of)
+    if stored is not None and stored.stale:
+        return snapshots.Snapshot(payload, utcnow(), False)
+    return snapshots.store_if_unchanged(key, payload, stored)
 
 
 def precompute_facility_figures(as_of: date) -> int:
-    """Compute and store the figures of every facility that has none for ``as_of`` yet;
-    returns how many were computed.
+    """Compute and store the figures of every facility that has none for ``as_of`` or whose
+    figures a report made out of date; returns how many were computed.
 
     The background job runs this every minute (and `flask stats rebuild` after a recount), so
     that facility and prisoner pages find their figures stored instead of running the six
-    queries while the reader waits: after a report, a new day or a bulk load.
+    queries while the reader waits: after a report, a new day or a bulk load. Figures that a
+    report overtakes while they are computed are not stored; the next run tries again.
     """
     facility_ids = db.session.scalars(select(Facility.id).order_by(Facility.id)).all()
     computed = 0
@@ -380,9 +391,16 @@ def precompute_facility_figures(as_of: date) -> int:
         db.session.rollback()
         key = snapshots.facility_key(facility_id)
         stored = snapshots.read(key)
-        if stored is None or stored.payload["as_of"] != as_of.isoformat():
-            snapshots.store(key, _compute_breakdown_payload(facility_id, as_of))
-            computed += 1
+        if stored is not None and not stored.stale:
+            if stored.payload["as_of"] == as_of.isoformat():
+                continue
+        elif stored is not None:
+            stored = snapshots.claim_stale(key, stored)
+            if stored is None:  # another report or worker came first: the next run
+                continue
+            db.session.rollback()  # read what was committed after the claim
+        snapshots.store_if_unchanged(key, _compute_breakdown_payload(facility_id, as_of), stored)
+        computed += 1
     db.session.rollback()
     return computed
 

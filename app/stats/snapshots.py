@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, false, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -115,6 +115,70 @@ def store(key: str, payload: dict[str, Any]) -> Snapshot:
     return Snapshot(payload, computed_at, False)
 
 
+def store_if_unchanged(key: str, payload: dict[str, Any], seen: Snapshot | None) -> Snapshot:
+    """Save figures computed from what was committed when ``seen`` was read (the row then, or
+    None when there was none), unless a report marked that row out of date meanwhile; the
+    figures are returned either way.
+
+    Optimistic: the row is replaced only while it still has the ``computed_at`` it had and no
+    stale mark (PostgreSQL checks the condition again after waiting for a report's lock), so
+    figures computed just before a report committed never hide it. A row that did not exist
+    is inserted; a report committed while it was computed has had no row to mark, which only
+    happens before a facility's first figures or just after `flask stats rebuild`.
+    """
+    computed_at = utcnow()
+    if db.session.info.get(UNCOMMITTED_CHANGES):
+        return Snapshot(payload, computed_at, False)
+    with db.engine.begin() as connection:
+        if seen is None:
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        insert(_table).values(
+                            key=key, payload=payload, computed_at=computed_at, stale=False
+                        )
+                    )
+            except IntegrityError:  # another worker stored figures a moment ago
+                return Snapshot(payload, computed_at, False)
+        else:
+            replaced = connection.execute(
+                update(_table)
+                .where(
+                    _table.c.key == key,
+                    _table.c.computed_at == seen.computed_at,
+                    _table.c.stale == false(),
+                )
+                .values(payload=payload, computed_at=computed_at)
+            ).rowcount
+            if not replaced:
+                return Snapshot(payload, computed_at, False)
+    _remember(key, computed_at, payload)
+    return Snapshot(payload, computed_at, False)
+
+
+def claim_stale(key: str, seen: Snapshot) -> Snapshot | None:
+    """Clear the stale mark of the row ``seen`` before recomputing it: the row as claimed, to
+    pass to `store_if_unchanged`, or None when it changed since it was read.
+
+    The claim gives the row a new ``computed_at`` as its token, so that of two workers that
+    claim the same row one after the other (a report marking it in between) only the later
+    can store. The figures must be computed from a read that starts after the claim: a report
+    that commits later marks the row again, and the store gives way.
+    """
+    token = utcnow()
+    with db.engine.begin() as connection:
+        claimed = connection.execute(
+            update(_table)
+            .where(
+                _table.c.key == key,
+                _table.c.computed_at == seen.computed_at,
+                _table.c.stale == true(),
+            )
+            .values(stale=False, computed_at=token)
+        ).rowcount
+    return Snapshot(seen.payload, token, False) if claimed else None
+
+
 def claim_refresh(key: str) -> None:
     """Clear the stale mark before recomputing: a report that comes in meanwhile sets it again."""
     with db.engine.begin() as connection:
@@ -122,11 +186,13 @@ def claim_refresh(key: str) -> None:
 
 
 def invalidate(connection: Connection, keys: Iterable[str]) -> None:
-    """After outcomes changed: forget these stored figures, mark the overview stale."""
-    keys = list(keys)
-    if keys:
-        connection.execute(delete(_table).where(_table.c.key.in_(keys)))
-    connection.execute(update(_table).where(_table.c.key == OVERVIEW).values(stale=True))
+    """After outcomes changed: mark these stored figures and the overview out of date.
+
+    Marked, not deleted: a marked row tells whoever is computing it at this moment (see
+    `store_if_unchanged`) that the figures they computed are already out of date.
+    """
+    keys = [*keys, OVERVIEW]
+    connection.execute(update(_table).where(_table.c.key.in_(keys)).values(stale=True))
 
 
 def forget_all(connection: Connection) -> None:
