@@ -101,16 +101,8 @@ def store(key: str, payload: dict[str, Any]) -> Snapshot:
             .where(_table.c.key == key)
             .values(payload=payload, computed_at=computed_at)
         ).rowcount
-        if not changed:
-            try:
-                with connection.begin_nested():
-                    connection.execute(
-                        insert(_table).values(
-                            key=key, payload=payload, computed_at=computed_at, stale=False
-                        )
-                    )
-            except IntegrityError:  # another worker stored the same figures a moment ago
-                return Snapshot(payload, computed_at, False)
+        if not changed and not _insert(connection, key, payload, computed_at):
+            return Snapshot(payload, computed_at, False)
     _remember(key, computed_at, payload)
     return Snapshot(payload, computed_at, False)
 
@@ -131,27 +123,13 @@ def store_if_unchanged(key: str, payload: dict[str, Any], seen: Snapshot | None)
         return Snapshot(payload, computed_at, False)
     with db.engine.begin() as connection:
         if seen is None:
-            try:
-                with connection.begin_nested():
-                    connection.execute(
-                        insert(_table).values(
-                            key=key, payload=payload, computed_at=computed_at, stale=False
-                        )
-                    )
-            except IntegrityError:  # another worker stored figures a moment ago
-                return Snapshot(payload, computed_at, False)
+            saved = _insert(connection, key, payload, computed_at)
         else:
-            replaced = connection.execute(
-                update(_table)
-                .where(
-                    _table.c.key == key,
-                    _table.c.computed_at == seen.computed_at,
-                    _table.c.stale == false(),
-                )
-                .values(payload=payload, computed_at=computed_at)
-            ).rowcount
-            if not replaced:
-                return Snapshot(payload, computed_at, False)
+            saved = _update_as_seen(
+                connection, key, seen, marked=False, payload=payload, computed_at=computed_at
+            )
+    if not saved:
+        return Snapshot(payload, computed_at, False)
     _remember(key, computed_at, payload)
     return Snapshot(payload, computed_at, False)
 
@@ -167,16 +145,43 @@ def claim_stale(key: str, seen: Snapshot) -> Snapshot | None:
     """
     token = utcnow()
     with db.engine.begin() as connection:
-        claimed = connection.execute(
+        claimed = _update_as_seen(
+            connection, key, seen, marked=True, stale=False, computed_at=token
+        )
+    return Snapshot(seen.payload, token, False) if claimed else None
+
+
+def _insert(
+    connection: Connection, key: str, payload: dict[str, Any], computed_at: datetime
+) -> bool:
+    """Insert a new row; False when another worker inserted one a moment ago."""
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                insert(_table).values(
+                    key=key, payload=payload, computed_at=computed_at, stale=False
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _update_as_seen(
+    connection: Connection, key: str, seen: Snapshot, *, marked: bool, **values: Any
+) -> bool:
+    """Update the row if it still has the ``computed_at`` seen and is (not) marked stale."""
+    return bool(
+        connection.execute(
             update(_table)
             .where(
                 _table.c.key == key,
                 _table.c.computed_at == seen.computed_at,
-                _table.c.stale == true(),
+                _table.c.stale == (true() if marked else false()),
             )
-            .values(stale=False, computed_at=token)
+            .values(**values)
         ).rowcount
-    return Snapshot(seen.payload, token, False) if claimed else None
+    )
 
 
 def claim_refresh(key: str) -> None:
