@@ -439,3 +439,22 @@ def test_figures_a_report_overtakes_while_they_are_computed_are_not_stored(
     assert stored.payload["total"]["answered"] == 2
     assert stored.payload["total"]["withheld"] == 1
     assert stored.payload["total"]["letters_sent"] == 3
+
+
+def test_figures_claimed_by_a_worker_that_died_are_counted_again(
+    db_app: Flask, golden: Golden
+) -> None:
+    from app.stats import snapshots
+
+    key = snapshots.facility_key(golden.c.id)
+    stats.precompute_facility_figures(AS_OF)
+    _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # C: 1 answered
+    db.session.commit()
+    assert snapshots.claim_stale(key, snapshots.read(key)) is not None
+    db.session.rollback()
+    # The worker is killed here, before it stores: the row is no longer marked, yet no page
+    # shows the figures from before the report.
+    assert not snapshots.read(key).stale
+    assert stats.facility_figures(golden.c.id, AS_OF).answered == 1
+    assert snapshots.read(key).payload["total"]["answered"] == 1  # the page stored them
+    assert stats.precompute_facility_figures(AS_OF) == 0

@@ -381,7 +381,8 @@ def precompute_facility_figures(as_of: date) -> int:
     The background job runs this every minute (and `flask stats rebuild` after a recount), so
     that facility and prisoner pages find their figures stored instead of running the six
     queries while the reader waits: after a report, a new day or a bulk load. Figures that a
-    report overtakes while they are computed are not stored; the next run tries again.
+    report overtakes while they are computed are not stored; the next run tries again. It
+    ends the session's transaction for each facility: never call it inside a request.
     """
     facility_ids = db.session.scalars(select(Facility.id).order_by(Facility.id)).all()
     computed = 0

@@ -32,6 +32,8 @@ _table = StatsSnapshot.__table__
 _decoded: OrderedDict[tuple[str, datetime], dict[str, Any]] = OrderedDict()
 _decoded_lock = threading.Lock()
 _DECODED_KEPT = 512
+# The payload of a row claimed for recomputing (see claim_stale): figures of no day.
+_CLAIMED: dict[str, Any] = {"as_of": None}
 
 
 def facility_key(facility_id: int) -> str:
@@ -141,14 +143,16 @@ def claim_stale(key: str, seen: Snapshot) -> Snapshot | None:
     The claim gives the row a new ``computed_at`` as its token, so that of two workers that
     claim the same row one after the other (a report marking it in between) only the later
     can store. The figures must be computed from a read that starts after the claim: a report
-    that commits later marks the row again, and the store gives way.
+    that commits later marks the row again, and the store gives way. The out-of-date figures
+    make way for a placeholder of no day, so that a worker that dies before storing leaves a
+    row that is computed again, never one that passes for current.
     """
     token = utcnow()
     with db.engine.begin() as connection:
         claimed = _update_as_seen(
-            connection, key, seen, marked=True, stale=False, computed_at=token
+            connection, key, seen, marked=True, stale=False, computed_at=token, payload=_CLAIMED
         )
-    return Snapshot(seen.payload, token, False) if claimed else None
+    return Snapshot(_CLAIMED, token, False) if claimed else None
 
 
 def _insert(

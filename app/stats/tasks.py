@@ -40,7 +40,8 @@ def refresh_overview() -> None:
 @huey.periodic_task(crontab())  # every minute: after reports, a new day or a bulk load
 @huey.lock_task("konvert-stats-facilities")
 def precompute_facility_figures() -> None:
-    """Store the figures of every facility that has none for today (see the service)."""
+    """Store the figures of every facility that has none for today, or whose figures a report
+    made out of date (see the service)."""
     from app.stats.services import precompute_facility_figures as precompute
 
     with app_context():
