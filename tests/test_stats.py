@@ -380,6 +380,16 @@ def test_the_background_job_stores_the_figures_before_anyone_asks(
         assert stored(facility)["as_of"] == date.today().isoformat()
 
 
+def _stored_then_marked_by_a_reply(golden: Golden) -> str:
+    """Store every facility's figures, then report a reply to facility C; C's snapshot key."""
+    from app.stats import snapshots
+
+    stats.precompute_facility_figures(AS_OF)
+    _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # C: 1 answered
+    db.session.commit()
+    return snapshots.facility_key(golden.c.id)
+
+
 def test_figures_a_report_overtakes_while_they_are_computed_are_not_stored(
     db_app: Flask, golden: Golden
 ) -> None:
@@ -387,10 +397,7 @@ def test_figures_a_report_overtakes_while_they_are_computed_are_not_stored(
     from app.stats import snapshots
     from app.stats.services import _compute_breakdown_payload
 
-    key = snapshots.facility_key(golden.c.id)
-    stats.precompute_facility_figures(AS_OF)
-    _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # C: 1 answered
-    db.session.commit()
+    key = _stored_then_marked_by_a_reply(golden)
 
     # A job claims the marked row and counts; before it stores, a second report comes in.
     first = snapshots.claim_stale(key, snapshots.read(key))
@@ -446,10 +453,7 @@ def test_figures_claimed_by_a_worker_that_died_are_counted_again(
 ) -> None:
     from app.stats import snapshots
 
-    key = snapshots.facility_key(golden.c.id)
-    stats.precompute_facility_figures(AS_OF)
-    _report(golden.letters["L13"], REPLY, date(2026, 5, 1), reported=170)  # C: 1 answered
-    db.session.commit()
+    key = _stored_then_marked_by_a_reply(golden)
     assert snapshots.claim_stale(key, snapshots.read(key)) is not None
     db.session.rollback()
     # The worker is killed here, before it stores: the row is no longer marked, yet no page
