@@ -392,14 +392,13 @@ def precompute_facility_figures(as_of: date) -> int:
         db.session.rollback()
         key = snapshots.facility_key(facility_id)
         stored = snapshots.read(key)
-        if stored is not None and not stored.stale:
-            if stored.payload["as_of"] == as_of.isoformat():
-                continue
-        elif stored is not None:
+        if stored is not None and stored.stale:
             stored = snapshots.claim_stale(key, stored)
             if stored is None:  # another report or worker came first: the next run
                 continue
             db.session.rollback()  # read what was committed after the claim
+        elif stored is not None and stored.payload["as_of"] == as_of.isoformat():
+            continue
         snapshots.store_if_unchanged(key, _compute_breakdown_payload(facility_id, as_of), stored)
         computed += 1
     db.session.rollback()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, false, insert, select, true, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -181,7 +181,7 @@ def _update_as_seen(
             .where(
                 _table.c.key == key,
                 _table.c.computed_at == seen.computed_at,
-                _table.c.stale == (true() if marked else false()),
+                _table.c.stale == marked,
             )
             .values(**values)
         ).rowcount

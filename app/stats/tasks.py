@@ -3,7 +3,6 @@ once in immediate mode)."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from datetime import date
@@ -11,9 +10,7 @@ from datetime import date
 from flask import current_app
 from huey import crontab
 
-from app.jobs import app_context, bind_queue, huey
-
-log = logging.getLogger("konvert.jobs")
+from app.jobs import app_context, bind_queue, huey, log
 
 # Readers who find the overview out of date ask for a refresh; one request per process every
 # few seconds is plenty, however many readers there are.
