@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import re
+import socket
+import struct
 import threading
-from collections.abc import Iterator
+import time
+import warnings
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, expect, sync_playwright
 from pypdf import PdfReader
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -17,6 +24,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app.extensions import db
 from app.library.services import sync_templates
 from tests.factories import make_facility, make_prisoner
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,17 +48,60 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+def closed_when_dropped(app: Flask) -> WSGIApplication:
+    """The app, with every response closed even when the client drops the connection.
+
+    Werkzeug's development server calls the response's close() only after draining the
+    socket, and a reset during the draining (Chromium cancelling a favicon request) skips
+    it: the static file is then left for the garbage collector, whose ResourceWarning our
+    warnings-as-errors turn into a failed test. A generator is closed when collected, so
+    wrapping the response in one closes the file in every case. Gunicorn closes it anyway.
+    """
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = app(environ, start_response)
+
+        def body() -> Iterator[bytes]:
+            try:
+                yield from response
+            finally:
+                close = getattr(response, "close", None)
+                if close is not None:
+                    close()
+
+        return body()
+
+    return serve
+
+
 @pytest.fixture
 def live_server(app) -> Iterator[str]:
     sync_templates(LETTERS)
     db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, closed_when_dropped(app), threaded=True, request_handler=QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()
+
+
+def test_the_test_server_closes_files_when_the_browser_drops_the_connection(live_server):
+    host, port = live_server.removeprefix("http://").split(":")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(50):
+            with socket.create_connection((host, int(port))) as client:
+                client.sendall(b"GET /static/favicon.svg HTTP/1.1\r\nHost: konvert\r\n\r\n")
+                client.recv(65536)
+                # Closing with a zero linger sends a reset, as a cancelled request does.
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        time.sleep(0.5)
+        gc.collect()
+    assert [str(warning.message) for warning in caught] == []
 
 
 @pytest.fixture
