@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,25 +88,17 @@ def _remember(key: str, computed_at: datetime, payload: dict[str, Any]) -> None:
 
 def store(key: str, payload: dict[str, Any]) -> Snapshot:
     """Save a freshly computed payload under ``key`` (keeping the stale mark, if reports came
-    in while it was computed).
+    in while it was computed)."""
 
-    Figures computed inside a transaction that changed outcomes are returned but not saved:
-    they could be rolled back, and on PostgreSQL this connection would wait for that
-    transaction's locks.
-    """
-    computed_at = utcnow()
-    if db.session.info.get(UNCOMMITTED_CHANGES):
-        return Snapshot(payload, computed_at, False)
-    with db.engine.begin() as connection:
+    def replace_or_insert(connection: Connection, computed_at: datetime) -> bool:
         changed = connection.execute(
             update(_table)
             .where(_table.c.key == key)
             .values(payload=payload, computed_at=computed_at)
         ).rowcount
-        if not changed and not _insert(connection, key, payload, computed_at):
-            return Snapshot(payload, computed_at, False)
-    _remember(key, computed_at, payload)
-    return Snapshot(payload, computed_at, False)
+        return bool(changed) or _insert(connection, key, payload, computed_at)
+
+    return _save(key, payload, replace_or_insert)
 
 
 def store_if_unchanged(key: str, payload: dict[str, Any], seen: Snapshot | None) -> Snapshot:
@@ -120,19 +112,34 @@ def store_if_unchanged(key: str, payload: dict[str, Any], seen: Snapshot | None)
     is inserted; a report committed while it was computed has had no row to mark, which only
     happens before a facility's first figures or just after `flask stats rebuild`.
     """
+
+    def replace_as_seen(connection: Connection, computed_at: datetime) -> bool:
+        if seen is None:
+            return _insert(connection, key, payload, computed_at)
+        return _update_as_seen(
+            connection, key, seen, marked=False, payload=payload, computed_at=computed_at
+        )
+
+    return _save(key, payload, replace_as_seen)
+
+
+def _save(
+    key: str, payload: dict[str, Any], write: Callable[[Connection, datetime], bool]
+) -> Snapshot:
+    """Run ``write`` (True when it saved the row) in a transaction of its own, and remember
+    what it saved; the figures are returned whether they were saved or not.
+
+    Figures computed inside a transaction that changed outcomes are returned but not saved:
+    they could be rolled back, and on PostgreSQL this connection would wait for that
+    transaction's locks.
+    """
     computed_at = utcnow()
     if db.session.info.get(UNCOMMITTED_CHANGES):
         return Snapshot(payload, computed_at, False)
     with db.engine.begin() as connection:
-        if seen is None:
-            saved = _insert(connection, key, payload, computed_at)
-        else:
-            saved = _update_as_seen(
-                connection, key, seen, marked=False, payload=payload, computed_at=computed_at
-            )
-    if not saved:
-        return Snapshot(payload, computed_at, False)
-    _remember(key, computed_at, payload)
+        saved = write(connection, computed_at)
+    if saved:
+        _remember(key, computed_at, payload)
     return Snapshot(payload, computed_at, False)
 
 
