@@ -63,16 +63,22 @@ def _instance_secret_key(folder: Path) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from app import edge
     from app.database import configure_sqlite
     from app.directory import recent
     from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
     from app.i18n import select_locale
-    from app.stats.outcomes import install_session_hooks
+    from app.mail import hooks as mail_hooks
+    from app.stats import outcomes
 
     db.init_app(app)
     configure_sqlite(app)
-    install_session_hooks()
+    # Where requests commit, and what runs in the same transaction as every write or after
+    # its commit: outcome rows, recent letter counts, mail delivery. Jobs use this app too.
+    edge.install(app)
+    outcomes.install_session_hooks()
     recent.install_session_hooks()
+    mail_hooks.install_session_hooks()
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -111,7 +111,7 @@ def register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
 
     app.cli.add_command(users_cli)
-    from app.jobs import outbox_cli
+    from app.mail.cli import outbox_cli
 
     app.cli.add_command(outbox_cli)
     from app.imports.cli import export_cli, import_cli

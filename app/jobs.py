@@ -1,38 +1,29 @@
-"""Background jobs on Huey: mail delivery from the outbox, reminders, the weekly digest.
+"""The background-job queue (Huey), and nothing else.
 
 The queue is SQLite in the instance folder (``jobs.db``) by default and Redis when
 KONVERT_REDIS_URL is set; KONVERT_HUEY_IMMEDIATE runs every job in-process at once (tests).
-Run the consumer with ``huey_consumer app.jobs.huey -w N`` (``make run`` does). Tasks need the
-Flask app: the consumer builds it once per process, on the first task; where an app context
-is already active (immediate mode, in the web app or a test) the task uses that one.
+Each feature defines its jobs in its own ``tasks.py``; the consumer runs
+``huey_consumer app.worker.huey``, and `app.worker` imports every task module.
 
-A commit that adds (or re-queues) outbox messages enqueues ``deliver_outbox`` right after it
-commits, so mail goes out within moments; the same task also runs every minute and picks up
-anything a failed enqueue or a crash left behind. Messages are never sent before the commit
-that wrote them, and nothing is sent when that transaction rolls back.
+Tasks need the Flask app: `task_app` gives the current one where an app context is active
+(immediate mode, in the web app or a test) and otherwise the consumer's, built once per
+process by the factory `app.worker` registers. Tasks run their body in `app.edge.job`, which
+commits at their end.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
 from flask import Flask, current_app, has_app_context
-from flask.cli import AppGroup
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import RedisHuey, SqliteHuey
+from huey.api import TaskWrapper
 from huey.storage import RedisStorage, SqliteStorage
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from app.extensions import db
-from app.models import OutboxMessage, OutboxStatus
-from app.models.base import utcnow
 from config import env, env_bool, instance_path
 
 log = logging.getLogger("konvert.jobs")
@@ -85,31 +76,12 @@ huey = _make_huey()
 _bound: tuple[Any, ...] | None = None
 _bind_lock = threading.Lock()
 _in_consumer = False
-_log_lock = threading.Lock()
 
 
-@huey.on_startup()
-def _mark_consumer() -> None:
-    """Inside the consumer the queue stays as the environment configured it, and the jobs'
-    own reports ("outbox: 3 sent", …) are logged where the consumer logs."""
+def mark_in_consumer() -> None:
+    """Inside the consumer the queue stays as the environment configured it (`app.worker`)."""
     global _in_consumer  # one flag per process
     _in_consumer = True
-    log_beside_consumer()
-
-
-def log_beside_consumer() -> None:
-    """Give Konvert's loggers the handlers and level of huey's.
-
-    huey_consumer sets up logging for the ``huey`` logger only, so without this everything
-    below WARNING that a job logs would be dropped. Runs once per worker thread: idempotent.
-    """
-    ours, consumers = logging.getLogger("konvert"), logging.getLogger("huey")
-    with _log_lock:
-        for handler in consumers.handlers:
-            if handler not in ours.handlers:
-                ours.addHandler(handler)
-        ours.setLevel(consumers.level)
-        ours.propagate = not consumers.handlers  # not twice, should the root log too
 
 
 def bind_queue(app: Flask) -> None:
@@ -146,148 +118,52 @@ def _bind(app: Flask) -> None:
     _bound = key
 
 
-# --- the Flask app inside the consumer ---------------------------------------------------------
+# --- the Flask app of a task ------------------------------------------------------------------
 
+_app_factory: Callable[[], Flask] | None = None
 _app: Flask | None = None
 _app_lock = threading.Lock()
 
 
-def _consumer_app() -> Flask:
-    """The app for tasks in the consumer, created once per process (thread-safe)."""
+def use_app_factory(factory: Callable[[], Flask]) -> None:
+    """Name how the consumer builds its app (`app.worker` passes `create_app`)."""
+    global _app_factory  # one factory per process
+    _app_factory = factory
+
+
+def task_app() -> Flask:
+    """The app a task runs in: the current one (immediate mode), else the consumer's.
+
+    The consumer's app is built once per process, on the first task (thread-safe).
+    """
     global _app  # one app per consumer process
+    if has_app_context():
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        bind_queue(app)
+        return app
     with _app_lock:
         if _app is None:
-            from app import create_app
-
-            _app = create_app()
+            if _app_factory is None:
+                raise RuntimeError("no app for tasks: run the consumer on app.worker.huey")
+            _app = _app_factory()
         return _app
 
 
-@contextmanager
-def app_context() -> Iterator[Flask]:
-    """The current app when there is one (immediate mode), else the consumer's app."""
-    if has_app_context():
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        bind_queue(app)
-        yield app
-        return
-    with _consumer_app().app_context():
-        yield current_app._get_current_object()  # type: ignore[attr-defined]
+def enqueue(task: TaskWrapper, *args: Any) -> bool:
+    """Queue ``task`` on the queue the current app is configured for (in immediate mode it
+    runs now, here); False when the queue cannot be reached.
 
-
-# --- tasks ---------------------------------------------------------------------------------------
-
-
-@huey.task()
-def deliver_outbox() -> None:
-    """Send every due outbox message (see app.mail.delivery.deliver_due)."""
-    from app.mail.delivery import deliver_due
-
-    with app_context():
-        report = deliver_due()
-        if report.sent or report.retrying or report.dead:
-            log.info(
-                "outbox: %s sent, %s to retry, %s dead", report.sent, report.retrying, report.dead
-            )
-
-
-@huey.periodic_task(crontab())  # every minute: retries, and anything an enqueue missed
-def deliver_outbox_periodically() -> None:
-    """Run the delivery every minute."""
-    deliver_outbox.call_local()
-
-
-@huey.periodic_task(crontab(minute="17", hour="8"))
-def send_reminders() -> None:
-    """Daily: queue the reminders to report back that are due (each at most once)."""
-    from app.mail.services import send_due_reminders
-
-    with app_context():
-        queued = send_due_reminders(date.today())
-        db.session.commit()
-        log.info("reminders: %s queued", queued)
-
-
-@huey.periodic_task(crontab(minute="0", hour="7", day_of_week="1"))
-def send_weekly_digest() -> None:
-    """Mondays: the past week in numbers, to every active organizer and admin.
-
-    Once per ISO week even when several consumers run the schedule: the first to store the
-    week's key in the shared queue storage sends it, the others find the key taken.
-    """
-    from app.mail.services import send_weekly_digest as queue_digest
-
-    with app_context():
-        now = utcnow()
-        year, week, _day = now.isocalendar()
-        if not huey.put_if_empty(f"digest:{year}-W{week:02d}", "sent"):
-            log.info("digest: already sent this week")
-            return
-        queued = queue_digest(now)
-        db.session.commit()
-        log.info("digest: %s queued", queued)
-
-
-def enqueue_delivery() -> None:
-    """Ask the consumer to deliver now (in immediate mode: deliver now, here).
-
-    A failure to enqueue (Redis down) is logged, not raised: the message is safe in the
-    outbox and the every-minute run will send it.
+    A failure to enqueue (Redis down) is logged, not raised: callers keep what they need in
+    the database, and the periodic jobs pick it up.
     """
     if has_app_context():
         bind_queue(current_app._get_current_object())  # type: ignore[attr-defined]
-    try:
-        deliver_outbox()
-    except Exception:
-        log.exception("could not enqueue outbox delivery; the periodic run will send it")
-
-
-# --- enqueue delivery after a commit that wrote mail ---------------------------------------------
-
-_FLAG = "konvert_outbox_pending"
-
-
-def _writes_mail(session: Session) -> bool:
-    if any(isinstance(item, OutboxMessage) for item in session.new):
+    if huey.immediate:
+        task(*args)  # runs here and now: its failure is the caller's to see
         return True
-    return any(
-        isinstance(item, OutboxMessage) and item.status is OutboxStatus.PENDING
-        for item in session.dirty
-    )
-
-
-@event.listens_for(db.session, "before_flush")
-def _note_outbox_rows(session: Session, _context: Any, _instances: Any) -> None:
-    if _writes_mail(session):
-        session.info[_FLAG] = True
-
-
-@event.listens_for(db.session, "after_commit")
-def _deliver_after_commit(session: Session) -> None:
-    if session.info.pop(_FLAG, False):
-        enqueue_delivery()
-
-
-@event.listens_for(db.session, "after_rollback")
-def _forget_outbox_rows(session: Session) -> None:
-    # The rows are gone with the transaction: nothing to deliver.
-    session.info.pop(_FLAG, None)
-
-
-# --- `flask outbox …` ----------------------------------------------------------------------------
-
-outbox_cli = AppGroup("outbox", help="The mail outbox.")
-
-
-@outbox_cli.command("deliver")
-def outbox_deliver() -> None:
-    """Send every due message now, in this process (no consumer needed)."""
-    from app.mail.delivery import deliver_due
-
-    report = deliver_due()
-    click.echo(f"outbox: {report.sent} sent, {report.retrying} to retry, {report.dead} dead")
-
-
-# Tasks defined by features register on import; the consumer only imports this module.
-from app.drives import tasks as _drive_tasks  # noqa: E402, F401
-from app.stats import tasks as _stats_tasks  # noqa: E402, F401
+    try:
+        task(*args)
+    except Exception:
+        log.exception("could not enqueue %s", task.name)
+        return False
+    return True

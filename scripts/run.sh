@@ -28,7 +28,7 @@ JOB_WORKERS=${KONVERT_HUEY_WORKERS:-2}
 # /stats recount then starts within moments of being asked for. Locks left by a consumer that
 # was killed mid-task are cleared at start (the locked tasks are recounts: running one twice
 # only costs time), or the recounts would never run again.
-"$BIN/huey_consumer" app.jobs.huey --workers "$JOB_WORKERS" --worker-type thread --max-delay 2 \
+"$BIN/huey_consumer" app.worker.huey --workers "$JOB_WORKERS" --worker-type thread --max-delay 2 \
   --flush-locks &
 consumer=$!
 

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask, g, request_started
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import event
 
 from app import create_app
 from app.extensions import db
+from tests.isolation import isolate_requests
 from tests.postgres import any_db_app, pg_app, postgres_server  # noqa: F401 - fixtures
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -62,18 +63,18 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def app(migrated_database: Path, tmp_path: Path) -> Iterator[Flask]:
-    """The application on a fresh copy of the migrated database, inside an app context."""
+    """The application on a fresh copy of the migrated database.
+
+    The test body runs inside an app context of its own, with its own session (for
+    factories and for reading results); requests and commands get theirs (see
+    `IsolatedClient`).
+    """
     instance = tmp_path / "instance"
     instance.mkdir()
     shutil.copy(migrated_database, instance / "konvert.db")
     application = create_app("testing", _settings(instance))
-
-    def forget_g(_sender: object, **_extra: object) -> None:
-        # Requests reuse this test's app context; in production each request has its own,
-        # so give every request an empty `g` (no cached user, locale or CSRF token).
-        g.__dict__.clear()
-
-    with application.app_context(), request_started.connected_to(forget_g, application):
+    isolate_requests(application)
+    with application.app_context():
         yield application
         db.session.remove()
         db.engine.dispose()

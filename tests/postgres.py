@@ -25,12 +25,13 @@ from typing import NoReturn
 
 import psycopg
 import pytest
-from flask import Flask, g, request_started
+from flask import Flask
 from flask_migrate import upgrade
 from psycopg import sql
 
 from app import create_app
 from app.extensions import db
+from tests.isolation import isolate_requests
 
 DATABASE = "konvert"
 SUPERUSER = "postgres"
@@ -267,19 +268,14 @@ def _truncate_all_tables() -> None:
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
-def _forget_g(_sender: object, **_extra: object) -> None:
-    # As in conftest's `app`: requests reuse the test's app context; in production each
-    # request has its own, so give every request an empty `g`.
-    g.__dict__.clear()
-
-
 @pytest.fixture
 def pg_app(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Flask]:
     """The application on the session's PostgreSQL database, emptied, in an app context."""
     instance = tmp_path / "instance"
     instance.mkdir()
     application = create_app("testing", _settings(postgres_server.url, instance))
-    with application.app_context(), request_started.connected_to(_forget_g, application):
+    isolate_requests(application)
+    with application.app_context():
         _truncate_all_tables()
         yield application
         db.session.remove()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app import create_app, jobs
 from app.extensions import db
+from app.mail import tasks as mail_tasks
 from app.mail.services import queue_email
 from app.models import OutboxMessage, OutboxStatus
 from tests.test_mail import free_port, reminder_context, smtp_server
@@ -66,7 +67,7 @@ def test_a_consumer_process_delivers_mail_committed_in_another_process(
     )
     with smtp_server(port) as inbox, log_file.open("wb") as log:
         consumer = subprocess.Popen(
-            [str(consumer_bin), "app.jobs.huey", "-w", "1", "-d", "0.1", "-m", "0.5"],
+            [str(consumer_bin), "app.worker.huey", "-w", "1", "-d", "0.1", "-m", "0.5"],
             cwd=REPO,
             env=environment,
             stdout=log,
@@ -95,7 +96,7 @@ def test_a_consumer_process_delivers_mail_committed_in_another_process(
                 # A second message, and delivery enqueued once more by hand: each goes once.
                 queue_email("second@example.org", "reminder", reminder_context())
                 db.session.commit()
-                jobs.deliver_outbox()
+                mail_tasks.deliver_outbox()
                 assert wait_for(lambda: statuses() == [OutboxStatus.SENT] * 2), (
                     log_file.read_text()
                 )

@@ -302,7 +302,8 @@ def test_pages_overview_and_export_on_both_databases(db_app: Flask, golden: Gold
 def test_flask_stats_rebuild_recounts_everything(db_app: Flask, golden: Golden) -> None:
     from app.stats import snapshots
 
-    assert stats.facility_figures(golden.c.id, AS_OF).letters_sent == 1  # now stored
+    assert stats.precompute_facility_figures(AS_OF) == 3
+    assert stats.facility_figures(golden.c.id, AS_OF).letters_sent == 1
     db.session.execute(db.delete(LetterOutcome))  # behind the statistics' back
     db.session.commit()
     assert stats.facility_figures(golden.c.id, AS_OF).letters_sent == 1  # still the stored
@@ -319,22 +320,27 @@ def test_flask_stats_rebuild_recounts_everything(db_app: Flask, golden: Golden) 
 
 def test_figures_from_an_uncommitted_report_are_not_stored(db_app: Flask, golden: Golden) -> None:
     from app.stats import snapshots
+    from app.stats.services import _compute_breakdown_payload
 
+    key = snapshots.facility_key(golden.a.id)
     letter = golden.letters["L9"]
     _report(letter, ARRIVED, date(2026, 5, 27), reported=150)
     db.session.flush()  # the outcome row changes inside the open transaction
     assert stats.facility_figures(golden.a.id, AS_OF).delivered == 9
-    assert snapshots.read(snapshots.facility_key(golden.a.id)) is None
+    counted = _compute_breakdown_payload(golden.a.id, AS_OF)
+    assert snapshots.store(key, counted).payload["total"]["delivered"] == 9
+    assert snapshots.read(key) is None  # they could still be rolled back
     db.session.rollback()
     assert stats.facility_figures(golden.a.id, AS_OF).delivered == 8  # the report never was
-    assert snapshots.read(snapshots.facility_key(golden.a.id)) is not None
+    assert snapshots.read(key) is None  # a page counts, and never stores
+    assert stats.precompute_facility_figures(AS_OF) == 3
+    assert snapshots.read(key).payload["total"]["delivered"] == 8
 
 
 def test_only_changed_outcomes_forget_stored_figures(db_app: Flask, golden: Golden) -> None:
     from app.stats import snapshots
 
-    stats.facility_figures(golden.a.id, AS_OF)
-    stats.facility_figures(golden.c.id, AS_OF)
+    stats.precompute_facility_figures(AS_OF)
     make_letter(golden.p1)  # a new letter, not sent: no outcome, nothing to forget
     golden.letters["L2"].printed_at = datetime(2026, 6, 1)  # printed again: same outcome
     db.session.commit()
@@ -459,6 +465,8 @@ def test_figures_claimed_by_a_worker_that_died_are_counted_again(
     # The worker is killed here, before it stores: the row is no longer marked, yet no page
     # shows the figures from before the report.
     assert not snapshots.read(key).stale
-    assert stats.facility_figures(golden.c.id, AS_OF).answered == 1
-    assert snapshots.read(key).payload["total"]["answered"] == 1  # the page stored them
+    assert stats.facility_figures(golden.c.id, AS_OF).answered == 1  # counted on the spot
+    assert "total" not in snapshots.read(key).payload  # pages never store
+    assert stats.precompute_facility_figures(AS_OF) == 1  # the next run counts C again
+    assert snapshots.read(key).payload["total"]["answered"] == 1
     assert stats.precompute_facility_figures(AS_OF) == 0

@@ -24,7 +24,7 @@ from app.i18n import current_language
 from app.models import Channel, EventKind
 from app.security import public_write_limit
 from app.stats.caching import cache_publicly
-from app.stats.overview import every_facility_figures
+from app.stats.current import every_facility_figures
 from app.stats.services import MIN_SAMPLE, facility_breakdown
 from app.tracking import services as tracking
 
@@ -127,7 +127,6 @@ def add_event(token: str) -> tuple[Response, int]:
     except tracking.EventRejected as error:
         db.session.rollback()
         return _error(error.field, error.message, 422)
-    db.session.commit()
     return jsonify(event=event_json(event), status=found.status.value), 201
 
 

@@ -121,7 +121,6 @@ def login() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            db.session.commit()  # a password hash upgraded on the way in
             _start_session(user)
             return redirect(target)
         form.form_errors.append(_("Wrong email or password."))
@@ -136,7 +135,6 @@ def logout() -> Response:
     """End this session (CSRF-protected like every form). With `everywhere`, end them all."""
     if current_user.is_authenticated and request.form.get("everywhere"):
         _actor().session_version += 1
-        db.session.commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
@@ -164,7 +162,6 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
             db.session.rollback()
             return _link_problem(error)
         else:
-            db.session.commit()
             _start_session(user)
             flash(_("Welcome to Konvert. Your account is ready."), "success")
             return redirect(_home())
@@ -196,7 +193,6 @@ def forgot_password() -> str | tuple[str, int]:
             lambda token: external_url("auth.reset_password", token=token),
             current_language(),
         )
-        db.session.commit()
         hours = int(current_app.config["PASSWORD_RESET_HOURS"])
         return render_template(
             "auth/message.html",
@@ -230,7 +226,6 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
             db.session.rollback()
             return _link_problem(error)
         else:
-            db.session.commit()
             _start_session(user)
             flash(_("Your new password is set. Other browsers were logged out."), "success")
             return redirect(_home())
@@ -261,7 +256,6 @@ def change_password() -> Response | str | tuple[str, int]:
         except services.AuthError as error:
             _add_error(getattr(form, error.field), error.message)
         else:
-            db.session.commit()
             _start_session(_actor())  # the session key carries the new version
             flash(_("Your password is changed. Other browsers were logged out."), "success")
             return redirect(url_for("auth.change_password"))
@@ -311,7 +305,6 @@ def invite() -> Response | tuple[str, int]:
         except services.AuthError as error:
             _add_error(getattr(form, error.field), error.message)
         else:
-            db.session.commit()
             flash(
                 _(
                     "Invitation sent to %(email)s.",
@@ -330,7 +323,6 @@ def _set_active(user_id: int, active: bool) -> Response | tuple[str, int]:
     except services.AuthError as error:
         db.session.rollback()
         return _users_page(error=error.message), 422
-    db.session.commit()
     if active:
         flash(_("%(email)s can log in again.", email=user.email), "success")
     else:

@@ -13,7 +13,6 @@ from wtforms.fields.choices import SelectChoice
 from app.composer import services
 from app.composer.forms import AppealForm, LetterForm
 from app.directory.services import mailing_address
-from app.extensions import db
 from app.labels import LANGUAGE
 from app.models import Letter, Official, Prisoner, Template, TemplateKind
 
@@ -122,8 +121,5 @@ def compose(
         getattr(form, error.field).errors = [error.message]
         return _page(prisoner, official, form), 422
     if after_save is not None:
-        response = after_save(letter)
-        db.session.commit()
-        return response
-    db.session.commit()
+        return after_save(letter)
     return redirect(url_for("tracking.letter", token=letter.token, saved=1))

@@ -1,8 +1,9 @@
 """How many letters each prisoner got lately: the order of the prisoner list and suggestions.
 
-The counts live in ``recent_letter_count``: rebuilt in SQL on the first list view of each day
-(the 90-day window moves) and after a letter is deleted, and raised by one in the same
-transaction as each new letter. A marker in ``stats_snapshot`` says for which day they hold.
+The counts live in ``recent_letter_count``: raised by one in the same transaction as each new
+letter and lowered by one with each deleted one (a session hook `create_app` installs), and
+rebuilt in SQL by a background job (`app.directory.tasks`) once a day, as the 90-day window
+moves. A marker in ``stats_snapshot`` says for which day they hold. Pages only read them.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ def _since(today: date) -> datetime:
     return datetime.combine(today - timedelta(days=RECENT_DAYS), datetime.min.time())
 
 
-def ensure_counted(today: date) -> None:
-    """Recount, and commit, unless the counts already hold for ``today``."""
+def ensure_counted(today: date) -> bool:
+    """Recount unless the counts already hold for ``today``; True when it recounted."""
     marker = db.session.execute(
         select(_snapshots.c.payload, _snapshots.c.stale).where(_snapshots.c.key == MARKER)
     ).first()
     if marker and not marker.stale and marker.payload.get("as_of") == today.isoformat():
-        return
+        return False
     db.session.execute(delete(_counts))
     db.session.execute(
         insert(_counts).from_select(
@@ -56,37 +57,37 @@ def ensure_counted(today: date) -> None:
                 key=MARKER, payload=payload, stale=False, computed_at=utcnow()
             )
         )
-    db.session.commit()
+    return True
 
 
 def _count_new_letters(session: Session, _context: Any) -> None:
-    """Keep the counts current within the day: +1 per new letter, recount after a deletion."""
+    """Keep the counts current within the day: +1 per new letter, -1 per deleted one."""
     connection = session.connection()
-    added: dict[int, int] = {}
-    for instance in session.info.pop("recent_letters_new", []):
-        if instance.kind is TemplateKind.LETTER and instance.created_at >= _since(date.today()):
-            added[instance.prisoner_id] = added.get(instance.prisoner_id, 0) + 1
-    for prisoner_id, letters in added.items():
+    since = _since(date.today())
+    changes: dict[int, int] = {}
+    for instance, change in session.info.pop("recent_letters_changed", []):
+        if instance.kind is TemplateKind.LETTER and instance.created_at >= since:
+            changes[instance.prisoner_id] = changes.get(instance.prisoner_id, 0) + change
+    for prisoner_id, change in changes.items():
+        if not change:
+            continue
         changed = connection.execute(
             update(_counts)
             .where(_counts.c.prisoner_id == prisoner_id)
-            .values(letters=_counts.c.letters + letters)
+            .values(letters=_counts.c.letters + change)
         ).rowcount
-        if not changed:
-            connection.execute(insert(_counts).values(prisoner_id=prisoner_id, letters=letters))
-    if session.info.pop("recent_letters_deleted", False):
-        connection.execute(update(_snapshots).where(_snapshots.c.key == MARKER).values(stale=True))
+        if not changed and change > 0:
+            connection.execute(insert(_counts).values(prisoner_id=prisoner_id, letters=change))
 
 
 def _collect_letters(session: Session, _context: Any, _instances: Any) -> None:
-    new = [instance for instance in session.new if isinstance(instance, Letter)]
-    session.info.setdefault("recent_letters_new", []).extend(new)
-    if any(isinstance(instance, Letter) for instance in session.deleted):
-        session.info["recent_letters_deleted"] = True
+    changed = session.info.setdefault("recent_letters_changed", [])
+    changed.extend((item, +1) for item in session.new if isinstance(item, Letter))
+    changed.extend((item, -1) for item in session.deleted if isinstance(item, Letter))
 
 
 def install_session_hooks() -> None:
-    """Count new letters in the same transaction that writes them (idempotent)."""
+    """Count new and deleted letters in the same transaction that writes them (idempotent)."""
     if not event.contains(Session, "before_flush", _collect_letters):
         event.listen(Session, "before_flush", _collect_letters)
         event.listen(Session, "after_flush_postexec", _count_new_letters)

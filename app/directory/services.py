@@ -124,9 +124,8 @@ def _filtered(filters: PrisonerFilters, *, with_facility: bool = True) -> Select
     return query
 
 
-def _ordered_ids(filters: PrisonerFilters, today: date) -> Select:
+def _ordered_ids(filters: PrisonerFilters) -> Select:
     """(prisoner id, letters in the last 90 days) of the filtered list, in the list's order."""
-    recent.ensure_counted(today)
     counted = RecentLetterCount.__table__
     recent_count = func.coalesce(counted.c.letters, 0)
     return (
@@ -153,9 +152,7 @@ def _ordering(filters: PrisonerFilters, recent_count: object) -> list[object]:
     return [receiving, recent_count, *by_name]
 
 
-def search_prisoners(
-    filters: PrisonerFilters, page: int, per_page: int, today: date | None = None
-) -> PrisonerPage:
+def search_prisoners(filters: PrisonerFilters, page: int, per_page: int) -> PrisonerPage:
     """One page of prisoners matching the filters, in three queries whatever the page size."""
     # Sort narrow rows (id, count) and load only the page's prisoners: sorting whole rows of
     # ten thousand prisoners with their texts costs ten times more.
@@ -163,7 +160,7 @@ def search_prisoners(
         select(func.count()).select_from(_filtered(filters, with_facility=False).subquery())
     )
     page_ids = db.session.execute(
-        _ordered_ids(filters, today or date.today()).limit(per_page).offset((page - 1) * per_page)
+        _ordered_ids(filters).limit(per_page).offset((page - 1) * per_page)
     ).all()
     loaded = {
         prisoner.id: (prisoner, facility)
@@ -175,10 +172,10 @@ def search_prisoners(
     return PrisonerPage(rows=rows, page=page, per_page=per_page, total=total or 0)
 
 
-def suggest_prisoner(today: date | None = None) -> Prisoner | None:
+def suggest_prisoner() -> Prisoner | None:
     """Someone who can receive letters and has had the fewest lately."""
     filters = PrisonerFilters(accepts_letters=True)
-    page = search_prisoners(filters, page=1, per_page=1, today=today)
+    page = search_prisoners(filters, page=1, per_page=1)
     if not page.rows or not page.rows[0].prisoner.can_receive_letters:
         return None
     return page.rows[0].prisoner

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
@@ -43,7 +43,7 @@ def drive_letters(drive: Drive) -> list[Letter]:
 
 
 def start_print_job(actor: User, drive: Drive) -> PrintJob:
-    """Queue a print pack of every letter of the drive; the caller commits, then enqueues."""
+    """Queue a print pack of every letter of the drive; it is built once this is committed."""
     require_organizer(actor)
     count = len(drive_letters(drive))
     if count == 0:
@@ -96,32 +96,43 @@ def _pack_item(letter: Letter, envelope_size: str, sender_country: str) -> PackI
     )
 
 
+def _record_progress(job_id: int, *, claim: bool = False, **values: object) -> bool:
+    """Write the job's progress in a short transaction of its own, so that the drive page
+    sees it while the pack is built; the job's results are committed once, at its end.
+
+    With ``claim``, only a queued job is taken (True when this call took it).
+    """
+    statement = update(PrintJob).where(PrintJob.id == job_id)
+    if claim:
+        statement = statement.where(PrintJob.status == PrintJobStatus.QUEUED)
+    with db.engine.begin() as connection:
+        return bool(connection.execute(statement.values(**values)).rowcount)
+
+
 def run_print_job(
     job_id: int, envelope_size: str = "dl", sender_country: str = "", pool: PackPool | None = None
 ) -> None:
-    """Build the pack: progress is committed as groups finish; the file appears only when whole.
+    """Build the pack: progress is shown as groups finish; the file appears only when whole.
 
-    Any failure marks the job failed with the reason, so the organizer can retry.
+    Any failure marks the job failed with the reason, so the organizer can retry. The caller
+    (the job's edge) commits the outcome.
     """
     # Imported here: the web process need not load the worker pool machinery.
     from app.pdf.pack import CoverInfo, render_pack
 
-    job = db.session.get(PrintJob, job_id)
-    if job is None or job.status is not PrintJobStatus.QUEUED:
+    if not _record_progress(job_id, claim=True, status=PrintJobStatus.RUNNING):
         return
-    job.status = PrintJobStatus.RUNNING
-    db.session.commit()
+    job = db.session.get(PrintJob, job_id)
+    assert job is not None
     drive = job.drive
     partial = None
     try:
         letters = drive_letters(drive)
         items = [_pack_item(letter, envelope_size, sender_country) for letter in letters]
-        job.total = len(items)
-        db.session.commit()
+        _record_progress(job_id, total=len(items))
 
         def progress(done: int, total: int) -> None:
-            job.done, job.total = done, total
-            db.session.commit()
+            _record_progress(job_id, done=done, total=total)
 
         cover = CoverInfo(title=drive.title, held_on=drive.held_on, generated_on=date.today())
         pdf = render_pack(items, cover, progress, pool=pool)
@@ -135,10 +146,9 @@ def run_print_job(
         for letter in letters:
             letter.printed_at = letter.printed_at or now
         job.file_name = name
-        job.done = job.total
+        job.total = job.done = len(items)
         job.status = PrintJobStatus.DONE
         job.finished_at = now
-        db.session.commit()
     except Exception as error:  # any failure must reach the organizer, with its reason
         db.session.rollback()
         if partial is not None:
@@ -148,5 +158,4 @@ def run_print_job(
         job.status = PrintJobStatus.FAILED
         job.error = f"{type(error).__name__}: {error}"[:2000]
         job.finished_at = utcnow()
-        db.session.commit()
         current_app.logger.exception("print pack %s failed", job_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import (
     abort,
@@ -34,6 +35,8 @@ from app.drives.forms import (
     MarkSentForm,
     PrintPackForm,
 )
+from app.drives.tasks import enqueue_print_job
+from app.edge import after_commit
 from app.extensions import db, limiter
 from app.models import Channel, Drive, DriveParticipant, Letter, PrintJob
 from app.security import public_write_limit
@@ -88,7 +91,6 @@ def new() -> Response | str | tuple[str, int]:
         except services.DriveError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            db.session.commit()
             return redirect(url_for("drives.show", drive_id=drive.id))
     status = 422 if request.method == "POST" else 200
     return render_template(
@@ -158,8 +160,6 @@ def _job_json(job: PrintJob) -> dict[str, object]:
 @login_required
 def start_print(drive_id: int) -> Response:
     """Queue the print pack; the page shows progress and the download when done."""
-    from app.drives.tasks import enqueue_print_job
-
     drive = _drive_or_404(drive_id)
     form = PrintPackForm()
     if not form.validate():
@@ -169,8 +169,12 @@ def start_print(drive_id: int) -> Response:
     except services.DriveError as error:
         flash(error.message, "warning")
         return redirect(url_for("drives.show", drive_id=drive.id))
-    db.session.commit()
-    enqueue_print_job(job.id, form.envelope.data or "dl", form.sender_country.data or "")
+    # The consumer reads the job from the database: queue it once the job is committed.
+    after_commit(
+        partial(
+            enqueue_print_job, job.id, form.envelope.data or "dl", form.sender_country.data or ""
+        )
+    )
     return redirect(url_for("drives.show", drive_id=drive.id) + "#print")
 
 
@@ -216,7 +220,6 @@ def mark_sent(drive_id: int) -> Response:
         db.session.rollback()
         flash(error.message, "warning")
         return redirect(url_for("drives.show", drive_id=drive.id))
-    db.session.commit()
     flash(_("%(num)d letters marked sent.", num=count), "success")
     return redirect(url_for("drives.show", drive_id=drive.id))
 
@@ -234,7 +237,6 @@ def invite(drive_id: int) -> Response:
             (form.emails.data or "").splitlines(),
             url_for("drives.join", token=drive.join_token, _external=True),
         )
-        db.session.commit()
         flash(_("%(num)d invitations queued.", num=sent), "success")
         if refused:
             flash(_("Not valid addresses: %(list)s", list=", ".join(refused)), "warning")
@@ -279,7 +281,6 @@ def join(token: str) -> Response | str | tuple[str, int]:
         except services.DriveError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            db.session.commit()
             _remember_participant(participant)
             return redirect(url_for("drives.participant", token=participant.token))
     status = 422 if request.method == "POST" else 200
@@ -308,7 +309,6 @@ def more(token: str) -> Response:
         flash(
             _("Everyone in this evening's list already has a letter from you. Thank you!"), "info"
         )
-    db.session.commit()
     return redirect(url_for("drives.participant", token=token))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import atexit
 import threading
 
-from flask import current_app
-
-from app.jobs import app_context, bind_queue, huey
+from app import edge
+from app.drives.printing import run_print_job
+from app.jobs import enqueue, huey, task_app
 from app.pdf.pack import PackPool
 
 _pool: PackPool | None = None
@@ -29,13 +29,10 @@ def _consumer_pool() -> PackPool | None:
 @huey.task()
 def build_print_pack(job_id: int, envelope_size: str, sender_country: str) -> None:
     """Render a drive's print pack and record its progress, file or failure."""
-    from app.drives.printing import run_print_job
-
-    with app_context():
+    with edge.job(task_app()):
         run_print_job(job_id, envelope_size, sender_country, pool=_consumer_pool())
 
 
 def enqueue_print_job(job_id: int, envelope_size: str, sender_country: str) -> None:
     """Queue the job on the queue this app is configured for (runs now in immediate mode)."""
-    bind_queue(current_app._get_current_object())  # type: ignore[attr-defined]
-    build_print_pack(job_id, envelope_size, sender_country)
+    enqueue(build_print_pack, job_id, envelope_size, sender_country)

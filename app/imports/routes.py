@@ -97,7 +97,6 @@ def confirm() -> Page:
     if not report.imported:
         db.session.rollback()
         return _report_page(report), 422
-    db.session.commit()
     flash(
         _(
             "Imported: %(created)d created, %(updated)d updated.",

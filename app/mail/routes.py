@@ -1,7 +1,6 @@
 """The outbox for admins, and the supporters' opt-ins with their one-click removal.
 
-Thin views over app.mail.services. Importing this module (create_app registers the blueprint)
-also imports app.jobs, whose session hook delivers mail after each commit that wrote some.
+Thin views over app.mail.services.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app import jobs  # noqa: F401 - registers the after-commit hook that delivers mail
 from app.auth.permissions import login_required
 from app.directory.services import get_prisoner
 from app.extensions import db, limiter
@@ -50,7 +48,6 @@ def requeue(message_id: int) -> Response:
     else:
         if message is None:
             abort(404)
-        db.session.commit()
         flash(_("The message is queued again."), "success")
     return redirect(url_for("mail.outbox", status=request.args.get("status") or None))
 
@@ -92,7 +89,6 @@ def subscribe_reminders(token: str) -> Response | tuple[str, int]:
         except services.SubscriptionError as error:
             form.email.errors = [*form.email.errors, error.message]
         else:
-            db.session.commit()
             flash(
                 _(
                     "Done: Konvert will remind you if there is no news 14 and 45 days after "
@@ -130,7 +126,6 @@ def delete_reminder(token: str) -> tuple[str, int]:
     if subscription is None:
         return render_template("mail/link_gone.html"), 404
     services.delete_reminder(subscription)
-    db.session.commit()
     return render_template("mail/deleted.html", what="reminder"), 200
 
 
@@ -160,7 +155,6 @@ def follow(prisoner_id: int) -> Response | tuple[str, int]:
         except services.SubscriptionError as error:
             form.email.errors = [*form.email.errors, error.message]
         else:
-            db.session.commit()
             flash(
                 _(
                     "Done: Konvert will write to you when this person is transferred. Every "
@@ -192,5 +186,4 @@ def delete_follow(token: str) -> tuple[str, int]:
     if found is None:
         return render_template("mail/link_gone.html"), 404
     services.unfollow(found)
-    db.session.commit()
     return render_template("mail/deleted.html", what="follow"), 200

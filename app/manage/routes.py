@@ -108,7 +108,6 @@ def _submit(
     except services.Invalid as error:
         db.session.rollback()
         return show(_put_errors(form, error)), 422
-    db.session.commit()
     return done(result)
 
 

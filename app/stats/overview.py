@@ -70,25 +70,6 @@ def refresh_overview_now(today: date) -> Snapshot:
     return snapshots.store(snapshots.OVERVIEW, compute_overview(today))
 
 
-def overview(today: date | None = None) -> Snapshot:
-    """The /stats overview: the stored one, refreshed in the background when out of date.
-
-    Only the very first overview is computed while the reader waits; after that a report
-    or a new day marks it out of date, the background job recomputes it (at once in
-    immediate mode), and readers get the previous figures meanwhile.
-    """
-    today = today or date.today()
-    snapshot = snapshots.read(snapshots.OVERVIEW)
-    if snapshot is None:
-        return refresh_overview_now(today)
-    if snapshot.stale or snapshot.payload["as_of"] != today.isoformat():
-        from app.stats.tasks import request_overview_refresh
-
-        if request_overview_refresh():  # ran here and now (immediate mode)
-            snapshot = snapshots.read(snapshots.OVERVIEW) or snapshot
-    return snapshot
-
-
 def _figures_of(row: dict[str, Any]) -> Figures:
     return Figures.from_dict(row["figures"])
 
@@ -166,14 +147,3 @@ def dashboard_charts(
             for delay in [row["figures"]["median_days_to_delivery"]]
         ),
     }
-
-
-def every_facility_figures(
-    today: date | None = None,
-) -> tuple[list[tuple[Facility, Figures]], Snapshot]:
-    """Every facility with its figures (zero where no letter was reported), and the snapshot."""
-    snapshot = overview(today)
-    payload = snapshot.payload
-    known = {row["id"]: Figures.from_dict(row["figures"]) for row in payload["facilities"]}
-    facilities = db.session.scalars(select(Facility).order_by(Facility.region, Facility.code))
-    return [(facility, known.get(facility.id, Figures())) for facility in facilities], snapshot

@@ -11,12 +11,8 @@ from app.labels import CHANNEL
 from app.models import Channel
 from app.stats import bp, export
 from app.stats.caching import cache_publicly
-from app.stats.overview import (
-    dashboard_charts,
-    most_withheld_facilities,
-    overview,
-    slowest_facilities,
-)
+from app.stats.current import overview
+from app.stats.overview import dashboard_charts, most_withheld_facilities, slowest_facilities
 from app.stats.rendered import RenderedCache
 from app.stats.services import MIN_SAMPLE, Figures
 from app.stats.snapshots import Snapshot

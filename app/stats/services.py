@@ -359,19 +359,14 @@ def breakdown_snapshot(facility_id: int, as_of: date) -> snapshots.Snapshot:
     """The facility's figures for ``as_of``: the stored ones while no report has made them out
     of date, else computed now (six queries).
 
-    Figures computed here are stored when there were none or they were from another day.
-    Those a report made out of date are left to `precompute_facility_figures`: only it can
-    claim the row before reading, which a page view, whose read may have started earlier,
+    Pages never store what they computed: `precompute_facility_figures`, every minute, does,
+    claiming the row before reading, which a page view, whose read may have started earlier,
     cannot.
     """
-    key = snapshots.facility_key(facility_id)
-    stored = snapshots.read(key)
+    stored = snapshots.read(snapshots.facility_key(facility_id))
     if stored is not None and not stored.stale and stored.payload["as_of"] == as_of.isoformat():
         return stored
-    payload = _compute_breakdown_payload(facility_id, as_of)
-    if stored is not None and stored.stale:
-        return snapshots.Snapshot(payload, utcnow(), False)
-    return snapshots.store_if_unchanged(key, payload, stored)
+    return snapshots.Snapshot(_compute_breakdown_payload(facility_id, as_of), utcnow(), False)
 
 
 def precompute_facility_figures(as_of: date) -> int:

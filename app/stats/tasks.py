@@ -10,7 +10,11 @@ from datetime import date
 from flask import current_app
 from huey import crontab
 
-from app.jobs import app_context, bind_queue, huey, log
+from app import edge
+from app.jobs import bind_queue, enqueue, huey, log, task_app
+from app.stats import snapshots
+from app.stats.overview import refresh_overview_now
+from app.stats.services import precompute_facility_figures as precompute
 
 # Readers who find the overview out of date ask for a refresh; one request per process every
 # few seconds is plenty, however many readers there are.
@@ -23,10 +27,7 @@ _ask_lock = threading.Lock()
 @huey.lock_task("konvert-stats-overview")
 def refresh_overview() -> None:
     """Recompute the overview unless another run already brought it up to date."""
-    from app.stats import snapshots
-    from app.stats.overview import refresh_overview_now
-
-    with app_context():
+    with edge.job(task_app()):
         today = date.today()
         current = snapshots.read(snapshots.OVERVIEW)
         if current and not current.stale and current.payload["as_of"] == today.isoformat():
@@ -39,9 +40,7 @@ def refresh_overview() -> None:
 def precompute_facility_figures() -> None:
     """Store the figures of every facility that has none for today, or whose figures a report
     made out of date (see the service)."""
-    from app.stats.services import precompute_facility_figures as precompute
-
-    with app_context():
+    with edge.job(task_app()):
         computed = precompute(date.today())
         if computed:
             log.info("stats: facility figures computed: %s", computed)
@@ -61,5 +60,5 @@ def request_overview_refresh() -> bool:
         _last_asked = now
     # A second run queued while one is running finds the lock taken and gives up; one that
     # starts later finds the overview up to date and returns at once.
-    refresh_overview()
+    enqueue(refresh_overview)
     return False

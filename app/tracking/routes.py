@@ -88,7 +88,6 @@ def report(token: str) -> Response | tuple[str, int]:
             field = {"date": form.happened_on}.get(error.field) or getattr(form, error.field)
             field.errors = [*field.errors, error.message]
         else:
-            db.session.commit()
             flash(_("Thank you. Your report was recorded."), "success")
             return redirect(url_for("tracking.letter", token=token) + "#timeline")
     db.session.rollback()
@@ -143,7 +142,6 @@ def pdf_with_sender(token: str) -> Response | tuple[str, int]:
     address = form.sender_address.data or ""
     if found.is_appeal:
         services.remember_applicant_address(found, address, bool(form.remember_address.data))
-        db.session.commit()
     return _pdf_response(
         found,
         form.envelope.data or "dl",
