@@ -50,9 +50,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # After the path set-up above: app/__init__.py imports the top-level config module.
-from app.demo import data as demo  # noqa: E402
-from app.demo.services import russian_post_number  # noqa: E402
+from app.demo.data import demo_data  # noqa: E402
+from app.demo.plan import russian_post_number  # noqa: E402
 from app.models.prisoner import build_search_text  # noqa: E402
+
+demo = demo_data().texts  # signatures, sentences and postal notes of the demo letters
 
 DEFAULT_INSTANCE = ROOT / "instance-bench"
 DEMO_MARKER = ".demo-loaded"  # scripts/run.sh loads demo data unless this file exists
@@ -518,7 +520,7 @@ def letter_events(
     else:
         channel = "post" if roll < 0.68 else "registered" if roll < 0.93 else "organisation"
     tracking = (
-        russian_post_number(rng, rng.choice(demo.POSTING_OFFICES), sent_on.month)
+        russian_post_number(rng, rng.choice(demo.posting_offices), sent_on.month)
         if channel == "registered"
         else None
     )
@@ -541,14 +543,14 @@ def letter_events(
     outcome = rng.random()
     if stay_end is not None and arrival >= stay_end:
         # The prisoner was moved before the letter got there: it comes back.
-        add("returned", arrival + timedelta(days=rng.randint(7, 25)), demo.RETURN_MOVED)
+        add("returned", arrival + timedelta(days=rng.randint(7, 25)), demo.return_moved)
     elif outcome < facility.returned_share:
         if tracked:
             add("arrived", arrival)
         add(
             "returned",
             arrival + timedelta(days=rng.randint(10, 30)),
-            rng.choice(demo.RETURN_REASONS),
+            rng.choice(demo.return_reasons),
         )
     elif outcome < facility.returned_share + facility.withheld_share:
         if tracked:
@@ -556,7 +558,7 @@ def letter_events(
         add(
             "withheld",
             arrival + timedelta(days=rng.randint(3, 30)),
-            rng.choice(demo.WITHHELD_NOTES),
+            rng.choice(demo.withheld_notes),
         )
     else:
         if tracked:
@@ -643,12 +645,12 @@ def make_letters(
         created_at = min(created_at, now)
         english = rng.random() < 0.05
         if english:
-            signature = rng.choice(demo.SIGNATURES_EN)
-            body = f"Hello,\n\n{rng.choice(demo.OPENERS_EN)}\n\n{rng.choice(demo.CLOSINGS_EN)}"
+            signature = rng.choice(demo.signatures_en)
+            body = f"Hello,\n\n{rng.choice(demo.openers_en)}\n\n{rng.choice(demo.closings_en)}"
         else:
-            signature = rng.choice(demo.SIGNATURES_RU)
+            signature = rng.choice(demo.signatures_ru)
             body = (
-                f"Здравствуйте!\n\n{rng.choice(demo.OPENERS_RU)}\n\n{rng.choice(demo.CLOSINGS_RU)}"
+                f"Здравствуйте!\n\n{rng.choice(demo.openers_ru)}\n\n{rng.choice(demo.closings_ru)}"
             )
         language = "en" if english else "ru"
         pool = templates.get(language) or [None]

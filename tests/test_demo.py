@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from app.appeals.federal import FEDERAL_BODIES, sync_federal_officials
 from app.composer.services import template_context
-from app.demo import data
-from app.demo.services import load_demo_data, plan_letters, russian_post_number
+from app.demo.data import DATA_DIR, DemoDataError, dative_position, demo_data, read_demo_data
+from app.demo.plan import plan_letters, russian_post_number
+from app.demo.services import load_demo_data
 from app.extensions import db
 from app.library.files import read_library
 from app.library.sandbox import render_body
@@ -311,10 +315,144 @@ def test_russian_post_number_has_a_valid_check_digit():
 
 
 def test_every_placement_refers_to_a_known_facility():
-    keys = {facility.key for facility in data.FACILITIES}
-    for prisoner in data.PRISONERS:
+    keys = {facility.key for facility in demo_data().facilities}
+    for prisoner in demo_data().prisoners:
         assert all(p.facility is None or p.facility in keys for p in prisoner.placements)
         assert sum(p.end_ago is None for p in prisoner.placements) <= 1
+
+
+# --- The data files ----------------------------------------------------------------------------
+
+DATA_FILES = ("facilities.yaml", "prisoners.yaml", "officials.yaml", "letters.yaml")
+
+
+def _rewritten(folder: Path, name: str, change: Callable[[dict], object]) -> Path:
+    """A copy of the demo data files in ``folder`` with ``change`` applied to file ``name``."""
+    for data_file in DATA_FILES:
+        shutil.copy(DATA_DIR / data_file, folder / data_file)
+    content = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+    change(content)
+    (folder / name).write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def _prisoner(content: dict, key: str) -> dict:
+    return next(item for item in content["prisoners"] if item["key"] == key)
+
+
+def _facility(content: dict, key: str) -> dict:
+    return next(item for item in content["facilities"] if item["key"] == key)
+
+
+def test_the_package_data_files_are_the_ones_read():
+    assert sorted(path.name for path in DATA_DIR.glob("*.yaml")) == sorted(DATA_FILES)
+    assert len(demo_data().facilities) == 17 and len(demo_data().prisoners) == 31
+
+
+def test_rewriting_a_data_file_without_changes_reads_the_same_data(tmp_path):
+    # The control for the malformed cases below: only their change makes them fail.
+    for name in DATA_FILES:
+        assert read_demo_data(_rewritten(tmp_path, name, lambda content: None)) == demo_data()
+
+
+MALFORMED: list[tuple[str, Callable[[dict], object], str]] = [
+    (
+        "prisoners.yaml",
+        lambda c: _prisoner(c, "gorelov").pop("case_summary"),
+        "prisoners.yaml: prisoner 'gorelov': missing key 'case_summary'",
+    ),
+    (
+        "prisoners.yaml",
+        lambda c: _prisoner(c, "gorelov").update(nickname="Миша"),
+        "prisoners.yaml: prisoner 'gorelov': unknown key 'nickname'",
+    ),
+    (
+        "prisoners.yaml",
+        lambda c: _prisoner(c, "weiss").update(gender="x"),
+        "prisoners.yaml: prisoner 'weiss': gender: 'x' is not one of 'f', 'm'",
+    ),
+    (
+        "prisoners.yaml",
+        lambda c: _prisoner(c, "kim").update(detained_ago="92"),
+        "prisoners.yaml: prisoner 'kim': detained_ago: expected a whole number, got '92'",
+    ),
+    (
+        "prisoners.yaml",
+        lambda c: _prisoner(c, "gorelov")["placements"][2].update(facility="vlad-ik66"),
+        "prisoners.yaml: prisoner 'gorelov': placements[2]: facility: "
+        "unknown facility 'vlad-ik66'",
+    ),
+    (
+        "prisoners.yaml",
+        lambda c: _prisoner(c, "kara-murza")["name_overrides"].update(vocative="Ксения"),
+        "prisoners.yaml: prisoner 'kara-murza': name_overrides: unknown case 'vocative'",
+    ),
+    (
+        "prisoners.yaml",
+        lambda c: c["prisoners"].append(dict(_prisoner(c, "kim"))),
+        "prisoners.yaml: prisoner 'kim' appears twice",
+    ),
+    (
+        "prisoners.yaml",
+        lambda c: c["prisoners"].insert(0, "Горелов Михаил Андреевич"),
+        "prisoners.yaml: prisoner #1: expected a mapping",
+    ),
+    (
+        "facilities.yaml",
+        lambda c: _facility(c, "msk-sizo1").update(postcode=107076),
+        "facilities.yaml: facility 'msk-sizo1': postcode: expected text, got 107076 (quote it)",
+    ),
+    (
+        "facilities.yaml",
+        lambda c: _facility(c, "komi-ik49").update(mail="far"),
+        "facilities.yaml: facility 'komi-ik49': mail: unknown mail profile 'far'",
+    ),
+    (
+        "facilities.yaml",
+        lambda c: c["mail_profiles"]["near"].update(arrival_days=[7]),
+        "facilities.yaml: mail_profiles: near: arrival_days: expected 2 items, got 1",
+    ),
+    (
+        "officials.yaml",
+        lambda c: c["regions"][0].pop("ombudsman_address"),
+        "officials.yaml: region 'msk': missing key 'ombudsman_address'",
+    ),
+    (
+        "officials.yaml",
+        lambda c: c["regions"][0].update(prosecutor="Прокуратура города Москвы"),
+        "officials.yaml: prosecutor-msk: no dative form known",
+    ),
+    (
+        "letters.yaml",
+        lambda c: c["seasons_ru"].pop("autumn"),
+        "letters.yaml: seasons_ru: needs exactly winter, spring, summer, autumn",
+    ),
+    (
+        "letters.yaml",
+        lambda c: c["appeals"]["plans"][0]["events"][0].update(kind="posted"),
+        "letters.yaml: appeals: plans[0]: events[0]: kind: 'posted' is not one of",
+    ),
+    (
+        "letters.yaml",
+        lambda c: c.pop("openers_en"),
+        "letters.yaml: missing key 'openers_en'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "change", "message"), MALFORMED)
+def test_a_malformed_entry_is_refused_with_where_and_what(tmp_path, name, change, message):
+    with pytest.raises(DemoDataError) as error:
+        read_demo_data(_rewritten(tmp_path, name, change))
+    assert str(error.value).startswith(message), str(error.value)
+
+
+def test_a_file_that_is_not_yaml_is_named(tmp_path):
+    for data_file in DATA_FILES:
+        shutil.copy(DATA_DIR / data_file, tmp_path / data_file)
+    (tmp_path / "letters.yaml").write_text("openers_ru: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DemoDataError, match=r"^letters\.yaml: not valid YAML"):
+        read_demo_data(tmp_path)
 
 
 def test_every_library_template_renders_for_every_demo_prisoner(loaded):
@@ -346,8 +484,8 @@ def _officials(**filters: object) -> list[Official]:
 
 
 def test_the_load_reports_its_officials(loaded):
-    assert loaded.officials == len(data.OFFICIALS) + len(FEDERAL_BODIES)
-    assert len(_officials(is_demo=True)) == len(data.OFFICIALS)
+    assert loaded.officials == len(demo_data().officials) + len(FEDERAL_BODIES)
+    assert len(_officials(is_demo=True)) == len(demo_data().officials)
     assert all(o.external_id.startswith("demo-o-") for o in _officials(is_demo=True))
 
 
@@ -387,7 +525,7 @@ def test_the_directorate_is_the_one_named_in_its_facilities(loaded):
     directorates = {
         o.jurisdiction_region: o for o in _officials(kind=OfficialKind.REGIONAL_DIRECTORATE)
     }
-    for facility in data.FACILITIES:
+    for facility in demo_data().facilities:
         directorate = directorates[facility.region]
         assert facility.name.endswith(f" {directorate.organisation}"), facility.key
         assert directorate.position == f"Начальник {directorate.organisation}"
@@ -458,14 +596,14 @@ def test_syncing_the_federal_bodies_is_idempotent_and_repairs_edits(app):
 
 
 def test_demo_officials_data_is_consistent():
-    keys = [official.external_id for official in data.OFFICIALS]
+    keys = [official.external_id for official in demo_data().officials]
     assert len(keys) == len(set(keys))
-    facility_keys = {facility.key for facility in data.FACILITIES}
-    for official in data.OFFICIALS:
+    facility_keys = {facility.key for facility in demo_data().facilities}
+    for official in demo_data().officials:
         assert (official.facility is None) == (official.kind is not OfficialKind.FACILITY_HEAD)
         assert official.facility is None or official.facility in facility_keys
     with pytest.raises(ValueError):
-        data.dative_position("Министр юстиции")
+        dative_position("Министр юстиции")
 
 
 def test_every_appeal_template_renders_for_every_demo_prisoner(loaded):
