@@ -24,7 +24,8 @@ from app.russian.address import with_country_line
 from app.tracking.services import destination, letter_document
 
 if TYPE_CHECKING:
-    from app.pdf.pack import PackItem, PackPool
+    from app.pdf.pack_layout import PackItem
+    from app.pdf.pool import PackPool
 
 
 def drive_letters(drive: Drive) -> list[Letter]:
@@ -75,7 +76,7 @@ def pack_file(job: PrintJob) -> Path | None:
 
 
 def _pack_item(letter: Letter, envelope_size: str, sender_country: str) -> PackItem:
-    from app.pdf.pack import PackItem
+    from app.pdf.pack_layout import PackItem
 
     place = destination(letter)
     lines = mailing_address(letter.prisoner, place)
@@ -104,7 +105,8 @@ def run_print_job(
     Any failure marks the job failed with the reason, so the organizer can retry.
     """
     # Imported here: the web process need not load the worker pool machinery.
-    from app.pdf.pack import CoverInfo, render_pack
+    from app.pdf.pack import render_pack
+    from app.pdf.pack_layout import CoverInfo
 
     job = db.session.get(PrintJob, job_id)
     if job is None or job.status is not PrintJobStatus.QUEUED:

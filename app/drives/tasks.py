@@ -8,7 +8,7 @@ import threading
 from flask import current_app
 
 from app.jobs import app_context, bind_queue, huey
-from app.pdf.pack import PackPool
+from app.pdf.pool import PackPool
 
 _pool: PackPool | None = None
 _pool_lock = threading.Lock()
