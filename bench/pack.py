@@ -155,7 +155,7 @@ CLOSINGS = [
 
 def build_items(count: int, seed: int = 2025):
     """``count`` invented letters with envelopes: mostly one page, some two; DL and C5."""
-    from app.pdf.pack import PackItem
+    from app.pdf.pack_layout import PackItem
     from app.pdf.render import EnvelopeDocument, LetterDocument
 
     rng = random.Random(seed)
@@ -308,8 +308,10 @@ def main() -> int:
 
     from pypdf import PdfReader
 
-    from app.pdf.pack import DEFAULT_GROUP_SIZE, CoverInfo, PackPool, default_processes
+    from app.pdf.pack import DEFAULT_GROUP_SIZE
     from app.pdf.pack import render_pack as warm_pack
+    from app.pdf.pack_layout import CoverInfo
+    from app.pdf.pool import PackPool, default_processes
     from app.pdf.render import render_letter_pdf, subsetting_problem
 
     problem = subsetting_problem()

@@ -263,6 +263,7 @@ def test_a_failed_pack_shows_why_serves_nothing_and_can_be_retried(
     client, organizer, pool, monkeypatch
 ):
     import app.pdf.pack
+    import app.pdf.pack_layout
     from app.models import PrintJob, PrintJobStatus
 
     drive = new_drive(organizer, pool)
@@ -270,7 +271,7 @@ def test_a_failed_pack_shows_why_serves_nothing_and_can_be_retried(
     log_in(client, organizer)
 
     def broken(*args, **kwargs):
-        raise app.pdf.pack.PackRenderError("letter 1 of 1 could not be rendered")
+        raise app.pdf.pack_layout.PackRenderError("letter 1 of 1 could not be rendered")
 
     monkeypatch.setattr(app.pdf.pack, "render_pack", broken)
     start_pack(client, drive)

@@ -25,15 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.pdf import pack  # noqa: E402
-from app.pdf.pack import (  # noqa: E402
-    CoverInfo,
-    PackItem,
-    PackPool,
-    PackRenderError,
-    render_naive,
-    render_pack,
-)
+from app.pdf import pack_layout  # noqa: E402
+from app.pdf.pack import render_naive, render_pack  # noqa: E402
+from app.pdf.pack_layout import CoverInfo, PackItem, PackRenderError  # noqa: E402
+from app.pdf.pool import PackPool  # noqa: E402
 from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument  # noqa: E402
 
 MM = 72 / 25.4
@@ -284,8 +279,8 @@ def test_cover_names_no_supporter(rendered):
 
 
 def test_english_cover_labels():
-    rows = pack.cover_rows(ITEMS[:3])
-    pdf = pack.render_cover_pdf(
+    rows = pack_layout.cover_rows(ITEMS[:3])
+    pdf = pack_layout.render_cover_pdf(
         rows, CoverInfo("Drive", date(2025, 5, 12), date(2025, 5, 13), "en")
     )
     text = read(pdf).pages[0].extract_text()
@@ -466,8 +461,8 @@ def test_payloads_fetch_nothing_in_process(listener, monkeypatch):
     items, combined = hostile_items(listener.getsockname()[1])
     cover = CoverInfo(combined, date(2025, 5, 12), date(2025, 5, 13))
     for pdf in (
-        pack.render_group_pdf(items),
-        pack.render_cover_pdf(pack.cover_rows(items), cover),
+        pack_layout.render_group_pdf(items),
+        pack_layout.render_cover_pdf(pack_layout.cover_rows(items), cover),
     ):
         assert_nothing_embedded(pdf)
     assert_no_connection(listener)

@@ -24,7 +24,8 @@ from app.russian.address import with_country_line
 from app.tracking.services import destination, letter_document
 
 if TYPE_CHECKING:
-    from app.pdf.pack import PackItem, PackPool
+    from app.pdf.pack_layout import PackItem
+    from app.pdf.pool import PackPool
 
 
 def drive_letters(drive: Drive) -> list[Letter]:
@@ -75,7 +76,7 @@ def pack_file(job: PrintJob) -> Path | None:
 
 
 def _pack_item(letter: Letter, envelope_size: str, sender_country: str) -> PackItem:
-    from app.pdf.pack import PackItem
+    from app.pdf.pack_layout import PackItem
 
     place = destination(letter)
     lines = mailing_address(letter.prisoner, place)
@@ -118,7 +119,8 @@ def run_print_job(
     (the job's edge) commits the outcome.
     """
     # Imported here: the web process need not load the worker pool machinery.
-    from app.pdf.pack import CoverInfo, render_pack
+    from app.pdf.pack import render_pack
+    from app.pdf.pack_layout import CoverInfo
 
     if not _record_progress(job_id, claim=True, status=PrintJobStatus.RUNNING):
         return

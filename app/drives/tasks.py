@@ -8,7 +8,7 @@ import threading
 from app import edge
 from app.drives.printing import run_print_job
 from app.jobs import enqueue, huey, task_app
-from app.pdf.pack import PackPool
+from app.pdf.pool import PackPool
 
 _pool: PackPool | None = None
 _pool_lock = threading.Lock()

@@ -13,8 +13,9 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from app.extensions import db
+from app.imports.export import FORMATS, export_file
 from app.imports.report import render_text
-from app.imports.services import FORMATS, export_file, import_from_cli
+from app.imports.services import import_from_cli
 
 import_cli = AppGroup("import", help="Import facilities or prisoners from a CSV or JSON file.")
 export_cli = AppGroup("export", help="Export facilities or prisoners as CSV or JSON.")
