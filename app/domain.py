@@ -1,12 +1,26 @@
-"""What every feature's services share: the error a form field can show, a page of a list."""
+"""What every feature's services share: the error a form field can show, a page of a list,
+and the two query helpers lists are built with (`paginate`, `contains_pattern`)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar, TypeVarTuple, overload
+
+from sqlalchemy import Row as ResultRow
+from sqlalchemy import Select, func, select
+
+from app.extensions import db
 
 Row = TypeVar("Row")
+Other = TypeVar("Other")
+Entity = TypeVar("Entity")
+Columns = TypeVarTuple("Columns")
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+
+# The escape character of every LIKE pattern built by `contains_pattern`; pass it as
+# ``column.like(pattern, escape=LIKE_ESCAPE)``.
+LIKE_ESCAPE = "\\"
 
 
 class FieldError(ValueError):
@@ -35,3 +49,67 @@ class Page(Generic[Row]):
     def pages(self) -> int:
         """Number of pages, at least one."""
         return max(1, math.ceil(self.total / self.per_page))
+
+    def with_rows(self, rows: list[Other]) -> Page[Other]:
+        """The same page holding other rows: the fetched rows turned into what the list shows."""
+        return Page(rows=rows, page=self.page, per_page=self.per_page, total=self.total)
+
+
+@overload
+def paginate(
+    statement: Select[Entity],
+    page: int,
+    per_page: int,
+    *,
+    count: AnySelect | None = None,
+    scalars: Literal[True],
+) -> Page[Entity]: ...
+
+
+@overload
+def paginate(
+    statement: Select[*Columns],
+    page: int,
+    per_page: int,
+    *,
+    count: AnySelect | None = None,
+    scalars: Literal[False] = False,
+) -> Page[ResultRow[*Columns]]: ...
+
+
+def paginate(
+    statement: AnySelect,
+    page: int,
+    per_page: int,
+    *,
+    count: AnySelect | None = None,
+    scalars: bool = False,
+) -> Page[Any]:
+    """One page of an ordered ``statement`` and the number of rows it has in all.
+
+    Two queries: the count, then the page. A page number below 1 is read as 1; one past the
+    end gives an empty page with the right total. ``count``, when given, is counted instead
+    of ``statement``: a cheaper statement with the same rows (e.g. without the joins that only
+    fetch what is shown). With ``scalars`` the rows are the first column (one entity per
+    row); otherwise they are result rows, to unpack.
+    """
+    page = max(page, 1)
+    counted = statement if count is None else count
+    # The order matters only for the page; counting an ordered subquery sorts for nothing.
+    total = db.session.scalar(select(func.count()).select_from(counted.order_by(None).subquery()))
+    result = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page))
+    rows = list(result.scalars()) if scalars else list(result)
+    return Page(rows=rows, page=page, per_page=per_page, total=total or 0)
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own %, _ and backslash taken literally.
+
+    Use it with ``escape=LIKE_ESCAPE``.
+    """
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"

@@ -249,6 +249,39 @@ def test_after_the_last_attempt_a_message_is_dead_until_an_admin_requeues_it(
     assert "Sent (1)" in as_admin.get("/admin/outbox").get_data(as_text=True)
 
 
+def test_the_outbox_list_is_paged_newest_first(app, admin):
+    size = services.OUTBOX_PAGE_SIZE
+    for number in range(size + 1):
+        # Sent or dead rows: nothing is queued for delivery by the commit.
+        db.session.add(
+            OutboxMessage(
+                kind="reminder",
+                recipient=f"reader{number}@example.org",
+                subject="A reminder from Konvert",
+                body_text="…",
+                status=OutboxStatus.DEAD if number == 0 else OutboxStatus.SENT,
+            )
+        )
+    db.session.commit()
+
+    first = services.list_outbox(admin, None, 0)  # a page below one is the first
+    assert (first.page, first.total, first.pages, len(first.rows)) == (1, size + 1, 2, size)
+    assert first.rows[0].recipient == f"reader{size}@example.org"  # newest first
+    second = services.list_outbox(admin, None, 2)
+    assert [message.recipient for message in second.rows] == ["reader0@example.org"]
+    dead = services.list_outbox(admin, OutboxStatus.DEAD)
+    assert (dead.total, dead.pages) == (1, 1)
+    assert dead.counts == {OutboxStatus.PENDING: 0, OutboxStatus.SENT: size, OutboxStatus.DEAD: 1}
+
+    as_admin = app.test_client()
+    log_in(as_admin, admin)
+    html = as_admin.get("/admin/outbox").get_data(as_text=True)
+    assert "Older" in html and "Newer" not in html
+    html = as_admin.get("/admin/outbox?page=2").get_data(as_text=True)
+    assert "Newer" in html and "Older" not in html
+    assert "reader0@example.org" in html
+
+
 def test_two_delivery_runs_at_once_send_each_message_once(app, smtp_port):
     for number in range(20):
         queue_email(f"reader{number}@example.org", "reminder", reminder_context())

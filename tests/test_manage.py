@@ -10,7 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.manage import services
+from app.manage.audit import AUDIT_PER_PAGE, audit_page, record
+from app.manage.dashboard import dashboard
+from app.manage.facilities import FacilityData, update_facility
+from app.manage.prisoners import PlacementData, transfer_prisoner
 from app.models import (
     AuditEntry,
     FacilityKind,
@@ -180,11 +183,9 @@ def test_services_refuse_anyone_but_organizers(app, colony):
 
     prisoner = make_prisoner(colony)
     with pytest.raises(Forbidden):
-        services.transfer_prisoner(
-            AnonymousUserMixin(), prisoner, services.PlacementData(None, TODAY)
-        )
+        transfer_prisoner(AnonymousUserMixin(), prisoner, PlacementData(None, TODAY))
     with pytest.raises(Forbidden):
-        services.dashboard(None)
+        dashboard(None)
     assert prisoner.current_facility is colony
 
 
@@ -726,24 +727,24 @@ def test_bad_official_input_is_refused(organizer_client, changes, field, message
 def test_audit_trail_is_newest_first_filtered_and_paginated(app, organizer):
     prisoner = make_prisoner()
     facility = make_facility()
-    for number in range(services.AUDIT_PER_PAGE + 5):
-        services.audit.record(
+    for number in range(AUDIT_PER_PAGE + 5):
+        record(
             organizer,
             "update",
             "prisoner",
             prisoner.id,
             {"sentence": [str(number), str(number + 1)]},
         )
-    services.audit.record(organizer, "update", "facility", facility.id, {"code": ["A", "B"]})
+    record(organizer, "update", "facility", facility.id, {"code": ["A", "B"]})
     db.session.commit()
 
-    first = services.audit_page(organizer, page=1)
-    assert first.total == services.AUDIT_PER_PAGE + 6
-    assert first.entries[0].entity_type == "facility"  # newest
+    first = audit_page(organizer, page=1)
+    assert first.total == AUDIT_PER_PAGE + 6
+    assert first.rows[0].entity_type == "facility"  # newest
     assert first.pages == 2
-    only_prisoners = services.audit_page(organizer, "prisoner", page=2)
-    assert len(only_prisoners.entries) == 5
-    assert {entry.entity_type for entry in only_prisoners.entries} == {"prisoner"}
+    only_prisoners = audit_page(organizer, "prisoner", page=2)
+    assert len(only_prisoners.rows) == 5
+    assert {entry.entity_type for entry in only_prisoners.rows} == {"prisoner"}
 
 
 def test_audit_page_rejects_an_unknown_filter(organizer_client):
@@ -758,11 +759,11 @@ def add_a_few_of_everything(organizer, number: int) -> None:
     facility = make_facility(code=f"ИК-{number}", postcode="601120")
     prisoner = make_prisoner(facility, last_name=f"Иванов{number}")
     make_official(facility)
-    services.transfer_prisoner(organizer, prisoner, services.PlacementData(None, TODAY))
-    services.update_facility(
+    transfer_prisoner(organizer, prisoner, PlacementData(None, TODAY))
+    update_facility(
         organizer,
         facility,
-        services.FacilityData(
+        FacilityData(
             **{
                 **{
                     key: getattr(facility, key)

@@ -10,7 +10,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.directory import recent
-from app.domain import FieldError, Page
+from app.domain import LIKE_ESCAPE, FieldError, Page, contains_pattern, paginate
 from app.extensions import db
 from app.models import Facility, Placement, Prisoner, PrisonerStatus, RecentLetterCount
 from app.models.prisoner import STATUSES_RECEIVING_MAIL
@@ -111,8 +111,7 @@ def _filtered(filters: PrisonerFilters, *, with_facility: bool = True) -> Select
             Facility, Facility.id == current.c.facility_id
         )
     for token in normalize_for_search(filters.query).split():
-        escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Prisoner.search_text.like(f"%{escaped}%", escape="\\"))
+        query = query.where(Prisoner.search_text.like(contains_pattern(token), escape=LIKE_ESCAPE))
     if filters.region:
         query = query.where(Facility.region == filters.region)
     if filters.facility_id is not None:
@@ -155,21 +154,22 @@ def _ordering(filters: PrisonerFilters, recent_count: object) -> list[object]:
 def search_prisoners(filters: PrisonerFilters, page: int, per_page: int) -> PrisonerPage:
     """One page of prisoners matching the filters, in three queries whatever the page size."""
     # Sort narrow rows (id, count) and load only the page's prisoners: sorting whole rows of
-    # ten thousand prisoners with their texts costs ten times more.
-    total = db.session.scalar(
-        select(func.count()).select_from(_filtered(filters, with_facility=False).subquery())
+    # ten thousand prisoners with their texts costs ten times more. The count needs no facility.
+    page_ids = paginate(
+        _ordered_ids(filters),
+        page,
+        per_page,
+        count=_filtered(filters, with_facility=False),
     )
-    page_ids = db.session.execute(
-        _ordered_ids(filters).limit(per_page).offset((page - 1) * per_page)
-    ).all()
     loaded = {
         prisoner.id: (prisoner, facility)
         for prisoner, facility in db.session.execute(
-            _filtered(filters).where(Prisoner.id.in_([row[0] for row in page_ids]))
+            _filtered(filters).where(Prisoner.id.in_([row[0] for row in page_ids.rows]))
         )
     }
-    rows = [PrisonerRow(*loaded[prisoner_id], int(recent)) for prisoner_id, recent in page_ids]
-    return PrisonerPage(rows=rows, page=page, per_page=per_page, total=total or 0)
+    return page_ids.with_rows(
+        [PrisonerRow(*loaded[prisoner_id], int(recent)) for prisoner_id, recent in page_ids.rows]
+    )
 
 
 def suggest_prisoner() -> Prisoner | None:

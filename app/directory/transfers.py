@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload
 
-from app.domain import Page
+from app.domain import Page, paginate
 from app.extensions import db
 from app.models import EventKind, Facility, Letter, Placement, Prisoner, PrisonerStatus
 
@@ -133,8 +133,8 @@ TransitPage = Page[TransitRow]
 def prisoners_in_transit(today: date, page: int = 1, per_page: int = 50) -> TransitPage:
     """Prisoners whose open placement is in transit, whereabouts unknown the longest first.
 
-    One query for the page, its rows and the total: the last known facility is found by a
-    correlated subquery per row inside the database, and the total by a window count.
+    Two queries: the total (counted without the last known facility), then the page and its
+    rows, the last known facility found by a correlated subquery per row inside the database.
     """
     transit = aliased(Placement)
     last = aliased(Placement)
@@ -147,28 +147,32 @@ def prisoners_in_transit(today: date, page: int = 1, per_page: int = 50) -> Tran
         .correlate(Prisoner)
         .scalar_subquery()
     )
+    in_transit = (
+        (transit.prisoner_id == Prisoner.id)
+        & transit.ended_on.is_(None)
+        & transit.facility_id.is_(None)
+    )
+    not_gone = Prisoner.status.not_in([status.value for status in GONE])
     statement = (
-        select(Prisoner, transit.started_on, Facility, last.ended_on, func.count().over())
-        .join(
-            transit,
-            (transit.prisoner_id == Prisoner.id)
-            & transit.ended_on.is_(None)
-            & transit.facility_id.is_(None),
-        )
+        select(Prisoner, transit.started_on, Facility, last.ended_on)
+        .join(transit, in_transit)
         .outerjoin(last, last.id == last_known_id)
         .outerjoin(Facility, Facility.id == last.facility_id)
-        .where(Prisoner.status.not_in([status.value for status in GONE]))
+        .where(not_gone)
         .order_by(transit.started_on, Prisoner.last_name, Prisoner.first_name, Prisoner.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    rows = []
-    total = 0
-    for prisoner, since, facility, left_on, count in db.session.execute(statement):
-        total = int(count)
-        days = max(0, (today - since).days)
-        rows.append(TransitRow(prisoner, since, days, facility, left_on))
-    return TransitPage(rows=rows, page=page, per_page=per_page, total=total)
+    listed = paginate(
+        statement,
+        page,
+        per_page,
+        count=select(Prisoner.id).join(transit, in_transit).where(not_gone),
+    )
+    return listed.with_rows(
+        [
+            TransitRow(prisoner, since, max(0, (today - since).days), facility, left_on)
+            for prisoner, since, facility, left_on in listed.rows
+        ]
+    )
 
 
 # --- letters caught by a transfer -----------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.appeals.services import overdue_appeals
 from app.auth.permissions import require_admin
+from app.domain import Page, paginate
 from app.extensions import db
 from app.models import (
     EventKind,
@@ -367,26 +368,20 @@ OUTBOX_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
-class OutboxPage:
+class OutboxPage(Page[OutboxMessage]):
     """One page of the outbox list and the number of messages in each status."""
 
-    messages: list[OutboxMessage]
     counts: dict[OutboxStatus, int]
     status: OutboxStatus | None
-    page: int
-    has_next: bool
 
 
 def list_outbox(actor: Any, status: OutboxStatus | None, page: int = 1) -> OutboxPage:
-    """Messages newest first, optionally of one status (admins only). Two queries per page."""
+    """Messages newest first, optionally of one status (admins only). Three queries per page."""
     require_admin(actor)
-    page = max(page, 1)
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    rows = db.session.scalars(
-        query.offset((page - 1) * OUTBOX_PAGE_SIZE).limit(OUTBOX_PAGE_SIZE + 1)
-    ).all()
+    listed = paginate(query, page, OUTBOX_PAGE_SIZE, scalars=True)
     counts = dict(
         db.session.execute(
             select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(
@@ -395,11 +390,12 @@ def list_outbox(actor: Any, status: OutboxStatus | None, page: int = 1) -> Outbo
         ).all()
     )
     return OutboxPage(
-        messages=list(rows[:OUTBOX_PAGE_SIZE]),
+        rows=listed.rows,
+        page=listed.page,
+        per_page=listed.per_page,
+        total=listed.total,
         counts={member: counts.get(member, 0) for member in OutboxStatus},
         status=status,
-        page=page,
-        has_next=len(rows) > OUTBOX_PAGE_SIZE,
     )
 
 

@@ -1,4 +1,5 @@
-"""Organizers' pages: thin views over app.manage.services."""
+"""Organizers' pages: thin views over the services in app.manage (prisoners, facilities,
+officials, dashboard, audit)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,32 @@ from app.auth.permissions import login_required
 from app.directory.services import InvalidFilter, parse_page
 from app.extensions import db
 from app.labels import FACILITY_KIND, OFFICIAL_KIND, PRISONER_STATUS
-from app.manage import bp, services
-from app.manage.forms import (
-    AUDIT_ACTIONS,
-    AUDIT_FIELD_LABELS,
-    ENTITY_TYPE_LABELS,
-    JURISDICTION,
-    FacilityForm,
-    OfficialForm,
-    PrisonerForm,
-    TransferForm,
-    today_iso,
+from app.manage import bp
+from app.manage.audit import audit_entity_types, audit_page, entity_history
+from app.manage.common import LIST_PER_PAGE, Invalid
+from app.manage.dashboard import dashboard
+from app.manage.facilities import (
+    create_facility,
+    facility_choices,
+    get_facility,
+    known_regions,
+    list_facilities,
+    prisoners_in,
+    update_facility,
+)
+from app.manage.facility_forms import FacilityForm
+from app.manage.forms import AUDIT_ACTIONS, AUDIT_FIELD_LABELS, ENTITY_TYPE_LABELS, today_iso
+from app.manage.official_forms import JURISDICTION, OfficialForm
+from app.manage.officials import create_official, get_official, list_officials, update_official
+from app.manage.prisoner_forms import PrisonerForm, TransferForm
+from app.manage.prisoners import (
+    computed_name_forms,
+    create_prisoner,
+    get_prisoner,
+    inferred_gender,
+    list_prisoners,
+    transfer_prisoner,
+    update_prisoner,
 )
 from app.models import Facility, Official, Prisoner
 from app.russian.names import Gender
@@ -82,7 +98,7 @@ def _audit_value(entity_type: str, field: str, value: Any) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _put_errors(form: FlaskForm, error: services.Invalid) -> list[str]:
+def _put_errors(form: FlaskForm, error: Invalid) -> list[str]:
     """Attach service errors to their fields; return those that belong to no field."""
     loose: list[str] = []
     for name, message in error.errors.items():
@@ -105,7 +121,7 @@ def _submit(
         return show(None), 422
     try:
         result = save()
-    except services.Invalid as error:
+    except Invalid as error:
         db.session.rollback()
         return show(_put_errors(form, error)), 422
     return done(result)
@@ -138,7 +154,7 @@ def index() -> Page:
     """The organizers' start page: where to go, and what needs attention."""
     return render_template(
         "manage/index.html",
-        board=services.dashboard(current_user),
+        board=dashboard(current_user),
         import_url=_import_url(),
     )
 
@@ -155,7 +171,7 @@ def prisoners() -> Page:
         page = parse_page(request.args.get("page"))
     except InvalidFilter:
         abort(400)
-    results = services.list_prisoners(current_user, query, page, services.LIST_PER_PAGE)
+    results = list_prisoners(current_user, query, page, LIST_PER_PAGE)
     return render_template("manage/prisoners.html", results=results, query=query)
 
 
@@ -168,13 +184,9 @@ def _prisoner_page(
         "manage/prisoner_form.html",
         form=form,
         prisoner=prisoner,
-        computed=services.computed_name_forms(
-            form.last_name.data or "", first, patronymic, gender
-        ),
-        inferred_gender=services.inferred_gender(first, patronymic),
-        history=services.entity_history(current_user, "prisoner", prisoner.id)
-        if prisoner
-        else None,
+        computed=computed_name_forms(form.last_name.data or "", first, patronymic, gender),
+        inferred_gender=inferred_gender(first, patronymic),
+        history=entity_history(current_user, "prisoner", prisoner.id) if prisoner else None,
         loose_errors=loose_errors or [],
     )
 
@@ -183,13 +195,13 @@ def _prisoner_page(
 @login_required
 def new_prisoner() -> Page:
     """Add a prisoner with where they are now."""
-    form = PrisonerForm(facilities=services.facility_choices(current_user), creating=True)
+    form = PrisonerForm(facilities=facility_choices(current_user), creating=True)
     if request.method == "GET":
         return _prisoner_page(form, None)
     return _submit(
         form,
         lambda loose: _prisoner_page(form, None, loose),
-        lambda: services.create_prisoner(current_user, form.to_data(), form.placement_data()),
+        lambda: create_prisoner(current_user, form.to_data(), form.placement_data()),
         lambda prisoner: _saved(
             _("Added %(name)s.", name=prisoner.full_name),
             url_for("manage.edit_prisoner", prisoner_id=prisoner.id),
@@ -201,7 +213,7 @@ def new_prisoner() -> Page:
 @login_required
 def edit_prisoner(prisoner_id: int) -> Page:
     """Edit a prisoner's data and declined name forms; shows the record's recent history."""
-    prisoner = services.get_prisoner(current_user, prisoner_id) or abort(404)
+    prisoner = get_prisoner(current_user, prisoner_id) or abort(404)
     form = PrisonerForm()
     if request.method == "GET":
         form.fill_from(prisoner)
@@ -209,7 +221,7 @@ def edit_prisoner(prisoner_id: int) -> Page:
     return _submit(
         form,
         lambda loose: _prisoner_page(form, prisoner, loose),
-        lambda: services.update_prisoner(current_user, prisoner, form.to_data()),
+        lambda: update_prisoner(current_user, prisoner, form.to_data()),
         lambda changes: _saved(
             _edit_message(changes), url_for("manage.edit_prisoner", prisoner_id=prisoner.id)
         ),
@@ -220,8 +232,8 @@ def edit_prisoner(prisoner_id: int) -> Page:
 @login_required
 def transfer(prisoner_id: int) -> Page:
     """Record a move to another facility, or into transit with whereabouts unknown."""
-    prisoner = services.get_prisoner(current_user, prisoner_id) or abort(404)
-    form = TransferForm(facilities=services.facility_choices(current_user))
+    prisoner = get_prisoner(current_user, prisoner_id) or abort(404)
+    form = TransferForm(facilities=facility_choices(current_user))
 
     def page(loose: list[str] | None = None) -> str:
         return render_template(
@@ -237,7 +249,7 @@ def transfer(prisoner_id: int) -> Page:
     return _submit(
         form,
         page,
-        lambda: services.transfer_prisoner(current_user, prisoner, form.to_data()),
+        lambda: transfer_prisoner(current_user, prisoner, form.to_data()),
         lambda _placement: _saved(
             _("The transfer is recorded."),
             url_for("manage.edit_prisoner", prisoner_id=prisoner.id),
@@ -257,7 +269,7 @@ def facilities() -> Page:
         page = parse_page(request.args.get("page"))
     except InvalidFilter:
         abort(400)
-    results = services.list_facilities(current_user, query, page)
+    results = list_facilities(current_user, query, page)
     return render_template("manage/facilities.html", results=results, query=query)
 
 
@@ -268,11 +280,9 @@ def _facility_page(
         "manage/facility_form.html",
         form=form,
         facility=facility,
-        regions=services.known_regions(current_user),
-        prisoners=services.prisoners_in(current_user, facility) if facility else [],
-        history=services.entity_history(current_user, "facility", facility.id)
-        if facility
-        else None,
+        regions=known_regions(current_user),
+        prisoners=prisoners_in(current_user, facility) if facility else [],
+        history=entity_history(current_user, "facility", facility.id) if facility else None,
         loose_errors=loose or [],
     )
 
@@ -287,7 +297,7 @@ def new_facility() -> Page:
     return _submit(
         form,
         lambda loose: _facility_page(form, None, loose),
-        lambda: services.create_facility(current_user, form.to_data()),
+        lambda: create_facility(current_user, form.to_data()),
         lambda facility: _saved(
             _("Added %(name)s.", name=facility.code),
             url_for("manage.edit_facility", facility_id=facility.id),
@@ -299,7 +309,7 @@ def new_facility() -> Page:
 @login_required
 def edit_facility(facility_id: int) -> Page:
     """Edit a facility; shows who is there now and the record's recent history."""
-    facility = services.get_facility(current_user, facility_id) or abort(404)
+    facility = get_facility(current_user, facility_id) or abort(404)
     form = FacilityForm()
     if request.method == "GET":
         form.fill_from(facility)
@@ -307,7 +317,7 @@ def edit_facility(facility_id: int) -> Page:
     return _submit(
         form,
         lambda loose: _facility_page(form, facility, loose),
-        lambda: services.update_facility(current_user, facility, form.to_data()),
+        lambda: update_facility(current_user, facility, form.to_data()),
         lambda changes: _saved(
             _edit_message(changes), url_for("manage.edit_facility", facility_id=facility.id)
         ),
@@ -326,7 +336,7 @@ def officials() -> Page:
         page = parse_page(request.args.get("page"))
     except InvalidFilter:
         abort(400)
-    results = services.list_officials(current_user, query, page)
+    results = list_officials(current_user, query, page)
     return render_template("manage/officials.html", results=results, query=query)
 
 
@@ -337,10 +347,8 @@ def _official_page(
         "manage/official_form.html",
         form=form,
         official=official,
-        regions=services.known_regions(current_user),
-        history=services.entity_history(current_user, "official", official.id)
-        if official
-        else None,
+        regions=known_regions(current_user),
+        history=entity_history(current_user, "official", official.id) if official else None,
         loose_errors=loose or [],
     )
 
@@ -349,13 +357,13 @@ def _official_page(
 @login_required
 def new_official() -> Page:
     """Add an official."""
-    form = OfficialForm(facilities=services.facility_choices(current_user))
+    form = OfficialForm(facilities=facility_choices(current_user))
     if request.method == "GET":
         return _official_page(form, None)
     return _submit(
         form,
         lambda loose: _official_page(form, None, loose),
-        lambda: services.create_official(current_user, form.to_data()),
+        lambda: create_official(current_user, form.to_data()),
         lambda official: _saved(
             _("Added %(name)s.", name=official.position),
             url_for("manage.edit_official", official_id=official.id),
@@ -367,15 +375,15 @@ def new_official() -> Page:
 @login_required
 def edit_official(official_id: int) -> Page:
     """Edit an official; shows the record's recent history."""
-    official = services.get_official(current_user, official_id) or abort(404)
-    form = OfficialForm(facilities=services.facility_choices(current_user))
+    official = get_official(current_user, official_id) or abort(404)
+    form = OfficialForm(facilities=facility_choices(current_user))
     if request.method == "GET":
         form.fill_from(official)
         return _official_page(form, official)
     return _submit(
         form,
         lambda loose: _official_page(form, official, loose),
-        lambda: services.update_official(current_user, official, form.to_data()),
+        lambda: update_official(current_user, official, form.to_data()),
         lambda changes: _saved(
             _edit_message(changes), url_for("manage.edit_official", official_id=official.id)
         ),
@@ -389,7 +397,7 @@ def edit_official(official_id: int) -> Page:
 @login_required
 def audit_trail() -> Page:
     """Every change, newest first, optionally of one kind of record."""
-    types = services.audit_entity_types(current_user)
+    types = audit_entity_types(current_user)
     entity_type = request.args.get("type") or ""
     try:
         page = parse_page(request.args.get("page"))
@@ -397,7 +405,7 @@ def audit_trail() -> Page:
         abort(400)
     if entity_type and entity_type not in types:
         abort(400)
-    results = services.audit_page(current_user, entity_type or None, page)
+    results = audit_page(current_user, entity_type or None, page)
     return render_template(
         "manage/audit.html", results=results, types=types, entity_type=entity_type
     )
