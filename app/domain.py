@@ -1,9 +1,10 @@
-"""What every feature's services share: the error a form field can show, a page of a list,
-and the two query helpers lists are built with (`paginate`, `contains_pattern`)."""
+"""What every feature's services share: the one error they raise (`DomainError`), a page of
+a list, and the two query helpers lists are built with (`paginate`, `contains_pattern`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, TypeVarTuple, overload
 
@@ -23,17 +24,33 @@ AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 LIKE_ESCAPE = "\\"
 
 
-class FieldError(ValueError):
-    """Input a service refuses; ``field`` names the form field (or API field) it belongs to.
+class DomainError(ValueError):
+    """Input or an action a service refuses, as ``{field: message}``: every problem found.
 
-    The message may be a lazy translation: it is rendered once, in the language of the
-    request that caused it, and kept as plain (escaped-on-output) text.
+    A field names the form field (or API field) the message belongs to; messages about no
+    particular field use a name no form has (e.g. "submit"), and forms show them above
+    their fields. Raise it with one field, ``DomainError("email", message)``, or with
+    several, ``DomainError({"name": ..., "postcode": ...})``. Messages may be lazy
+    translations: each is rendered once, in the language of the request that caused it, and
+    kept as plain (escaped-on-output) text. How it reaches people is `app.refusals`' job.
     """
 
-    def __init__(self, field: str, message: object) -> None:
-        super().__init__(str(message))
-        self.field = field
-        self.message = str(message)
+    def __init__(self, errors: str | Mapping[str, object], message: object = None) -> None:
+        found = {errors: message} if isinstance(errors, str) else dict(errors)
+        if not found or any(text is None for text in found.values()):
+            raise TypeError("a DomainError needs at least one field and its message")
+        self.errors: dict[str, str] = {field: str(text) for field, text in found.items()}
+        super().__init__("; ".join(f"{field}: {text}" for field, text in self.errors.items()))
+
+    @property
+    def field(self) -> str:
+        """The first field refused (the API reports one)."""
+        return next(iter(self.errors))
+
+    @property
+    def message(self) -> str:
+        """The first field's message."""
+        return self.errors[self.field]
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ from app.api.serializers import (
 )
 from app.composer.services import recipient_names, review_text
 from app.directory import services as directory
-from app.extensions import db, limiter
+from app.domain import DomainError
+from app.extensions import limiter
 from app.i18n import current_language
 from app.models import Channel, EventKind
+from app.refusals import json_refusal
 from app.security import public_write_limit
 from app.stats.caching import cache_publicly
 from app.stats.current import every_facility_figures
@@ -42,8 +44,8 @@ def prisoners() -> Response | tuple[Response, int]:
         per_page = directory.parse_page(
             request.args.get("per_page") or "20", "per_page", directory.MAX_PER_PAGE
         )
-    except directory.InvalidFilter as error:
-        return _error(error.field, error.message)
+    except DomainError as error:
+        return json_refusal(error, 400)
     result = directory.search_prisoners(filters, page, per_page)
     return jsonify(
         items=[prisoner_json(row.prisoner, row.facility) for row in result.rows],
@@ -72,12 +74,12 @@ def letter(token: str) -> Response:
 
 def _parse_event(payload: Any) -> tracking.EventInput:
     if not isinstance(payload, dict):
-        raise tracking.EventRejected("body", _("Send a JSON object."))
+        raise DomainError("body", _("Send a JSON object."))
     try:
         kind = EventKind(payload.get("kind"))
     except ValueError as error:
         allowed = ", ".join(k.value for k in EventKind)
-        raise tracking.EventRejected(
+        raise DomainError(
             "kind", _("kind must be one of: %(allowed)s", allowed=allowed)
         ) from error
     raw_date = payload.get("date")
@@ -86,24 +88,24 @@ def _parse_event(payload: Any) -> tracking.EventInput:
     except ValueError:
         happened_on = None
     if happened_on is None:
-        raise tracking.EventRejected("date", _("date must be a real date written YYYY-MM-DD"))
+        raise DomainError("date", _("date must be a real date written YYYY-MM-DD"))
     channel = None
     if payload.get("channel") not in (None, ""):
         try:
             channel = Channel(payload["channel"])
         except ValueError as error:
             allowed = ", ".join(c.value for c in Channel)
-            raise tracking.EventRejected(
+            raise DomainError(
                 "channel", _("channel must be one of: %(allowed)s", allowed=allowed)
             ) from error
     for name in ("tracking_number", "note"):
         if payload.get(name) is not None and not isinstance(payload[name], str):
-            raise tracking.EventRejected(name, _("%(name)s must be a string", name=name))
+            raise DomainError(name, _("%(name)s must be a string", name=name))
     extension_days = payload.get("extension_days")
     if extension_days is not None and (
         not isinstance(extension_days, int) or isinstance(extension_days, bool)
     ):
-        raise tracking.EventRejected(
+        raise DomainError(
             "extension_days", _("%(name)s must be a whole number", name="extension_days")
         )
     return tracking.EventInput(
@@ -124,9 +126,8 @@ def add_event(token: str) -> tuple[Response, int]:
     try:
         report = _parse_event(request.get_json(silent=True))
         event = tracking.record_event(found, report, date.today())
-    except tracking.EventRejected as error:
-        db.session.rollback()
-        return _error(error.field, error.message, 422)
+    except DomainError as error:
+        return json_refusal(error)
     return jsonify(event=event_json(event), status=found.status.value), 201
 
 

@@ -31,8 +31,8 @@ def _read_password_file(path: Path) -> str:
 @click.option("--name", default="", help="The name shown to other organizers.")
 def create_admin(email: str, password_file: Path | None, name: str) -> None:
     """Create an admin account with EMAIL (asks for the password twice unless given a file)."""
-    from app.auth.services import AuthError
     from app.auth.services import create_admin as create
+    from app.domain import DomainError
 
     if password_file is not None:
         password = _read_password_file(password_file)
@@ -43,7 +43,7 @@ def create_admin(email: str, password_file: Path | None, name: str) -> None:
         # No request to take a language from: messages come in English.
         with force_locale("en"):
             user = create(email, password, name)
-    except AuthError as error:
+    except DomainError as error:
         db.session.rollback()
         raise click.ClickException(f"{error.field}: {error.message}") from error
     db.session.commit()

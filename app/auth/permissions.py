@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 from flask import redirect, request, url_for
 from flask_login import AnonymousUserMixin, current_user
@@ -15,8 +15,12 @@ from app.models import Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Whoever asks a service to act: a logged-in account, an anonymous visitor, or nobody (a
+# command or a job). Services check what the actor may do with the functions below.
+Actor: TypeAlias = User | AnonymousUserMixin | None
 
-def require_organizer(actor: User | AnonymousUserMixin | None) -> User:
+
+def require_organizer(actor: Actor) -> User:
     """The actor, if they are an active organizer or admin; else Forbidden."""
     if not isinstance(actor, User) or not actor.is_active:
         raise Forbidden()
@@ -25,7 +29,7 @@ def require_organizer(actor: User | AnonymousUserMixin | None) -> User:
     return actor
 
 
-def require_admin(actor: User | AnonymousUserMixin | None) -> User:
+def require_admin(actor: Actor) -> User:
     """The actor, if they are an active admin; else Forbidden."""
     user = require_organizer(actor)
     if user.role is not Role.ADMIN:

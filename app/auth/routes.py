@@ -15,7 +15,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
-from wtforms import Field
 
 from app.auth import bp, services
 from app.auth.forms import (
@@ -29,10 +28,12 @@ from app.auth.forms import (
 )
 from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.auth.permissions import login_required
-from app.extensions import db, limiter
+from app.domain import DomainError
+from app.extensions import limiter
 from app.i18n import current_language
 from app.mail.services import external_url
 from app.models import Role, User
+from app.refusals import show_on_form
 from app.security import safe_next_url
 
 # --- rate limits -------------------------------------------------------------------------------
@@ -88,10 +89,6 @@ def _start_session(user: User) -> None:
     session.pop("_id", None)
 
 
-def _add_error(form_field: Field, message: str) -> None:
-    form_field.errors = [*form_field.errors, message]
-
-
 def _link_problem(error: services.LinkError) -> tuple[str, int]:
     """A clear page for a link that cannot be used."""
     messages = {
@@ -125,7 +122,6 @@ def login() -> Response | str | tuple[str, int]:
             return redirect(target)
         form.form_errors.append(_("Wrong email or password."))
     if request.method == "POST":
-        db.session.rollback()
         return render_template("auth/login.html", form=form, next=target), 422
     return render_template("auth/login.html", form=form, next=target)
 
@@ -156,10 +152,9 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
             user = services.accept_invitation(
                 token, form.name.data or "", form.password.data or ""
             )
-        except services.AuthError as error:
-            _add_error(getattr(form, error.field), error.message)
+        except DomainError as error:
+            show_on_form(form, error)
         except services.LinkError as error:
-            db.session.rollback()
             return _link_problem(error)
         else:
             _start_session(user)
@@ -173,7 +168,6 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
         min_length=MIN_PASSWORD_LENGTH,
     )
     if request.method == "POST":
-        db.session.rollback()
         return page, 422
     return page
 
@@ -220,10 +214,9 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             user = services.reset_password(token, form.password.data or "")
-        except services.AuthError as error:
-            _add_error(getattr(form, error.field), error.message)
+        except DomainError as error:
+            show_on_form(form, error)
         except services.LinkError as error:
-            db.session.rollback()
             return _link_problem(error)
         else:
             _start_session(user)
@@ -237,7 +230,6 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
         min_length=MIN_PASSWORD_LENGTH,
     )
     if request.method == "POST":
-        db.session.rollback()
         return page, 422
     return page
 
@@ -253,15 +245,14 @@ def change_password() -> Response | str | tuple[str, int]:
             services.change_password(
                 _actor(), form.current_password.data or "", form.password.data or ""
             )
-        except services.AuthError as error:
-            _add_error(getattr(form, error.field), error.message)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
             _start_session(_actor())  # the session key carries the new version
             flash(_("Your password is changed. Other browsers were logged out."), "success")
             return redirect(url_for("auth.change_password"))
     page = render_template("auth/change_password.html", form=form, min_length=MIN_PASSWORD_LENGTH)
     if request.method == "POST":
-        db.session.rollback()
         return page, 422
     return page
 
@@ -302,8 +293,8 @@ def invite() -> Response | tuple[str, int]:
                 lambda token: external_url("auth.accept_invitation", token=token),
                 current_language(),
             )
-        except services.AuthError as error:
-            _add_error(getattr(form, error.field), error.message)
+        except DomainError as error:
+            show_on_form(form, error)
         else:
             flash(
                 _(
@@ -313,15 +304,13 @@ def invite() -> Response | tuple[str, int]:
                 "success",
             )
             return redirect(url_for("auth.users"))
-    db.session.rollback()
     return _users_page(form), 422
 
 
 def _set_active(user_id: int, active: bool) -> Response | tuple[str, int]:
     try:
         user = services.set_active(_actor(), user_id, active)
-    except services.AuthError as error:
-        db.session.rollback()
+    except DomainError as error:
         return _users_page(error=error.message), 422
     if active:
         flash(_("%(email)s can log in again.", email=user.email), "success")

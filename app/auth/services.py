@@ -16,14 +16,13 @@ from typing import TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_login import AnonymousUserMixin
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
-from app.auth.permissions import require_admin
-from app.domain import FieldError
+from app.auth.permissions import Actor, require_admin
+from app.domain import DomainError
 from app.extensions import db
 from app.mail.services import queue_email, valid_address
 from app.manage.audit import record
@@ -37,10 +36,6 @@ MAX_PASSWORD_LENGTH = 1000
 Link = TypeVar("Link", Invitation, PasswordReset)
 LinkBuilder = Callable[[str], str]
 """Turns a fresh token into the absolute link that goes into the email."""
-
-
-class AuthError(FieldError):
-    """Input an account operation refuses; ``field`` names the form field it belongs to."""
 
 
 class LinkError(Exception):
@@ -90,7 +85,7 @@ def _dummy_hash() -> str:
 def check_new_password(password: str, field: str = "password") -> None:
     """Refuse a password that is too short or absurdly long."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(
+        raise DomainError(
             field,
             str(
                 _l(
@@ -100,7 +95,7 @@ def check_new_password(password: str, field: str = "password") -> None:
             ),
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AuthError(field, str(_l("This password is too long.")))
+        raise DomainError(field, str(_l("This password is too long.")))
 
 
 def _find_user(email: str) -> User | None:
@@ -129,9 +124,9 @@ def create_admin(email: str, password: str, name: str = "") -> User:
     """A new active admin account (for `flask users create-admin`)."""
     address = normalise_email(email)
     if not valid_address(address):
-        raise AuthError("email", str(_l("This is not an email address.")))
+        raise DomainError("email", str(_l("This is not an email address.")))
     if _find_user(address) is not None:
-        raise AuthError("email", str(_l("An account with this address already exists.")))
+        raise DomainError("email", str(_l("An account with this address already exists.")))
     check_new_password(password)
     user = User(
         email=address, name=name.strip(), role=Role.ADMIN, password_hash=hash_password(password)
@@ -142,13 +137,13 @@ def create_admin(email: str, password: str, name: str = "") -> User:
     return user
 
 
-def list_users(actor: User | AnonymousUserMixin | None) -> list[User]:
+def list_users(actor: Actor) -> list[User]:
     """Every account, oldest first (admins only)."""
     require_admin(actor)
     return list(db.session.scalars(select(User).order_by(User.created_at, User.id)))
 
 
-def open_invitations(actor: User | AnonymousUserMixin | None) -> list[Invitation]:
+def open_invitations(actor: Actor) -> list[Invitation]:
     """Invitations not yet accepted and not yet expired, newest first (admins only)."""
     require_admin(actor)
     query = (
@@ -161,7 +156,7 @@ def open_invitations(actor: User | AnonymousUserMixin | None) -> list[Invitation
 
 
 def invite(
-    actor: User | AnonymousUserMixin | None,
+    actor: Actor,
     email: str,
     role: Role,
     link_for: LinkBuilder,
@@ -174,9 +169,9 @@ def invite(
     admin = require_admin(actor)
     address = normalise_email(email)
     if not valid_address(address):
-        raise AuthError("email", str(_l("This is not an email address.")))
+        raise DomainError("email", str(_l("This is not an email address.")))
     if _find_user(address) is not None:
-        raise AuthError("email", str(_l("An account with this address already exists.")))
+        raise DomainError("email", str(_l("An account with this address already exists.")))
     now = utcnow()
     db.session.execute(
         update(Invitation)
@@ -236,7 +231,7 @@ def accept_invitation(token: str, name: str, password: str) -> User:
     invitation = find_invitation(token)
     name = name.strip()
     if not name:
-        raise AuthError("name", str(_l("Give a name other organizers will know you by.")))
+        raise DomainError("name", str(_l("Give a name other organizers will know you by.")))
     check_new_password(password)
     invitation.used_at = utcnow()
     user = User(
@@ -308,19 +303,19 @@ def reset_password(token: str, password: str) -> User:
 def change_password(user: User, current: str, new: str) -> None:
     """Change one's own password; other sessions end (the caller renews this one)."""
     if not verify_password(user.password_hash, current):
-        raise AuthError("current_password", str(_l("This is not your current password.")))
+        raise DomainError("current_password", str(_l("This is not your current password.")))
     check_new_password(new)
     _set_password(user, new)
 
 
-def set_active(actor: User | AnonymousUserMixin | None, user_id: int, active: bool) -> User:
+def set_active(actor: Actor, user_id: int, active: bool) -> User:
     """Deactivate an account (it can no longer log in, its sessions end) or reactivate it."""
     admin = require_admin(actor)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound()
     if user.id == admin.id and not active:
-        raise AuthError("user", str(_l("You cannot deactivate your own account.")))
+        raise DomainError("user", str(_l("You cannot deactivate your own account.")))
     if user.active != active:
         user.active = active
         # Sessions from before the deactivation must not come back with a reactivation.

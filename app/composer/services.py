@@ -11,7 +11,7 @@ from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.domain import FieldError
+from app.domain import DomainError
 from app.extensions import db
 from app.library.sandbox import TemplateRenderError, render_body
 from app.models import Facility, Letter, Official, Prisoner, Template, TemplateKind
@@ -36,10 +36,6 @@ UNFILLED_PLACE = re.compile(r"\[[^\]\n]{3,}\]")
 def unfilled_places(body: str | None) -> list[str]:
     """Places in square brackets a template left for the writer's own words."""
     return UNFILLED_PLACE.findall(body or "")
-
-
-class ComposeError(FieldError):
-    """A letter cannot be saved as given; ``field`` names the form field at fault."""
 
 
 def template_context(
@@ -119,8 +115,8 @@ def render_template_for(
     try:
         return render_body(template.body, context)
     except TemplateRenderError as error:
-        raise ComposeError(
-            "template", _l("This template could not be filled in: %(error)s", error=str(error))
+        raise DomainError(
+            "template_id", _l("This template could not be filled in: %(error)s", error=str(error))
         ) from error
 
 
@@ -142,21 +138,21 @@ def create_letter(
     only when given here, which the caller does only on the sender's explicit request.
     """
     if official is None and not prisoner.can_receive_letters:
-        raise ComposeError("body", _l("This person cannot receive letters now."))
+        raise DomainError("body", _l("This person cannot receive letters now."))
     text = body.replace("\r\n", "\n").strip()
     if not text:
-        raise ComposeError("body", _l("The letter is empty."))
+        raise DomainError("body", _l("The letter is empty."))
     if len(text) > max_chars:
-        raise ComposeError(
+        raise DomainError(
             "body", _l("The letter is too long (at most %(max)d characters).", max=max_chars)
         )
     name = signature.strip()
     if not name:
-        raise ComposeError("signature", _l("Sign with any name, a pseudonym is fine."))
+        raise DomainError("signature", _l("Sign with any name, a pseudonym is fine."))
     if name in SIGNATURE_PLACEHOLDER.values() or any(
         placeholder in text for placeholder in SIGNATURE_PLACEHOLDER.values()
     ):
-        raise ComposeError("body", _l("Replace the placeholder for your name before saving."))
+        raise DomainError("body", _l("Replace the placeholder for your name before saving."))
     letter = Letter(
         token=new_tracking_token(),
         prisoner=prisoner,

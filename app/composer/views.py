@@ -13,8 +13,10 @@ from wtforms.fields.choices import SelectChoice
 from app.composer import services
 from app.composer.forms import AppealForm, LetterForm
 from app.directory.services import mailing_address
+from app.domain import DomainError
 from app.labels import LANGUAGE
 from app.models import Letter, Official, Prisoner, Template, TemplateKind
+from app.refusals import show_on_form
 
 
 def _build_form(
@@ -99,8 +101,8 @@ def compose(
                 form.body.data = services.render_template_for(
                     template, prisoner, form.signature.data or "", date.today(), official
                 )
-            except services.ComposeError as error:
-                form.template_id.errors = [error.message]
+            except DomainError as error:
+                show_on_form(form, error)
                 return _page(prisoner, official, form), 422
         return _page(prisoner, official, form)
 
@@ -117,8 +119,8 @@ def compose(
             max_chars=current_app.config["MAX_LETTER_CHARS"],
             official=official,
         )
-    except services.ComposeError as error:
-        getattr(form, error.field).errors = [error.message]
+    except DomainError as error:
+        show_on_form(form, error)
         return _page(prisoner, official, form), 422
     if after_save is not None:
         return after_save(letter)

@@ -7,6 +7,7 @@ from datetime import date
 from flask import abort, current_app, render_template, request
 
 from app.directory import bp, services, transfers
+from app.domain import DomainError
 from app.mail.forms import FollowForm
 from app.models import PrisonerStatus
 from app.stats import advice, rendered
@@ -36,7 +37,7 @@ def prisoners() -> tuple[str, int] | str:
     try:
         filters = services.parse_filters(args)
         page = services.parse_page(args.get("page"))
-    except services.InvalidFilter as error:
+    except DomainError as error:
         return _prisoner_list(services.PrisonerFilters(), None, error.message), 400
     results = services.search_prisoners(filters, page, current_app.config["PRISONERS_PER_PAGE"])
     return _prisoner_list(filters, results)
@@ -47,7 +48,7 @@ def in_transit() -> str:
     """Prisoners in transit, whereabouts unknown the longest first, with the last known place."""
     try:
         page = services.parse_page(request.args.get("page"))
-    except services.InvalidFilter:
+    except DomainError:
         abort(400)
     results = transfers.prisoners_in_transit(
         date.today(), page, current_app.config["PRISONERS_PER_PAGE"]

@@ -10,7 +10,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.directory import recent
-from app.domain import LIKE_ESCAPE, FieldError, Page, contains_pattern, paginate
+from app.domain import LIKE_ESCAPE, DomainError, Page, contains_pattern, paginate
 from app.extensions import db
 from app.models import Facility, Placement, Prisoner, PrisonerStatus, RecentLetterCount
 from app.models.prisoner import STATUSES_RECEIVING_MAIL
@@ -19,10 +19,6 @@ from app.russian.names import Case, PersonName, decline, normalize_for_search
 
 RECENT_DAYS = recent.RECENT_DAYS
 MAX_PER_PAGE = 100
-
-
-class InvalidFilter(FieldError):
-    """A search parameter that makes no sense; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -50,30 +46,30 @@ PrisonerPage = Page[PrisonerRow]
 
 
 def parse_filters(args: dict[str, str]) -> PrisonerFilters:
-    """Turn query-string values into filters; raise InvalidFilter naming a bad parameter."""
+    """Turn query-string values into filters; raise DomainError naming a bad parameter."""
     facility_id = None
     if args.get("facility"):
         try:
             facility_id = int(args["facility"])
         except ValueError as error:
-            raise InvalidFilter("facility", _l("facility must be a number")) from error
+            raise DomainError("facility", _l("facility must be a number")) from error
     status = None
     if args.get("status"):
         try:
             status = PrisonerStatus(args["status"])
         except ValueError as error:
-            raise InvalidFilter("status", _l("unknown status")) from error
+            raise DomainError("status", _l("unknown status")) from error
     accepts = None
     if args.get("accepts"):
         if args["accepts"] not in {"yes", "no"}:
-            raise InvalidFilter("accepts", _l("accepts must be 'yes' or 'no'"))
+            raise DomainError("accepts", _l("accepts must be 'yes' or 'no'"))
         accepts = args["accepts"] == "yes"
     sort = args.get("sort") or "fewest"
     if sort not in {"fewest", "name"}:
-        raise InvalidFilter("sort", _l("sort must be 'fewest' or 'name'"))
+        raise DomainError("sort", _l("sort must be 'fewest' or 'name'"))
     query = (args.get("q") or "").strip()
     if len(query) > 200:
-        raise InvalidFilter("q", _l("the search text is too long"))
+        raise DomainError("q", _l("the search text is too long"))
     return PrisonerFilters(
         query=query,
         region=(args.get("region") or "").strip(),
@@ -91,9 +87,9 @@ def parse_page(value: str | None, name: str = "page", maximum: int | None = None
     try:
         number = int(value)
     except ValueError as error:
-        raise InvalidFilter(name, _l("%(name)s must be a positive number", name=name)) from error
+        raise DomainError(name, _l("%(name)s must be a positive number", name=name)) from error
     if number < 1 or (maximum is not None and number > maximum):
-        raise InvalidFilter(name, _l("%(name)s is out of range", name=name))
+        raise DomainError(name, _l("%(name)s is out of range", name=name))
     return number
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
 from app.directory.services import mailing_address, recipient_name
-from app.drives.services import DriveError
+from app.domain import DomainError
 from app.extensions import db
 from app.models import Drive, Letter, PrintJob, PrintJobStatus, TemplateKind, User
 from app.models.base import utcnow
@@ -48,12 +48,12 @@ def start_print_job(actor: User, drive: Drive) -> PrintJob:
     require_organizer(actor)
     count = len(drive_letters(drive))
     if count == 0:
-        raise DriveError("submit", _l("No letters have been written at this drive yet."))
+        raise DomainError("submit", _l("No letters have been written at this drive yet."))
     running = [
         j for j in drive.print_jobs if j.status in (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
     ]
     if running:
-        raise DriveError("submit", _l("A print pack is already being built."))
+        raise DomainError("submit", _l("A print pack is already being built."))
     job = PrintJob(drive=drive, status=PrintJobStatus.QUEUED, total=count, done=0)
     db.session.add(job)
     db.session.flush()

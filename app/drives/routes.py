@@ -25,6 +25,7 @@ from app.auth.permissions import login_required, require_organizer
 from app.composer.services import available_templates
 from app.composer.views import compose
 from app.directory.services import facilities, regions
+from app.domain import DomainError
 from app.drives import bp, printing, services
 from app.drives.forms import (
     DriveForm,
@@ -39,6 +40,7 @@ from app.drives.tasks import enqueue_print_job
 from app.edge import after_commit
 from app.extensions import db, limiter
 from app.models import Channel, Drive, DriveParticipant, Letter, PrintJob
+from app.refusals import flash_refusal, show_on_form
 from app.security import public_write_limit
 
 PARTICIPANT_SESSION_KEY = "drive_participants"
@@ -88,8 +90,8 @@ def new() -> Response | str | tuple[str, int]:
         )
         try:
             drive = services.create_drive(current_user, data)
-        except services.DriveError as error:
-            getattr(form, error.field).errors = [error.message]
+        except DomainError as error:
+            show_on_form(form, error)
         else:
             return redirect(url_for("drives.show", drive_id=drive.id))
     status = 422 if request.method == "POST" else 200
@@ -166,8 +168,8 @@ def start_print(drive_id: int) -> Response:
         abort(400)
     try:
         job = printing.start_print_job(current_user, drive)
-    except services.DriveError as error:
-        flash(error.message, "warning")
+    except DomainError as error:
+        flash_refusal(error)
         return redirect(url_for("drives.show", drive_id=drive.id))
     # The consumer reads the job from the database: queue it once the job is committed.
     after_commit(
@@ -216,9 +218,8 @@ def mark_sent(drive_id: int) -> Response:
         count = services.mark_batch_sent(
             current_user, drive, form.sent_on.data, Channel(form.channel.data)
         )
-    except services.DriveError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
+    except DomainError as error:
+        flash_refusal(error)
         return redirect(url_for("drives.show", drive_id=drive.id))
     flash(_("%(num)d letters marked sent.", num=count), "success")
     return redirect(url_for("drives.show", drive_id=drive.id))
@@ -278,8 +279,8 @@ def join(token: str) -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             participant = services.join(drive, form.name.data or "", form.languages.data or [])
-        except services.DriveError as error:
-            getattr(form, error.field).errors = [error.message]
+        except DomainError as error:
+            show_on_form(form, error)
         else:
             _remember_participant(participant)
             return redirect(url_for("drives.participant", token=participant.token))

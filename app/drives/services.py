@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
-from app.domain import FieldError
+from app.domain import DomainError
 from app.extensions import db
 from app.mail.services import queue_email, valid_address
 from app.models import (
@@ -28,16 +28,12 @@ from app.models import (
     TemplateKind,
     User,
 )
-from app.tracking.services import EventInput, EventRejected, record_event
+from app.tracking.services import EventInput, record_event
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a room
 CODE_LENGTH = 6
 RECENT_DAYS = 90
 FIRST_ASSIGNMENTS = 2
-
-
-class DriveError(FieldError):
-    """A drive action that cannot be done; ``field`` names the form field at fault."""
 
 
 @dataclass(frozen=True)
@@ -63,15 +59,15 @@ def create_drive(actor: User, data: DriveInput) -> Drive:
     """Create a drive with a join link and a short code; the caller commits."""
     organizer = require_organizer(actor)
     if not data.title.strip():
-        raise DriveError("title", _l("Give the evening a title."))
+        raise DomainError("title", _l("Give the evening a title."))
     if not 1 <= data.target_per_prisoner <= 20:
-        raise DriveError("target_per_prisoner", _l("Choose 1 to 20 letters per prisoner."))
+        raise DomainError("target_per_prisoner", _l("Choose 1 to 20 letters per prisoner."))
     prisoners = list(
         db.session.scalars(select(Prisoner).where(Prisoner.id.in_(data.prisoner_ids)))
     )
     prisoners = [p for p in prisoners if p.can_receive_letters]
     if not prisoners:
-        raise DriveError(
+        raise DomainError(
             "prisoner_ids", _l("Choose at least one prisoner who can receive letters.")
         )
     templates = list(
@@ -134,9 +130,9 @@ def join(drive: Drive, name: str, languages: list[str]) -> DriveParticipant:
     """Add a participant under any name and give them their first assignments."""
     name = name.strip()
     if not name:
-        raise DriveError("name", _l("Any name will do, a first name or a nickname."))
+        raise DomainError("name", _l("Any name will do, a first name or a nickname."))
     if len(name) > 100:
-        raise DriveError("name", _l("Please use a shorter name."))
+        raise DomainError("name", _l("Please use a shorter name."))
     participant = DriveParticipant(
         drive=drive,
         name=name,
@@ -271,8 +267,8 @@ def mark_batch_sent(actor: User, drive: Drive, sent_on: date, channel: Channel) 
             continue
         try:
             record_event(letter, EventInput(EventKind.SENT, sent_on, channel), date.today())
-        except EventRejected as error:
-            raise DriveError("sent_on", error.message) from error
+        except DomainError as error:
+            raise DomainError("sent_on", error.message) from error
         count += 1
     return count
 

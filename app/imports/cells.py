@@ -56,7 +56,7 @@ def max_length(model: type[Facility] | type[Prisoner], attribute: str) -> int | 
     return getattr(column.type, "length", None)
 
 
-class Invalid(Exception):
+class CellRejected(Exception):
     """One cell's value cannot be used; the message says why."""
 
     def __init__(self, message: str) -> None:
@@ -108,7 +108,7 @@ class RowChecker:
             return
         try:
             self.values[column] = convert(raw)
-        except Invalid as error:
+        except CellRejected as error:
             self.fail(column, error.message)
 
     def text(
@@ -125,7 +125,7 @@ class RowChecker:
         def convert(raw: str) -> str:
             value = clean_text(raw, multiline)
             if limit is not None and len(value) > limit:
-                raise Invalid(
+                raise CellRejected(
                     _(
                         "is too long: %(length)d characters, at most %(limit)d",
                         length=len(value),
@@ -144,7 +144,7 @@ class RowChecker:
             try:
                 return choices[_fold(raw)]
             except KeyError:
-                raise Invalid(
+                raise CellRejected(
                     _(
                         "%(value)s is not one of: %(choices)s",
                         value=quote(raw),
@@ -161,7 +161,7 @@ class RowChecker:
     def _date(self, raw: str) -> date:
         found = parse_date(raw)
         if found > self.today:
-            raise Invalid(_("%(value)s is in the future", value=quote(raw)))
+            raise CellRejected(_("%(value)s is in the future", value=quote(raw)))
         return found
 
     def birth(self, column: str) -> None:
@@ -171,7 +171,7 @@ class RowChecker:
             if YEAR.match(raw):
                 year = int(raw)
                 if not EARLIEST_BIRTH_YEAR <= year <= self.today.year:
-                    raise Invalid(
+                    raise CellRejected(
                         _(
                             "%(value)s is not a possible year of birth",
                             value=quote(raw),
@@ -180,7 +180,9 @@ class RowChecker:
                 return year
             found = self._date(raw)
             if found.year < EARLIEST_BIRTH_YEAR:
-                raise Invalid(_("%(value)s is not a possible date of birth", value=quote(raw)))
+                raise CellRejected(
+                    _("%(value)s is not a possible date of birth", value=quote(raw))
+                )
             return found
 
         self.take(column, convert)
@@ -194,7 +196,7 @@ class RowChecker:
                 return True
             if word in FALSE_WORDS:
                 return False
-            raise Invalid(_("%(value)s is not yes or no", value=quote(raw)))
+            raise CellRejected(_("%(value)s is not yes or no", value=quote(raw)))
 
         self.take(column, convert, empty=empty)
 
@@ -204,11 +206,11 @@ class RowChecker:
         def convert(raw: str) -> str:
             parts = urlsplit(raw)
             if parts.scheme not in ("http", "https") or not parts.netloc or " " in raw:
-                raise Invalid(
+                raise CellRejected(
                     _("%(value)s is not a web address (http:// or https://)", value=quote(raw))
                 )
             if limit is not None and len(raw) > limit:
-                raise Invalid(_("is too long: at most %(limit)d characters", limit=limit))
+                raise CellRejected(_("is too long: at most %(limit)d characters", limit=limit))
             return raw
 
         self.take(column, convert)
@@ -218,7 +220,7 @@ class RowChecker:
 
         def convert(raw: str) -> int:
             if not raw.isdigit() or not low <= int(raw) <= high:
-                raise Invalid(
+                raise CellRejected(
                     _(
                         "%(value)s is not a whole number from %(low)d to %(high)d",
                         value=quote(raw),
@@ -238,17 +240,18 @@ class RowChecker:
 
 
 def parse_date(raw: str) -> date:
-    """YYYY-MM-DD (or DD.MM.YYYY); Invalid for text that is not a date or a day that is not."""
+    """YYYY-MM-DD (or DD.MM.YYYY); CellRejected for text that is not a date or a day that is
+    not."""
     if match := ISO_DATE.match(raw):
         year, month, day = (int(part) for part in match.groups())
     elif match := DOTTED_DATE.match(raw):
         day, month, year = (int(part) for part in match.groups())
     else:
-        raise Invalid(_("%(value)s is not a date; write it as YYYY-MM-DD", value=quote(raw)))
+        raise CellRejected(_("%(value)s is not a date; write it as YYYY-MM-DD", value=quote(raw)))
     try:
         return date(year, month, day)
     except ValueError:
-        raise Invalid(_("%(value)s is not a real date", value=quote(raw))) from None
+        raise CellRejected(_("%(value)s is not a real date", value=quote(raw))) from None
 
 
 def as_text(value: Any) -> str:

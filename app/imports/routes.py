@@ -95,7 +95,6 @@ def confirm() -> Page:
         )
         return redirect(url_for("imports.index"))
     if not report.imported:
-        db.session.rollback()
         return _report_page(report), 422
     flash(
         _(

@@ -30,7 +30,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from app.imports.cells import Invalid, RowChecker, choice_table, clean_text, max_length
+from app.imports.cells import CellRejected, RowChecker, choice_table, clean_text, max_length
 from app.imports.parsing import FileLayout, quote
 from app.models import Facility, FacilityKind, Prisoner, PrisonerStatus
 from app.russian.names import Gender
@@ -220,7 +220,7 @@ def _country(raw: str) -> str:
         return "RU"
     if COUNTRY_CODE.match(raw):
         return raw.upper()
-    raise Invalid(
+    raise CellRejected(
         _("%(value)s is not a two-letter country code such as RU or BY", value=quote(raw))
     )
 
@@ -248,7 +248,7 @@ def _languages(raw: str) -> tuple[str, ...]:
         if not code:
             continue
         if not LANGUAGE_CODE.match(code):
-            raise Invalid(
+            raise CellRejected(
                 _(
                     "%(value)s is not a language code such as ru or en (comma-separated)",
                     value=quote(code),

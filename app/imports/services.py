@@ -23,9 +23,8 @@ from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import AnonymousUserMixin
 
-from app.auth.permissions import require_organizer
+from app.auth.permissions import Actor, require_organizer
 from app.imports import schema
 from app.imports.apply import apply_plan
 from app.imports.export import ExportFile, export_file
@@ -37,8 +36,6 @@ from app.models import User
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 UPLOAD_FOLDER = "import-uploads"
-
-Actor = User | AnonymousUserMixin | None
 
 
 # Entry points ---------------------------------------------------------------------------------

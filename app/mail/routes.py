@@ -12,10 +12,12 @@ from werkzeug.wrappers import Response
 
 from app.auth.permissions import login_required
 from app.directory.services import get_prisoner
-from app.extensions import db, limiter
+from app.domain import DomainError
+from app.extensions import limiter
 from app.mail import bp, services
 from app.mail.forms import ConfirmForm, FollowForm, ReminderForm, RequeueForm
 from app.models import Letter, OutboxStatus, Prisoner
+from app.refusals import flash_refusal, show_on_form
 from app.security import public_write_limit
 from app.tracking.services import get_letter
 
@@ -42,9 +44,8 @@ def requeue(message_id: int) -> Response:
         abort(400)
     try:
         message = services.requeue_message(current_user, message_id)
-    except services.RequeueError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    except DomainError as error:
+        flash_refusal(error)
     else:
         if message is None:
             abort(404)
@@ -86,8 +87,8 @@ def subscribe_reminders(token: str) -> Response | tuple[str, int]:
     if form.validate():
         try:
             services.subscribe_to_reminders(letter, form.email.data or "")
-        except services.SubscriptionError as error:
-            form.email.errors = [*form.email.errors, error.message]
+        except DomainError as error:
+            show_on_form(form, error)
         else:
             flash(
                 _(
@@ -98,7 +99,6 @@ def subscribe_reminders(token: str) -> Response | tuple[str, int]:
                 "success",
             )
             return redirect(url_for("mail.reminders", token=token))
-    db.session.rollback()
     return _reminder_page(letter, form, 422)
 
 
@@ -152,8 +152,8 @@ def follow(prisoner_id: int) -> Response | tuple[str, int]:
     if form.validate():
         try:
             services.follow_prisoner(prisoner, form.email.data or "")
-        except services.SubscriptionError as error:
-            form.email.errors = [*form.email.errors, error.message]
+        except DomainError as error:
+            show_on_form(form, error)
         else:
             flash(
                 _(
@@ -163,7 +163,6 @@ def follow(prisoner_id: int) -> Response | tuple[str, int]:
                 "success",
             )
             return redirect(url_for("directory.prisoner", prisoner_id=prisoner.id))
-    db.session.rollback()
     return render_template("mail/follow.html", prisoner=prisoner, form=form), 422
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.appeals.services import overdue_appeals
-from app.auth.permissions import require_admin
-from app.domain import Page, paginate
+from app.auth.permissions import Actor, require_admin
+from app.domain import DomainError, Page, paginate
 from app.extensions import db
 from app.models import (
     EventKind,
@@ -102,18 +102,10 @@ def _language(code: str | None) -> str:
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
-class SubscriptionError(ValueError):
-    """An address that cannot be used for reminders or alerts."""
-
-    def __init__(self, message: object) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
-
-
 def _checked_address(email: str) -> str:
     address = email.strip()
     if len(address) > 254 or not valid_address(address):
-        raise SubscriptionError(_l("Enter one email address, like name@example.org."))
+        raise DomainError("email", _l("Enter one email address, like name@example.org."))
     return address
 
 
@@ -375,7 +367,7 @@ class OutboxPage(Page[OutboxMessage]):
     status: OutboxStatus | None
 
 
-def list_outbox(actor: Any, status: OutboxStatus | None, page: int = 1) -> OutboxPage:
+def list_outbox(actor: Actor, status: OutboxStatus | None, page: int = 1) -> OutboxPage:
     """Messages newest first, optionally of one status (admins only). Three queries per page."""
     require_admin(actor)
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
@@ -399,11 +391,7 @@ def list_outbox(actor: Any, status: OutboxStatus | None, page: int = 1) -> Outbo
     )
 
 
-class RequeueError(ValueError):
-    """Only a dead message can be re-queued."""
-
-
-def requeue_message(actor: Any, message_id: int) -> OutboxMessage | None:
+def requeue_message(actor: Actor, message_id: int) -> OutboxMessage | None:
     """Give a dead message a fresh set of attempts (admins only); None if there is none.
 
     The commit that follows sends it: the outbox hook enqueues delivery for re-queued rows.
@@ -413,7 +401,7 @@ def requeue_message(actor: Any, message_id: int) -> OutboxMessage | None:
     if message is None:
         return None
     if message.status is not OutboxStatus.DEAD:
-        raise RequeueError(_l("Only messages that gave up can be queued again."))
+        raise DomainError("message", _l("Only messages that gave up can be queued again."))
     message.status = OutboxStatus.PENDING
     message.attempts = 0
     message.next_attempt_at = utcnow()

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
-from app.auth.permissions import require_organizer
+from app.auth.permissions import Actor, require_organizer
 from app.domain import Page, paginate
 from app.extensions import db
-from app.manage.common import Actor, assign
+from app.manage.common import assign
 from app.models import AuditEntry, Facility, Official, Prisoner, User
 
 AuditedRecord = TypeVar("AuditedRecord", Facility, Official)

@@ -1,5 +1,5 @@
-"""What the organizers' services share: who acts, the error listing every problem found,
-and the small checks and steps that prisoners, facilities and officials all go through.
+"""What the organizers' services share: the small checks and steps that prisoners,
+facilities and officials all go through.
 
 Every service takes the acting user and checks that they are an organizer first. Changes are
 added to the session together with their audit entries; the caller commits once.
@@ -9,26 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
-from typing import TypeAlias
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_login import AnonymousUserMixin
-
-from app.models import User
-
-Actor: TypeAlias = User | AnonymousUserMixin | None
 
 LIST_PER_PAGE = 100
 RU_POSTCODE = re.compile(r"^\d{6}$")
-
-
-class Invalid(ValueError):
-    """Input that cannot be saved: {form field: message}, every problem found at once."""
-
-    def __init__(self, errors: dict[str, object]) -> None:
-        super().__init__("; ".join(f"{key}: {value}" for key, value in errors.items()))
-        self.errors = {key: str(value) for key, value in errors.items()}
 
 
 def url_problem(url: str | None) -> object | None:

@@ -8,9 +8,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.auth.permissions import require_organizer
+from app.auth.permissions import Actor, require_organizer
 from app.extensions import db
-from app.manage.common import Actor
 from app.models import Facility, Official, Placement, Prisoner, PrisonerStatus
 
 

@@ -13,11 +13,11 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.auth.permissions import require_organizer
-from app.domain import LIKE_ESCAPE, Page, contains_pattern, paginate
+from app.auth.permissions import Actor, require_organizer
+from app.domain import LIKE_ESCAPE, DomainError, Page, contains_pattern, paginate
 from app.extensions import db
 from app.manage import audit
-from app.manage.common import LIST_PER_PAGE, RU_POSTCODE, Actor, Invalid, url_problem
+from app.manage.common import LIST_PER_PAGE, RU_POSTCODE, url_problem
 from app.models import Facility, FacilityKind, Official, Placement, Prisoner
 
 
@@ -146,7 +146,7 @@ def create_facility(actor: Actor, data: FacilityData) -> Facility:
     user = require_organizer(actor)
     data = _clean_facility(data)
     if errors := _check_facility(data):
-        raise Invalid(errors)
+        raise DomainError(errors)
     return audit.create_audited(user, Facility(), data, "facility")
 
 
@@ -155,5 +155,5 @@ def update_facility(actor: Actor, facility: Facility, data: FacilityData) -> dic
     user = require_organizer(actor)
     data = _clean_facility(data)
     if errors := _check_facility(data):
-        raise Invalid(errors)
+        raise DomainError(errors)
     return audit.update_audited(user, facility, data, "facility")

@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.auth.permissions import require_organizer
-from app.domain import LIKE_ESCAPE, Page, contains_pattern, paginate
+from app.auth.permissions import Actor, require_organizer
+from app.domain import LIKE_ESCAPE, DomainError, Page, contains_pattern, paginate
 from app.extensions import db
 from app.manage import audit
-from app.manage.common import LIST_PER_PAGE, RU_POSTCODE, Actor, Invalid, url_problem
+from app.manage.common import LIST_PER_PAGE, RU_POSTCODE, url_problem
 from app.models import Facility, Jurisdiction, Official, OfficialKind
 
 
@@ -105,7 +105,7 @@ def create_official(actor: Actor, data: OfficialData) -> Official:
     user = require_organizer(actor)
     data = _clean_official(data)
     if errors := _check_official(data):
-        raise Invalid(errors)
+        raise DomainError(errors)
     return audit.create_audited(user, Official(), data, "official")
 
 
@@ -114,5 +114,5 @@ def update_official(actor: Actor, official: Official, data: OfficialData) -> dic
     user = require_organizer(actor)
     data = _clean_official(data)
     if errors := _check_official(data):  # may query: before any attribute is assigned
-        raise Invalid(errors)
+        raise DomainError(errors)
     return audit.update_audited(user, official, data, "official")

@@ -14,12 +14,13 @@ from typing import Any
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from app.auth.permissions import require_organizer
+from app.auth.permissions import Actor, require_organizer
 from app.directory.services import PrisonerFilters, PrisonerPage, search_prisoners
+from app.domain import DomainError
 from app.extensions import db
 from app.mail.services import notify_followers_of_transfer
 from app.manage import audit
-from app.manage.common import Actor, Invalid, assign, url_problem
+from app.manage.common import assign, url_problem
 from app.models import Facility, FacilityKind, Placement, Prisoner, PrisonerStatus
 from app.russian.names import Case, Gender, PersonName, decline, infer_gender
 
@@ -200,7 +201,7 @@ def list_prisoners(actor: Actor, query: str, page: int, per_page: int) -> Prison
 def _get_facility_or_error(facility_id: int, field_name: str) -> Facility:
     facility = db.session.get(Facility, facility_id)
     if facility is None:
-        raise Invalid({field_name: _l("This facility does not exist any more.")})
+        raise DomainError({field_name: _l("This facility does not exist any more.")})
     return facility
 
 
@@ -226,7 +227,7 @@ def create_prisoner(
     if status_problem and "status" not in errors:
         errors["status"] = status_problem
     if errors:
-        raise Invalid(errors)
+        raise DomainError(errors)
     data = _clean_prisoner(data)
     prisoner = Prisoner()
     assign(prisoner, data)
@@ -267,7 +268,7 @@ def update_prisoner(
             date=format_date(first_start),
         )
     if errors:
-        raise Invalid(errors)
+        raise DomainError(errors)
     assign(prisoner, _clean_prisoner(data))
     # Computed before anything can flush, while the attribute history still holds old values.
     changes = audit.changes_of(prisoner)
@@ -327,7 +328,7 @@ def transfer_prisoner(
     elif move.status is not None and move.status not in PLACED_STATUSES:
         errors["status"] = _l("Choose pretrial detention or convicted.")
     if errors:
-        raise Invalid(errors)
+        raise DomainError(errors)
     assert move.since is not None  # checked above
 
     old_facility_id = current.facility_id if current else None

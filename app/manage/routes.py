@@ -14,12 +14,12 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import login_required
-from app.directory.services import InvalidFilter, parse_page
-from app.extensions import db
+from app.directory.services import parse_page
+from app.domain import DomainError
 from app.labels import FACILITY_KIND, OFFICIAL_KIND, PRISONER_STATUS
 from app.manage import bp
 from app.manage.audit import audit_entity_types, audit_page, entity_history
-from app.manage.common import LIST_PER_PAGE, Invalid
+from app.manage.common import LIST_PER_PAGE
 from app.manage.dashboard import dashboard
 from app.manage.facilities import (
     create_facility,
@@ -45,6 +45,7 @@ from app.manage.prisoners import (
     update_prisoner,
 )
 from app.models import Facility, Official, Prisoner
+from app.refusals import show_on_form
 from app.russian.names import Gender
 
 Page = str | tuple[str, int] | Response
@@ -98,17 +99,6 @@ def _audit_value(entity_type: str, field: str, value: Any) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _put_errors(form: FlaskForm, error: Invalid) -> list[str]:
-    """Attach service errors to their fields; return those that belong to no field."""
-    loose: list[str] = []
-    for name, message in error.errors.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            loose.append(message)
-    return loose
-
-
 def _submit(
     form: FlaskForm,
     show: Callable[[list[str] | None], str],
@@ -121,9 +111,8 @@ def _submit(
         return show(None), 422
     try:
         result = save()
-    except Invalid as error:
-        db.session.rollback()
-        return show(_put_errors(form, error)), 422
+    except DomainError as error:
+        return show(show_on_form(form, error)), 422
     return done(result)
 
 
@@ -169,7 +158,7 @@ def prisoners() -> Page:
     query = (request.args.get("q") or "").strip()[:200]
     try:
         page = parse_page(request.args.get("page"))
-    except InvalidFilter:
+    except DomainError:
         abort(400)
     results = list_prisoners(current_user, query, page, LIST_PER_PAGE)
     return render_template("manage/prisoners.html", results=results, query=query)
@@ -267,7 +256,7 @@ def facilities() -> Page:
     query = (request.args.get("q") or "").strip()[:200]
     try:
         page = parse_page(request.args.get("page"))
-    except InvalidFilter:
+    except DomainError:
         abort(400)
     results = list_facilities(current_user, query, page)
     return render_template("manage/facilities.html", results=results, query=query)
@@ -334,7 +323,7 @@ def officials() -> Page:
     query = (request.args.get("q") or "").strip()[:200]
     try:
         page = parse_page(request.args.get("page"))
-    except InvalidFilter:
+    except DomainError:
         abort(400)
     results = list_officials(current_user, query, page)
     return render_template("manage/officials.html", results=results, query=query)
@@ -401,7 +390,7 @@ def audit_trail() -> Page:
     entity_type = request.args.get("type") or ""
     try:
         page = parse_page(request.args.get("page"))
-    except InvalidFilter:
+    except DomainError:
         abort(400)
     if entity_type and entity_type not in types:
         abort(400)

@@ -10,11 +10,13 @@ from werkzeug.wrappers import Response
 
 from app.appeals.services import deadlines
 from app.directory.transfers import transfer_notice
-from app.extensions import db, limiter
+from app.domain import DomainError
+from app.extensions import limiter
 from app.mail.forms import ReminderForm
 from app.mail.services import reminder_for
 from app.models import Channel, EventKind, Letter
 from app.pdf.render import SUPPORTED_ENVELOPES, render_appeal_pdf, render_letter_pdf
+from app.refusals import show_on_form
 from app.security import public_write_limit
 from app.tracking import bp, services
 from app.tracking.forms import EventForm, PrintForm
@@ -84,13 +86,11 @@ def report(token: str) -> Response | tuple[str, int]:
         )
         try:
             services.record_event(found, report, date.today())
-        except services.EventRejected as error:
-            field = {"date": form.happened_on}.get(error.field) or getattr(form, error.field)
-            field.errors = [*field.errors, error.message]
+        except DomainError as error:
+            show_on_form(form, error, aliases={"date": "happened_on"})
         else:
             flash(_("Thank you. Your report was recorded."), "success")
             return redirect(url_for("tracking.letter", token=token) + "#timeline")
-    db.session.rollback()
     return _page(found, event_form=form), 422
 
 

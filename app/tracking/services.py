@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.appeals.deadlines import MAX_EXTENSION_DAYS
 from app.directory.services import mailing_address, recipient_name
-from app.domain import FieldError
+from app.domain import DomainError
 from app.extensions import db
 from app.models import APPEAL_ONLY_EVENTS, Channel, EventKind, Facility, Letter, MailEvent
 from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument
@@ -21,10 +21,6 @@ from app.tokens import looks_like_token
 
 MAX_NOTE_CHARS = 1000
 NOTE_REQUIRED = frozenset({EventKind.RETURNED, EventKind.WITHHELD})
-
-
-class EventRejected(FieldError):
-    """A report that cannot be right; ``field`` names what to correct."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +44,10 @@ def get_letter(token: str) -> Letter | None:
 
 def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
     if report.happened_on > today:
-        raise EventRejected("date", _l("This date is in the future."))
+        raise DomainError("date", _l("This date is in the future."))
     written_on = letter.created_at.date()
     if report.happened_on < written_on:
-        raise EventRejected(
+        raise DomainError(
             "date",
             _l(
                 "The letter was written on %(date)s; this cannot have happened before.",
@@ -62,9 +58,9 @@ def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
     if report.kind is EventKind.SENT:
         return  # every other kind needs "sent" first, so nothing can predate it
     if sent is None:
-        raise EventRejected("kind", _l("First report when and how the letter was sent."))
+        raise DomainError("kind", _l("First report when and how the letter was sent."))
     if report.happened_on < sent.happened_on:
-        raise EventRejected(
+        raise DomainError(
             "date",
             _l(
                 "This cannot be before the letter was sent (%(date)s).",
@@ -74,7 +70,7 @@ def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
     arrived = letter.first_event(EventKind.ARRIVED)
     reply = letter.first_event(EventKind.REPLY)
     if report.kind is EventKind.REPLY and arrived and report.happened_on < arrived.happened_on:
-        raise EventRejected(
+        raise DomainError(
             "date",
             _l(
                 "A reply cannot come before the letter arrived (%(date)s).",
@@ -82,7 +78,7 @@ def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
             ),
         )
     if report.kind is EventKind.ARRIVED and reply and report.happened_on > reply.happened_on:
-        raise EventRejected(
+        raise DomainError(
             "date",
             _l(
                 "The letter must have arrived before the reply came (%(date)s).",
@@ -94,40 +90,40 @@ def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
 def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
     """Validate a report against the letter's history and add it; the caller commits."""
     if letter.first_event(report.kind) is not None:
-        raise EventRejected("kind", _l("This has already been reported for this letter."))
+        raise DomainError("kind", _l("This has already been reported for this letter."))
     if report.kind in APPEAL_ONLY_EVENTS and not letter.is_appeal:
-        raise EventRejected("kind", _l("This applies to appeals to officials only."))
+        raise DomainError("kind", _l("This applies to appeals to officials only."))
     _check_dates(letter, report, today)
     extension_days = None
     if report.kind is EventKind.EXTENDED:
         extension_days = report.extension_days
         if extension_days is None or not 1 <= extension_days <= MAX_EXTENSION_DAYS:
-            raise EventRejected(
+            raise DomainError(
                 "extension_days",
                 _l("The term can be extended by 1 to %(max)d days.", max=MAX_EXTENSION_DAYS),
             )
     note = report.note.strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise EventRejected(
+        raise DomainError(
             "note", _l("The note is too long (at most %(max)d characters).", max=MAX_NOTE_CHARS)
         )
     if report.kind in NOTE_REQUIRED and not note:
-        raise EventRejected(
+        raise DomainError(
             "note", _l("Say briefly what happened, e.g. the reason given for the return.")
         )
     channel = report.channel
     if report.kind is EventKind.SENT and channel is None:
-        raise EventRejected("channel", _l("Choose how the letter was sent."))
+        raise DomainError("channel", _l("Choose how the letter was sent."))
     tracking_number = None
     if report.tracking_number.strip():
         problem = tracking_number_problem(report.tracking_number)
         if problem == "check_digit":
-            raise EventRejected(
+            raise DomainError(
                 "tracking_number",
                 _l("The check digit of this tracking number is wrong; check for a typo."),
             )
         if problem:
-            raise EventRejected(
+            raise DomainError(
                 "tracking_number",
                 _l(
                     "A tracking number has 14 digits (within Russia) "
