@@ -105,8 +105,9 @@ def _submit(
     save: Callable[[], Result],
     done: Callable[[Result], Response],
 ) -> Page:
-    """The POST half of every form here: validate, save through the service and commit, then
-    ``done``; or show the form again (422), the service's errors on their fields."""
+    """The POST half of every form here: validate, save through the service (the request's
+    edge commits), then ``done``; or show the form again (422), the service's errors on their
+    fields."""
     if not form.validate():
         return show(None), 422
     try:
