@@ -14,7 +14,6 @@ import yaml
 
 from app.russian import censor
 from app.russian.censor import (
-    CATEGORY_IDS,
     Category,
     Finding,
     Severity,
@@ -22,6 +21,8 @@ from app.russian.censor import (
     check_text,
     estimate_pages,
 )
+from app.russian.censor_rules import CATEGORY_IDS, RULES_PATH
+from app.russian.censor_words import fold, russian_forms
 
 DATA = Path(__file__).resolve().parent / "data" / "censor_sentences.tsv"
 
@@ -345,7 +346,7 @@ def test_random_unicode_never_raises():
 
 
 def raw_rules() -> dict:
-    return yaml.safe_load(censor.RULES_PATH.read_text(encoding="utf-8"))
+    return yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
 
 
 def test_every_category_has_titles_and_explanations_in_both_languages():
@@ -401,9 +402,9 @@ def test_russian_rule_words_are_lemmas():
                     if position == "..":
                         continue
                     for word in position.split("|"):
-                        primary, every = censor._russian_forms(word.lower())
+                        primary, every = russian_forms(word.lower())
                         pool = primary if mode == "ru" else every
-                        assert censor._fold(word) in pool, (entry.get("id"), phrase, word)
+                        assert fold(word) in pool, (entry.get("id"), phrase, word)
 
 
 def test_reason_in_both_languages_with_fallback():
