@@ -36,7 +36,7 @@ from tests.factories import add_event, make_facility, make_letter, make_official
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TODAY = date.today()
-EXAMPLES = 30  # per operation and mode: 8 operations × 2 modes, about a minute on 2 cores
+EXAMPLES = 100  # per operation and mode: 8 operations × 2 modes, under a minute on 2 cores
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -124,22 +124,26 @@ def api_server(app: Flask) -> Iterator[tuple[str, KnownIds]]:
 
 def test_every_operation_keeps_its_schema(api_server):
     base_url, known = api_server
+    statuses: dict[str, set[int]] = {}  # by operation, the statuses of its answers
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 8
     nothing_invalid = set()
     for operation in operations:
-        _fuzz(operation, GenerationMode.POSITIVE, known)
+        _fuzz(operation, GenerationMode.POSITIVE, known, statuses)
         try:
-            _fuzz(operation, GenerationMode.NEGATIVE, known)
+            _fuzz(operation, GenerationMode.NEGATIVE, known, statuses)
         except Unsatisfiable:
             nothing_invalid.add(operation.label)
     # Their only input is If-None-Match, which any string is.
     assert nothing_invalid == {"GET /api/v1/facilities", "GET /api/v1/stats/facilities"}
+    # The data made every operation answer with its success, not only with errors.
+    assert all(codes & {200, 201} for codes in statuses.values()), statuses
 
 
-def _fuzz(operation, mode: GenerationMode, known: KnownIds) -> None:
-    """Send ``operation`` the cases Schemathesis generates in ``mode``, checking each answer."""
+def _fuzz(operation, mode: GenerationMode, known: KnownIds, statuses: dict) -> None:
+    """Send ``operation`` the cases Schemathesis generates in ``mode``, checking each answer
+    and noting its status in ``statuses``."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
@@ -151,7 +155,18 @@ def _fuzz(operation, mode: GenerationMode, known: KnownIds) -> None:
     def run(case) -> None:
         for name, generated in list((case.path_parameters or {}).items()):
             case.path_parameters[name] = known.choose(name, generated)
-        case.call_and_validate(checks=CHECKS)
+        body = case.body
+        # Nearly every generated date is refused (before the letter, or in the future): today's,
+        # half the time, lets reports be recorded and their 201 be checked too.
+        if (
+            mode is GenerationMode.POSITIVE
+            and isinstance(body, dict)
+            and "date" in body
+            and zlib.crc32(repr(body.get("date")).encode()) % 2
+        ):
+            body["date"] = TODAY.isoformat()
+        response = case.call_and_validate(checks=CHECKS)
+        statuses.setdefault(operation.label, set()).add(response.status_code)
 
     run()
 
@@ -246,3 +261,39 @@ def test_the_reference_page_shows_every_operation_in_the_readers_language(
 def test_the_statistics_page_links_to_the_reference(client):
     page = client.get("/stats").get_data(as_text=True)
     assert 'href="/api/v1/reference"' in page
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload", "status", "field"),
+    [
+        ("get", "/api/v1/prisoners?page=abc", None, 400, "page"),
+        ("get", "/api/v1/prisoners?facility=99999999999", None, 400, "facility"),
+        ("post", "/api/v1/check", {"text": "x", "prisoner_id": 2**40}, 400, "prisoner_id"),
+        ("post", "/api/v1/check", {"text": "x", "prisoner_id": True}, 400, "prisoner_id"),
+        ("post", "/api/v1/check", {"text": "x", "prisoner_id": 999.0}, 404, "prisoner_id"),
+        ("post", "/api/v1/check", {"language": "ru"}, 400, "text"),
+    ],
+)
+def test_the_schemas_refuse_input_naming_the_field(client, method, url, payload, status, field):
+    response = getattr(client, method)(url, json=payload)
+    assert response.status_code == status
+    assert response.get_json()["field"] == field
+
+
+def test_a_form_is_not_a_json_body(client):
+    response = client.post("/api/v1/check", data={"text": "Привет"})
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "invalid",
+        "field": "body",
+        "message": "Send a JSON object.",
+    }
+
+
+def test_refusals_are_explained_in_the_readers_language(client):
+    response = client.get("/api/v1/prisoners?status=free", headers={"Accept-Language": "ru"})
+    body = response.get_json()
+    assert body["field"] == "status"
+    assert "должен быть одним из" in body["message"] and "convicted" in body["message"]
+    english = client.get("/api/v1/prisoners?status=free", headers={"Accept-Language": "en"})
+    assert english.get_json()["message"].startswith("status must be one of: pretrial")
