@@ -1,4 +1,4 @@
-"""Validation of the API's input and its OpenAPI 3.1 document, from the models in `schemas`.
+"""Validation of the API's input and its OpenAPI 3.1 document, from `schemas` and `responses`.
 
 Why SpecTree (with pydantic v2). We compared three libraries on what this API needs:
 
@@ -39,7 +39,8 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.wrappers import Response
 
 from app.api.errors import not_a_json_object, refused_input
-from app.api.schemas import ENUM_DESCRIPTIONS, N_, FieldErrorBody, HttpErrorBody
+from app.api.responses import FieldErrorBody, HttpErrorBody
+from app.api.schemas import ENUM_DESCRIPTIONS, N_
 from app.domain import DomainError
 from app.refusals import json_refusal
 

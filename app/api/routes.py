@@ -16,14 +16,9 @@ from werkzeug.wrappers import Response
 from app.api import bp
 from app.api.openapi import document, document_json, operation
 from app.api.reference import reference_page
-from app.api.schemas import (
-    MAX_ID,
-    N_,
-    CheckRequest,
+from app.api.responses import (
     CheckResult,
-    ConditionalHeaders,
     EventRecorded,
-    EventReport,
     FacilityFiguresList,
     FacilityList,
     FacilityStatistics,
@@ -32,6 +27,13 @@ from app.api.schemas import (
     Letter,
     Prisoner,
     PrisonerPage,
+)
+from app.api.schemas import (
+    MAX_ID,
+    N_,
+    CheckRequest,
+    ConditionalHeaders,
+    EventReport,
     PrisonerQuery,
 )
 from app.api.serializers import (
