@@ -57,6 +57,9 @@ class Config:
     LETTERS_DIR = str(env("LETTERS_DIR", BASE_DIR / "letters"))
     DEMO = env_bool("DEMO", True)
     MAX_LETTER_CHARS = int(env("MAX_LETTER_CHARS", 20000))
+    # Check every JSON API response against its schema (a wrong one answers 500): on in tests,
+    # off by default in production, where it would parse every response a second time.
+    API_VALIDATE_RESPONSES = env_bool("API_VALIDATE_RESPONSES", False)
     # Days an appeal is assumed to take to arrive when nobody reported its arrival.
     APPEAL_DELIVERY_DAYS = int(env("APPEAL_DELIVERY_DAYS", 7))
     # Email. Without a server, messages are printed to the "konvert.mail" log (development).
@@ -107,6 +110,7 @@ class TestConfig(Config):
     MAIL_SERVER = None  # never a real server from tests, whatever the environment says
     REDIS_URL = None
     RATELIMIT_ENABLED = True
+    API_VALIDATE_RESPONSES = True
 
 
 CONFIGS: dict[str, type[Config]] = {

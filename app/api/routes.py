@@ -1,15 +1,41 @@
-"""JSON endpoints: thin views over the directory and tracking services."""
+"""JSON endpoints: thin views over the directory and tracking services.
+
+Each operation is declared with `operation` (app.api.openapi): its input is validated by the
+models in `app.api.schemas` before the view runs, and the same models make the OpenAPI
+document served at ``/openapi.json``.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import bp
+from app.api.openapi import document, document_json, operation
+from app.api.reference import reference_page
+from app.api.responses import (
+    CheckResult,
+    EventRecorded,
+    FacilityFiguresList,
+    FacilityList,
+    FacilityStatistics,
+    FieldErrorBody,
+    HttpErrorBody,
+    Letter,
+    Prisoner,
+    PrisonerPage,
+)
+from app.api.schemas import (
+    MAX_ID,
+    N_,
+    CheckRequest,
+    ConditionalHeaders,
+    EventReport,
+    PrisonerQuery,
+)
 from app.api.serializers import (
     event_json,
     facility_json,
@@ -22,31 +48,31 @@ from app.directory import services as directory
 from app.domain import DomainError
 from app.extensions import limiter
 from app.i18n import current_language
-from app.models import Channel, EventKind
 from app.refusals import json_refusal
 from app.security import public_write_limit
 from app.stats.caching import cache_publicly
 from app.stats.current import every_facility_figures
 from app.stats.services import MIN_SAMPLE, facility_breakdown
+from app.tokens import TOKEN_PATTERN
 from app.tracking import services as tracking
 
-
-def _error(field: str, message: str, status: int = 400) -> tuple[Response, int]:
-    return jsonify(error="invalid", field=field, message=message), status
+NOT_FOUND = N_("Unknown id or token.")
+TOKEN = {"token": N_("The letter's tracking token (43 characters): the only credential.")}
+TOKEN_SHAPE = {"token": {"type": "string", "pattern": TOKEN_PATTERN.pattern}}
 
 
 @bp.get("/prisoners")
-def prisoners() -> Response | tuple[Response, int]:
+@operation(
+    "listPrisoners",
+    N_("A page of prisoners"),
+    N_("Search by name and filter by region, facility, status and whether they accept letters."),
+    tag="directory",
+    query=PrisonerQuery,
+    responses={200: (PrisonerPage, N_("One page of the prisoners found."))},
+)
+def prisoners(query: PrisonerQuery) -> Response:
     """A page of prisoners: ?q=&region=&facility=&status=&accepts=&sort=&page=&per_page=."""
-    try:
-        filters = directory.parse_filters(request.args.to_dict())
-        page = directory.parse_page(request.args.get("page"))
-        per_page = directory.parse_page(
-            request.args.get("per_page") or "20", "per_page", directory.MAX_PER_PAGE
-        )
-    except DomainError as error:
-        return json_refusal(error, 400)
-    result = directory.search_prisoners(filters, page, per_page)
+    result = directory.search_prisoners(query.filters(), query.page, query.per_page)
     return jsonify(
         items=[prisoner_json(row.prisoner, row.facility) for row in result.rows],
         page=result.page,
@@ -56,7 +82,15 @@ def prisoners() -> Response | tuple[Response, int]:
     )
 
 
-@bp.get("/prisoners/<int:prisoner_id>")
+@bp.get(f"/prisoners/<int(min=1, max={MAX_ID}):prisoner_id>")
+@operation(
+    "getPrisoner",
+    N_("One prisoner"),
+    N_("Names in every case, status, facility and the envelope's recipient block."),
+    tag="directory",
+    responses={200: (Prisoner, N_("The prisoner.")), 404: (HttpErrorBody, NOT_FOUND)},
+    path_parameters={"prisoner_id": N_("The prisoner's id.")},
+)
 def prisoner(prisoner_id: int) -> Response:
     """One prisoner."""
     found = directory.get_prisoner(prisoner_id) or abort(404)
@@ -64,6 +98,15 @@ def prisoner(prisoner_id: int) -> Response:
 
 
 @bp.get("/letters/<token>")
+@operation(
+    "getLetter",
+    N_("A letter's status"),
+    N_("Status, reported events and delays of a letter; never its text or signature."),
+    tag="letters",
+    responses={200: (Letter, N_("The letter; never cached.")), 404: (HttpErrorBody, NOT_FOUND)},
+    path_parameters=TOKEN,
+    path_schemas=TOKEN_SHAPE,
+)
 def letter(token: str) -> Response:
     """Status, events and delays of a letter, for the holder of its token."""
     found = tracking.get_letter(token) or abort(404)
@@ -72,60 +115,33 @@ def letter(token: str) -> Response:
     return response
 
 
-def _parse_event(payload: Any) -> tracking.EventInput:
-    if not isinstance(payload, dict):
-        raise DomainError("body", _("Send a JSON object."))
-    try:
-        kind = EventKind(payload.get("kind"))
-    except ValueError as error:
-        allowed = ", ".join(k.value for k in EventKind)
-        raise DomainError(
-            "kind", _("kind must be one of: %(allowed)s", allowed=allowed)
-        ) from error
-    raw_date = payload.get("date")
-    try:
-        happened_on = date.fromisoformat(raw_date) if isinstance(raw_date, str) else None
-    except ValueError:
-        happened_on = None
-    if happened_on is None:
-        raise DomainError("date", _("date must be a real date written YYYY-MM-DD"))
-    channel = None
-    if payload.get("channel") not in (None, ""):
-        try:
-            channel = Channel(payload["channel"])
-        except ValueError as error:
-            allowed = ", ".join(c.value for c in Channel)
-            raise DomainError(
-                "channel", _("channel must be one of: %(allowed)s", allowed=allowed)
-            ) from error
-    for name in ("tracking_number", "note"):
-        if payload.get(name) is not None and not isinstance(payload[name], str):
-            raise DomainError(name, _("%(name)s must be a string", name=name))
-    extension_days = payload.get("extension_days")
-    if extension_days is not None and (
-        not isinstance(extension_days, int) or isinstance(extension_days, bool)
-    ):
-        raise DomainError(
-            "extension_days", _("%(name)s must be a whole number", name="extension_days")
-        )
-    return tracking.EventInput(
-        kind=kind,
-        happened_on=happened_on,
-        channel=channel,
-        tracking_number=payload.get("tracking_number") or "",
-        note=payload.get("note") or "",
-        extension_days=extension_days,
-    )
-
-
 @bp.post("/letters/<token>/events")
 @limiter.limit(public_write_limit)
-def add_event(token: str) -> tuple[Response, int]:
+@operation(
+    "reportEvent",
+    N_("Report what happened to a letter"),
+    N_(
+        "Sent, arrived, answered, returned, withheld or no news; for appeals also extended "
+        "and refused. A report that cannot be right (a date in the future or before the "
+        "letter was written, an outcome before it was sent) is refused with the reason. "
+        "Rate-limited (KONVERT_RATELIMIT_PUBLIC_WRITES, by default 30 a minute)."
+    ),
+    tag="letters",
+    body=EventReport,
+    refused_status=422,
+    rate_limited=True,
+    responses={
+        201: (EventRecorded, N_("Recorded.")),
+        404: (HttpErrorBody, NOT_FOUND),
+    },
+    path_parameters=TOKEN,
+    path_schemas=TOKEN_SHAPE,
+)
+def add_event(token: str, json: EventReport) -> Response | tuple[Response, int]:
     """Report an event: the token in the URL is the only credential."""
     found = tracking.get_letter(token) or abort(404)
     try:
-        report = _parse_event(request.get_json(silent=True))
-        event = tracking.record_event(found, report, date.today())
+        event = tracking.record_event(found, json.as_input(), date.today())
     except DomainError as error:
         return json_refusal(error)
     return jsonify(event=event_json(event), status=found.status.value), 201
@@ -137,34 +153,38 @@ def _check_limit() -> str:
 
 @bp.post("/check")
 @limiter.limit(_check_limit)
-def check() -> Response | tuple[Response, int]:
+@operation(
+    "checkText",
+    N_("Check a text for censor risks"),
+    N_(
+        "Findings with their offsets (in Unicode code points), category, severity and the "
+        "reason in the reader's language, and the length in pages. Rate-limited "
+        "(KONVERT_RATELIMIT_CHECKS, by default 120 a minute)."
+    ),
+    tag="check",
+    body=CheckRequest,
+    rate_limited=True,
+    responses={
+        200: (CheckResult, N_("The findings and the length.")),
+        404: (FieldErrorBody, N_("No prisoner has this prisoner_id.")),
+    },
+)
+def check(json: CheckRequest) -> Response | tuple[Response, int]:
     """Censor-risk check of a text: {"text", "language": "ru"|"en", "prisoner_id"?}.
 
     With a prisoner, their facility's page limit applies and their own name is not flagged.
     Offsets count Unicode code points, as Python and JavaScript's Array.from() do.
     """
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return _error("body", _("Send a JSON object."))
-    text = payload.get("text")
-    if not isinstance(text, str):
-        return _error("text", _("%(name)s must be a string", name="text"))
-    if len(text) > current_app.config["MAX_LETTER_CHARS"]:
-        return _error("text", _("The text is too long."))
-    language = payload.get("language", "ru")
-    if language not in ("ru", "en"):
-        return _error("language", _("language must be 'ru' or 'en'"))
+    if len(json.text) > current_app.config["MAX_LETTER_CHARS"]:
+        return json_refusal(DomainError("text", _("The text is too long.")), 400)
     prisoner = None
-    prisoner_id = payload.get("prisoner_id")
-    if prisoner_id not in (None, ""):
-        if not isinstance(prisoner_id, int) or isinstance(prisoner_id, bool):
-            return _error("prisoner_id", _("%(name)s must be a whole number", name="prisoner_id"))
-        prisoner = directory.get_prisoner(prisoner_id)
+    if json.prisoner_id is not None:
+        prisoner = directory.get_prisoner(json.prisoner_id)
         if prisoner is None:
-            return _error("prisoner_id", _("There is no such prisoner."), 404)
+            return json_refusal(DomainError("prisoner_id", _("There is no such prisoner.")), 404)
     review = review_text(
-        text,
-        language,
+        json.text,
+        json.language,
         prisoner.current_facility if prisoner else None,
         recipient_names(prisoner) if prisoner else None,
     )
@@ -188,6 +208,15 @@ def check() -> Response | tuple[Response, int]:
 
 
 @bp.get("/facilities")
+@operation(
+    "listFacilities",
+    N_("Every facility"),
+    N_("Every facility's public fields, by region and code."),
+    tag="directory",
+    headers=ConditionalHeaders,
+    cached=True,
+    responses={200: (FacilityList, N_("Every facility."))},
+)
 def facilities() -> Response:
     """Every facility's public fields."""
     response = jsonify(items=[facility_json(found) for found in directory.facilities()])
@@ -195,6 +224,17 @@ def facilities() -> Response:
 
 
 @bp.get("/stats/facilities")
+@operation(
+    "listFacilityStatistics",
+    N_("Every facility's statistics"),
+    N_("Every facility with its figures, the same as on the statistics page."),
+    tag="statistics",
+    headers=ConditionalHeaders,
+    cached=True,
+    responses={
+        200: (FacilityFiguresList, N_("Every facility, zeros where nothing was reported."))
+    },
+)
 def stats_facilities() -> Response:
     """Every facility with its statistics (the same figures as /stats)."""
     rows, snapshot = every_facility_figures()
@@ -206,7 +246,20 @@ def stats_facilities() -> Response:
     return cache_publicly(response, snapshot.computed_at)
 
 
-@bp.get("/stats/facilities/<int:facility_id>")
+@bp.get(f"/stats/facilities/<int(min=1, max={MAX_ID}):facility_id>")
+@operation(
+    "getFacilityStatistics",
+    N_("One facility's statistics"),
+    N_("The facility's figures in all, by channel and by month sent (the last 24 months)."),
+    tag="statistics",
+    headers=ConditionalHeaders,
+    cached=True,
+    responses={
+        200: (FacilityStatistics, N_("The facility's figures.")),
+        404: (HttpErrorBody, NOT_FOUND),
+    },
+    path_parameters={"facility_id": N_("The facility's id.")},
+)
 def stats_facility(facility_id: int) -> Response:
     """One facility's statistics, in all, by channel and by month sent."""
     found = directory.get_facility(facility_id) or abort(404)
@@ -221,3 +274,16 @@ def stats_facility(facility_id: int) -> Response:
         by_month={key: figures_json(value) for key, value in breakdown.by_month.items()},
     )
     return cache_publicly(response)
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 document of this API."""
+    response = current_app.response_class(document_json(), mimetype="application/json")
+    return cache_publicly(response)
+
+
+@bp.get("/reference")
+def reference() -> str:
+    """The API's reference, as a page in the reader's language."""
+    return render_template("api/reference.html", page=reference_page(document()))

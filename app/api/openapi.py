@@ -1,0 +1,359 @@
+"""Validation of the API's input and its OpenAPI 3.1 document, from `schemas` and `responses`.
+
+Why SpecTree (with pydantic v2). We compared three libraries on what this API needs:
+
+- **SpecTree** decorates plain Flask views, validates query strings, JSON bodies and headers
+  with pydantic models, can validate responses (we do in tests), and writes an OpenAPI
+  **3.1.0** document whose schemas are pydantic's JSON Schema 2020-12. Its hooks let us
+  answer refused input in our own shape and language, with a status per operation (400 for
+  parameters, 422 for a report). Its browser UIs load from a CDN, but they are only page
+  templates: we register none, and serve the document and our own reference page
+  (templates/api/reference.html) ourselves. Maintained (3.0 in 2026), typed.
+- **flask-openapi3** produces 3.1 too, but only through its own ``OpenAPI`` subclass of
+  ``Flask`` that replaces the application class, and its UIs are plugins from a CDN.
+- **apispec + marshmallow** can write 3.1, but apispec only builds documents: validation
+  needs marshmallow (or webargs) wired by hand, paths are written out in docstrings or code,
+  and its errors come as ``{field: [messages]}`` we would rewrite anyway.
+
+What SpecTree cannot declare (response headers: the cache validators, the rate-limit headers)
+and the operations' summaries (SpecTree reads docstrings, which pybabel cannot collect) are
+added by `document` below, from what is given to `operation`. All texts of the document are
+English, marked with ``N_`` so that the reference page shows them translated.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, NoReturn, TypeVar
+
+from flask import Request, abort, current_app
+from pydantic import BaseModel, ValidationError
+from spectree import Response as Responses
+from spectree import SpecTree, Tag
+from spectree.model_adapter.protocol import ModelAdapter
+from spectree.plugins.flask_plugin import FlaskPlugin
+from werkzeug.wrappers import Response
+
+from app.api.errors import not_a_json_object, refused_input
+from app.api.responses import FieldErrorBody, HttpErrorBody
+from app.api.schemas import ENUM_DESCRIPTIONS, N_
+from app.domain import DomainError
+from app.refusals import json_refusal
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+TITLE = "Konvert API"
+VERSION = "1"
+DESCRIPTION = N_(
+    "Read the directory of prisoners and facilities, follow and report a letter with its "
+    "tracking token, check a text for censor risks, and read the delivery statistics. "
+    "No cookies and no accounts: a letter's tracking token is the only credential."
+)
+
+TAGS = {
+    "directory": Tag(name=N_("Directory"), description=N_("Prisoners and facilities.")),
+    "letters": Tag(
+        name=N_("Letters"),
+        description=N_("For the holder of a tracking token: the token is the credential."),
+    ),
+    "check": Tag(name=N_("Censor-risk check"), description=N_("Findings in a letter's text.")),
+    "statistics": Tag(
+        name=N_("Statistics"),
+        description=N_("How letters fared, per facility; public and cached for five minutes."),
+    ),
+}
+
+# Every error answer, described once.
+INVALID = N_("Refused input: the field to correct and why.")
+NOT_FOUND = N_("Unknown id or token.")
+TOO_MANY = N_("Too many requests: wait and try again (see Retry-After).")
+NOT_MODIFIED = N_("Not modified: your copy with this ETag is current.")
+
+HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Cache-Control": {
+        "description": N_("public, max-age=300: any cache may keep the answer five minutes."),
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": N_("The answer's version: send it back in If-None-Match."),
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": N_("Seconds to wait before the next request."),
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Limit": {
+        "description": N_("Requests allowed in the current window."),
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": N_("Requests left in the current window."),
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Reset": {
+        "description": N_("When the window ends, in seconds since the epoch."),
+        "schema": {"type": "integer"},
+    },
+}
+CACHE_HEADERS = ("Cache-Control", "ETag")
+RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+class ResponseDoesNotMatchSchema(RuntimeError):
+    """A view answered something its schema does not allow: a bug, answered with a 500."""
+
+
+def _answer_refused_input(
+    request: Request,
+    prepared: Response | None,
+    error: Exception | None,
+    _instance: object,
+    _adapter: ModelAdapter[Any, Any, Any],
+    *,
+    body_model: type[BaseModel] | None,
+    query_model: type[BaseModel] | None,
+    status: int,
+) -> None:
+    """SpecTree's hook after validating a request: refused input in our shape and language.
+
+    SpecTree has prepared a response with pydantic's English error list; we answer with the
+    operation's ``status`` and our error instead. A body that is not a JSON object (SpecTree
+    reads it as ``{}``, or skips it when it is sent as a form) is named as ``body``.
+    """
+    is_object = isinstance(request.get_json(silent=True), dict)
+    if error is None:
+        if body_model is not None and not is_object:
+            _refuse(not_a_json_object(), status)
+        return
+    assert isinstance(error, ValidationError)  # the only error pydantic's adapter reports
+    if body_model is not None and error.title == body_model.__name__:
+        refused = refused_input(error, body_model) if is_object else not_a_json_object()
+    else:
+        refused = refused_input(error, query_model or BaseModel)
+    _refuse(refused, status)
+
+
+def _refuse(error: DomainError, status: int) -> NoReturn:
+    """Answer now, as the view would have: SpecTree's hook cannot return a response."""
+    response, _status = json_refusal(error, status)
+    response.status_code = status
+    abort(response)
+
+
+def _refuse_wrong_response(
+    _request: Request,
+    _response: Response,
+    error: Exception | None,
+    _instance: object,
+    _adapter: ModelAdapter[Any, Any, Any],
+) -> None:
+    """SpecTree's hook after validating a response: a wrong one is a bug, never sent as is.
+
+    SpecTree would send pydantic's error list, values included; we raise an error that says
+    where the response went wrong (not the values: they may be a person's data), which Flask
+    logs and answers with a 500.
+    """
+    if isinstance(error, ValidationError):
+        problems = [(detail["loc"], detail["type"]) for detail in error.errors()]
+        raise ResponseDoesNotMatchSchema(f"{error.title}: {problems}")
+    if error is not None:
+        raise ResponseDoesNotMatchSchema(type(error).__name__)
+
+
+class _FlaskPlugin(FlaskPlugin):
+    """SpecTree's Flask plugin, checking responses only where configured to (tests).
+
+    Checking a response parses it again: about 20 ms for the statistics of 1,000 facilities,
+    too much for every request in production. Tests check every response they get, and
+    Schemathesis checks the document against the running server.
+    """
+
+    def validate_response(
+        self,
+        resp: Any,
+        resp_model: Responses | None,
+        skip_validation: bool,
+        force_resp_serialize: bool,
+    ) -> Any:
+        """Validate ``resp`` against its model, when API_VALIDATE_RESPONSES is on."""
+        skip = skip_validation or not current_app.config["API_VALIDATE_RESPONSES"]
+        return super().validate_response(resp, resp_model, skip, force_resp_serialize)
+
+
+spec = SpecTree(
+    "flask",
+    backend=_FlaskPlugin,
+    mode="strict",  # only the operations declared with `operation`
+    title=TITLE,
+    version=VERSION,
+    description=DESCRIPTION,
+    page_templates={},  # no browser UI from a CDN; see templates/api/reference.html
+    validation_error_model=FieldErrorBody,
+    naming_strategy=lambda model: model.__name__,
+    # Models nested in several bodies (Facility, the enums) are one component each.
+    nested_naming_strategy=lambda _parent, child: child,
+    after=_refuse_wrong_response,
+)
+
+
+@dataclass(frozen=True)
+class OperationTexts:
+    """What SpecTree cannot declare about an operation, added to the document by `document`.
+
+    SpecTree takes summaries from docstrings, which ``pybabel`` cannot collect; ours are
+    given to `operation` marked with ``N_``, so that the reference page can translate them.
+    """
+
+    summary: str
+    description: str
+    response_headers: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    path_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # SpecTree documents a refusal for every operation; this one's, if it never refuses.
+    never_refused: str | None = None
+
+
+_OPERATIONS: dict[str, OperationTexts] = {}
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    description: str,
+    *,
+    tag: str,
+    responses: dict[int, tuple[type[BaseModel] | None, str]],
+    query: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    headers: type[BaseModel] | None = None,
+    refused_status: int = 400,
+    cached: bool = False,
+    rate_limited: bool = False,
+    path_parameters: dict[str, str] | None = None,
+    path_schemas: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[View], View]:
+    """Declare an operation: what it takes, what it answers, and how its input is checked.
+
+    ``responses`` maps each status to its body model (None: no body) and description; input
+    the models refuse is answered ``refused_status`` with `FieldErrorBody`. ``cached`` adds
+    the 304 answer, the ETag and Cache-Control headers (the If-None-Match parameter comes
+    with ``headers=ConditionalHeaders``); ``rate_limited`` adds the 429 answer and the
+    rate-limit headers. ``path_schemas`` replace the schemas SpecTree gives path parameters
+    from their converters (a string's shape). The view receives the validated models as
+    ``query`` and ``json``.
+    """
+    codes: dict[str, Any] = {f"HTTP_{code}": value for code, value in responses.items()}
+    codes.setdefault(f"HTTP_{refused_status}", (FieldErrorBody, INVALID))
+    # Request headers (If-None-Match) are documented, but no value of theirs is refused.
+    refuses = query is not None or body is not None or refused_status in responses
+    response_headers: dict[int, tuple[str, ...]] = {}
+    success = min(responses)
+    if cached:
+        codes["HTTP_304"] = (None, NOT_MODIFIED)
+        response_headers[success] = CACHE_HEADERS
+        response_headers[304] = CACHE_HEADERS
+    if rate_limited:
+        codes["HTTP_429"] = (HttpErrorBody, TOO_MANY)
+        response_headers[success] = response_headers.get(success, ()) + RATE_LIMIT_HEADERS
+        response_headers[429] = ("Retry-After", *RATE_LIMIT_HEADERS)
+    _OPERATIONS[operation_id] = OperationTexts(
+        summary,
+        description,
+        response_headers,
+        path_schemas or {},
+        None if refuses else str(refused_status),
+    )
+
+    def before(
+        request: Request,
+        prepared: Response | None,
+        error: Exception | None,
+        instance: object,
+        adapter: ModelAdapter[Any, Any, Any],
+    ) -> None:
+        _answer_refused_input(
+            request,
+            prepared,
+            error,
+            instance,
+            adapter,
+            body_model=body,
+            query_model=query,
+            status=refused_status,
+        )
+
+    decorate: Callable[[View], View] = spec.validate(
+        query=query,
+        json=body,
+        headers=headers,
+        resp=Responses(**codes),
+        tags=[TAGS[tag]],
+        before=before,
+        validation_error_status=refused_status,
+        path_parameter_descriptions=path_parameters,
+        operation_id=operation_id,
+    )
+    return decorate
+
+
+@cache
+def _document() -> str:
+    result = copy.deepcopy(spec.spec)
+    for operations in result["paths"].values():
+        for details in operations.values():
+            texts = _OPERATIONS[details["operationId"]]
+            details["summary"] = texts.summary
+            details["description"] = texts.description
+            for parameter in details["parameters"]:
+                if parameter["in"] == "path" and parameter["name"] in texts.path_schemas:
+                    parameter["schema"] = texts.path_schemas[parameter["name"]]
+            if texts.never_refused:
+                del details["responses"][texts.never_refused]
+            for code, names in texts.response_headers.items():
+                details["responses"][str(code)]["headers"] = {
+                    name: HEADER_SCHEMAS[name] for name in names
+                }
+    _drop_unused_schemas(result)
+    for name, schema in result["components"]["schemas"].items():
+        if "enum" in schema:
+            schema["description"] = ENUM_DESCRIPTIONS[name]
+    return json.dumps(result, ensure_ascii=False)
+
+
+def _drop_unused_schemas(result: dict[str, Any]) -> None:
+    """Leave out the schemas no operation refers to: SpecTree's own error model, and the
+    models of query strings and request headers, which the document lists as parameters."""
+    schemas = result["components"]["schemas"]
+    used: set[str] = set()
+    pending: list[Any] = [result["paths"]]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.rsplit("/", 1)[-1] not in used:
+                name = reference.rsplit("/", 1)[-1]
+                used.add(name)
+                pending.append(schemas[name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    for name in set(schemas) - used:
+        del schemas[name]
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every declared operation (a fresh copy to read or change).
+
+    SpecTree's document, built from the application's URL map once per process, with our
+    summaries and descriptions, the response headers and the shapes of path parameters
+    SpecTree cannot declare.
+    """
+    return dict(json.loads(_document()))
+
+
+def document_json() -> str:
+    """The document as JSON text, built once per process."""
+    return _document()
