@@ -33,6 +33,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.config["SECRET_KEY"] = _instance_secret_key(folder)
 
     _init_extensions(app)
+    from app.database import bound_ids_in_urls
+
+    bound_ids_in_urls(app)
     _register_blueprints(app)
 
     from app.cli import register_cli

@@ -1,4 +1,5 @@
-"""Database connection settings that depend on the dialect."""
+"""Database connection settings that depend on the dialect, and ids in URLs kept within what
+the database can hold."""
 
 from __future__ import annotations
 
@@ -6,8 +7,24 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter, Map
 
+from app.domain import MAX_ID
 from app.extensions import db
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route, no larger than an id can be: a larger number is simply not
+    found (404), instead of overflowing the database driver (500)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def bound_ids_in_urls(app: Flask) -> None:
+    """Make ``<int:…>`` the bounded `IdConverter`; call before registering blueprints."""
+    app.url_map.converters["int"] = IdConverter
 
 
 def configure_sqlite(app: Flask) -> None:

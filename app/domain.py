@@ -19,6 +19,22 @@ Entity = TypeVar("Entity")
 Columns = TypeVarTuple("Columns")
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
+# Ids are 32-bit integers on PostgreSQL (and SQLite refuses larger numbers outright): a larger
+# id, page or filter from a URL is refused before it reaches the database.
+MAX_ID = 2**31 - 1
+
+
+def as_id(text: str) -> int:
+    """An id from a query string; ValueError when it is not a number an id can be.
+
+    Pass it as ``request.args.get(name, type=as_id)``, which then gives None for such text.
+    """
+    number = int(text)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"{number} is not an id")
+    return number
+
+
 # The escape character of every LIKE pattern built by `contains_pattern`; pass it as
 # ``column.like(pattern, escape=LIKE_ESCAPE)``.
 LIKE_ESCAPE = "\\"

@@ -84,3 +84,36 @@ def test_language_follows_the_browser_and_can_be_switched(client, app):
     assert "Write to a political prisoner" in english.get_data(as_text=True)
     evil = client.get("/language/ru?next=https://evil.example/")
     assert evil.headers["Location"] == "/"
+
+
+def test_numbers_too_large_for_an_id_are_not_found_rather_than_server_errors(app, client, admin):
+    """Every route with a number in its path, and the lists' page and filter parameters,
+    given a number no id can be (SQLite and psycopg would overflow): 404 or 400, never 500."""
+    from tests.conftest import log_in
+
+    log_in(client, admin)  # so that the organizers' and admins' routes reach their lookups
+    huge = str(10**20)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or "int" not in rule.rule:
+            continue
+        url = re.sub(r"<int[^>]*>", huge, rule.rule)
+        url = re.sub(r"<[^>]+>", "x", url)
+        response = client.get(url)
+        assert response.status_code == 404, (url, response.status_code)
+        checked += 1
+    assert checked >= 10  # the routes with ids were all found
+    for url in (f"/prisoners?facility={huge}", f"/prisoners?page={huge}"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert "is out of range" in response.get_data(as_text=True), url
+    for url in ("/prisoners/in-transit", "/manage/prisoners", "/manage/audit", "/admin/outbox"):
+        response = client.get(f"{url}?page={huge}")
+        assert response.status_code == 400, url
+        assert "could not be understood" in response.get_data(as_text=True), url
+    # Where a number only chooses what a form starts with, a number no id can be chooses none.
+    prisoner = make_prisoner(make_facility())
+    page = client.get(f"/prisoners/{prisoner.id}/write?template={huge}")
+    assert page.status_code == 200
+    assert "Blank letter" in page.get_data(as_text=True)
+    assert client.get(f"/drives/new?facility={huge}").status_code == 200

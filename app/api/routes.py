@@ -29,7 +29,6 @@ from app.api.responses import (
     PrisonerPage,
 )
 from app.api.schemas import (
-    MAX_ID,
     N_,
     CheckRequest,
     ConditionalHeaders,
@@ -45,7 +44,7 @@ from app.api.serializers import (
 )
 from app.composer.services import recipient_names, review_text
 from app.directory import services as directory
-from app.domain import DomainError
+from app.domain import MAX_ID, DomainError
 from app.extensions import limiter
 from app.i18n import current_language
 from app.refusals import json_refusal

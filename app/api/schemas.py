@@ -22,6 +22,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from app.directory.services import MAX_PER_PAGE, PrisonerFilters
+from app.domain import MAX_ID
 from app.models import Channel, EventKind, PrisonerStatus
 from app.tracking.services import EventInput
 
@@ -37,10 +38,6 @@ def described(text: str) -> Callable[[Model], Model]:
         return model
 
     return describe
-
-
-# Ids are 32-bit integers on PostgreSQL; a larger one is refused, not sent to the database.
-MAX_ID = 2**31 - 1
 
 
 def N_(text: str) -> str:  # noqa: N802 - the name pybabel looks for by default

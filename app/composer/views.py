@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from app.composer import services
 from app.composer.forms import AppealForm, LetterForm
 from app.directory.services import mailing_address
-from app.domain import DomainError
+from app.domain import DomainError, as_id
 from app.labels import LANGUAGE
 from app.models import Letter, Official, Prisoner, Template, TemplateKind
 from app.refusals import show_on_form
@@ -81,7 +81,7 @@ def compose(
     form = _build_form(prisoner, official, offered)
 
     if request.method == "GET":
-        template = services.get_template(request.args.get("template", type=int), kind)
+        template = services.get_template(request.args.get("template", type=as_id), kind)
         if template is not None:
             form.template_id.data = template.id
             form.language.data = template.language

@@ -10,7 +10,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.directory import recent
-from app.domain import LIKE_ESCAPE, DomainError, Page, contains_pattern, paginate
+from app.domain import LIKE_ESCAPE, MAX_ID, DomainError, Page, contains_pattern, paginate
 from app.extensions import db
 from app.models import Facility, Placement, Prisoner, PrisonerStatus, RecentLetterCount
 from app.models.prisoner import STATUSES_RECEIVING_MAIL
@@ -53,6 +53,8 @@ def parse_filters(args: dict[str, str]) -> PrisonerFilters:
             facility_id = int(args["facility"])
         except ValueError as error:
             raise DomainError("facility", _l("facility must be a number")) from error
+        if not 1 <= facility_id <= MAX_ID:
+            raise DomainError("facility", _l("%(name)s is out of range", name="facility"))
     status = None
     if args.get("status"):
         try:
@@ -88,7 +90,7 @@ def parse_page(value: str | None, name: str = "page", maximum: int | None = None
         number = int(value)
     except ValueError as error:
         raise DomainError(name, _l("%(name)s must be a positive number", name=name)) from error
-    if number < 1 or (maximum is not None and number > maximum):
+    if not 1 <= number <= min(maximum or MAX_ID, MAX_ID):
         raise DomainError(name, _l("%(name)s is out of range", name=name))
     return number
 

@@ -25,7 +25,7 @@ from app.auth.permissions import login_required, require_organizer
 from app.composer.services import available_templates
 from app.composer.views import compose
 from app.directory.services import facilities, regions
-from app.domain import DomainError
+from app.domain import DomainError, as_id
 from app.drives import bp, printing, services
 from app.drives.forms import (
     DriveForm,
@@ -63,7 +63,7 @@ def new() -> Response | str | tuple[str, int]:
     """Create a drive: pool of prisoners (filter, then tick), templates, target."""
     require_organizer(current_user)
     region = request.args.get("region", "")
-    facility_id = request.args.get("facility", type=int)
+    facility_id = request.args.get("facility", type=as_id)
     candidates = services.pool_candidates(region, facility_id)
     form = DriveForm()
     form.prisoner_ids.choices = [

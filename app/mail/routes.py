@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import login_required
-from app.directory.services import get_prisoner
+from app.directory.services import get_prisoner, parse_page
 from app.domain import DomainError
 from app.extensions import limiter
 from app.mail import bp, services
@@ -30,7 +30,10 @@ def outbox() -> str:
     """Messages with their status, attempts and last error; ?status=pending|sent|dead."""
     raw_status = request.args.get("status", "")
     status = OutboxStatus(raw_status) if raw_status in set(OutboxStatus) else None
-    page = request.args.get("page", 1, type=int) or 1
+    try:
+        page = parse_page(request.args.get("page"))
+    except DomainError:
+        abort(400)
     listing = services.list_outbox(current_user, status, page)
     return render_template("mail/outbox.html", listing=listing, requeue_form=RequeueForm())
 
