@@ -172,7 +172,7 @@ def _stem(word: str) -> str:
     stemmer = getattr(_stemmers, "english", None)
     if stemmer is None:
         stemmer = _stemmers.english = snowballstemmer.stemmer("english")
-    return stemmer.stemWord(word)
+    return str(stemmer.stemWord(word))
 
 
 def _compile_phrase(
@@ -555,13 +555,13 @@ def _foreign_passages(tokens: list[_Token], settings: dict[str, Any]) -> Iterato
 
     # Ukrainian and Belarusian are Cyrillic: recognise them by their own letters, per sentence.
     sentence: list[_Token] = []
-    for token in [*tokens, None]:
-        if token is None or token.sentence_break:
+    for item in [*tokens, None]:  # None: the end of the text closes the last sentence
+        if item is None or item.sentence_break:
             if len(sentence) >= min_east_slavic:
                 yield sentence[0].start, sentence[-1].end
             sentence = []
-        if token is not None and not _EAST_SLAVIC_ONLY.isdisjoint(token.text):
-            sentence.append(token)
+        if item is not None and not _EAST_SLAVIC_ONLY.isdisjoint(item.text):
+            sentence.append(item)
 
 
 # --- pages ----------------------------------------------------------------------------------
