@@ -28,6 +28,7 @@ run: system-deps install
 test: system-deps install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/flask letters check
 	$(BIN)/python -m pytest
 
