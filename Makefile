@@ -43,4 +43,4 @@ bench-load: system-deps install
 	bench/load.sh $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
