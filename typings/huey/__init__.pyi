@@ -5,5 +5,3 @@ from huey.api import MemoryHuey as MemoryHuey
 from huey.api import RedisHuey as RedisHuey
 from huey.api import SqliteHuey as SqliteHuey
 from huey.api import crontab as crontab
-
-__all__ = ["Huey", "MemoryHuey", "RedisHuey", "SqliteHuey", "crontab"]
