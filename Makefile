@@ -28,6 +28,7 @@ run: system-deps install
 test: system-deps install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/flask letters check
 	$(BIN)/python -m pytest
 
@@ -42,4 +43,4 @@ bench-load: system-deps install
 	bench/load.sh $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

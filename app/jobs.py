@@ -14,6 +14,7 @@ commits at their end.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from huey import RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
-from huey.storage import RedisStorage, SqliteStorage
+from huey.storage import BaseStorage, RedisStorage, SqliteStorage
 
 from config import env, env_bool, instance_path
 
@@ -41,7 +42,7 @@ class LazySqliteStorage(SqliteStorage):
         kwargs["create_tables"] = False
         super().__init__(*args, **kwargs)
 
-    def _create_connection(self) -> Any:
+    def _create_connection(self) -> sqlite3.Connection:
         Path(self.filename).parent.mkdir(parents=True, exist_ok=True)
         connection = super()._create_connection()
         for statement in self.ddl:  # all "if (not) exists": safe in every process
@@ -51,7 +52,7 @@ class LazySqliteStorage(SqliteStorage):
 
 def _storage_settings(
     immediate: bool, redis_url: str | None, folder: Path
-) -> tuple[bool, type[Any], dict[str, Any]]:
+) -> tuple[bool, type[BaseStorage], dict[str, Any]]:
     if redis_url:
         return immediate, RedisStorage, {"url": redis_url}
     return immediate, LazySqliteStorage, {"filename": str(folder / "jobs.db")}
@@ -138,6 +139,7 @@ def task_app() -> Flask:
     """
     global _app  # one app per consumer process
     if has_app_context():
+        # Flask types current_app as the app itself, hiding the proxy's method.
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         bind_queue(app)
         return app
@@ -157,6 +159,7 @@ def enqueue(task: TaskWrapper, *args: Any) -> bool:
     the database, and the periodic jobs pick it up.
     """
     if has_app_context():
+        # Flask types current_app as the app itself, hiding the proxy's method.
         bind_queue(current_app._get_current_object())  # type: ignore[attr-defined]
     if huey.immediate:
         task(*args)  # runs here and now: its failure is the caller's to see

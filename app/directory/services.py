@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import SQLColumnExpression, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.directory import recent
-from app.domain import LIKE_ESCAPE, MAX_ID, DomainError, Page, contains_pattern, paginate
+from app.domain import (
+    LIKE_ESCAPE,
+    MAX_ID,
+    AnySelect,
+    DomainError,
+    Page,
+    contains_pattern,
+    paginate,
+)
 from app.extensions import db
 from app.models import Facility, Placement, Prisoner, PrisonerStatus, RecentLetterCount
 from app.models.prisoner import STATUSES_RECEIVING_MAIL
@@ -95,7 +104,7 @@ def parse_page(value: str | None, name: str = "page", maximum: int | None = None
     return number
 
 
-def _filtered(filters: PrisonerFilters, *, with_facility: bool = True) -> Select:
+def _filtered(filters: PrisonerFilters, *, with_facility: bool = True) -> AnySelect:
     """Prisoners and their current facility, filtered; no order. Without ``with_facility``
     (to count or order), the facility is joined only when a filter needs it."""
     query = select(Prisoner, Facility) if with_facility else select(Prisoner.id)
@@ -121,7 +130,7 @@ def _filtered(filters: PrisonerFilters, *, with_facility: bool = True) -> Select
     return query
 
 
-def _ordered_ids(filters: PrisonerFilters) -> Select:
+def _ordered_ids(filters: PrisonerFilters) -> AnySelect:
     """(prisoner id, letters in the last 90 days) of the filtered list, in the list's order."""
     counted = RecentLetterCount.__table__
     recent_count = func.coalesce(counted.c.letters, 0)
@@ -133,8 +142,14 @@ def _ordered_ids(filters: PrisonerFilters) -> Select:
     )
 
 
-def _ordering(filters: PrisonerFilters, recent_count: object) -> list[object]:
-    by_name = [Prisoner.last_name, Prisoner.first_name, Prisoner.id]
+def _ordering(
+    filters: PrisonerFilters, recent_count: SQLColumnExpression[Any]
+) -> list[SQLColumnExpression[Any]]:
+    by_name: list[SQLColumnExpression[Any]] = [
+        Prisoner.last_name,
+        Prisoner.first_name,
+        Prisoner.id,
+    ]
     if filters.sort == "name":
         return by_name
     # Those who can receive letters and got the fewest lately come first.

@@ -19,7 +19,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
+
+# SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from app.auth.permissions import login_required, require_organizer
 from app.composer.services import available_templates
@@ -80,9 +82,11 @@ def new() -> Response | str | tuple[str, int]:
         form.prisoner_ids.data = [p.id for p in candidates]
         form.template_ids.data = [t.id for t in templates]
     if form.validate_on_submit():
+        held_on = form.held_on.data
+        assert held_on is not None  # InputRequired: a valid form has its date
         data = services.DriveInput(
             title=form.title.data or "",
-            held_on=form.held_on.data,
+            held_on=held_on,
             place=form.place.data or "",
             prisoner_ids=list(form.prisoner_ids.data or []),
             template_ids=list(form.template_ids.data or []),
@@ -214,10 +218,10 @@ def mark_sent(drive_id: int) -> Response:
     if not form.validate():
         flash(_("Give the date the letters were posted."), "warning")
         return redirect(url_for("drives.show", drive_id=drive.id))
+    sent_on = form.sent_on.data
+    assert sent_on is not None  # InputRequired: a valid form has its date
     try:
-        count = services.mark_batch_sent(
-            current_user, drive, form.sent_on.data, Channel(form.channel.data)
-        )
+        count = services.mark_batch_sent(current_user, drive, sent_on, Channel(form.channel.data))
     except DomainError as error:
         flash_refusal(error)
         return redirect(url_for("drives.show", drive_id=drive.id))

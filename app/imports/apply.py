@@ -88,7 +88,6 @@ def apply_plan(
     report: ImportReport,
 ) -> None:
     """Write every planned change (only called when no row was refused)."""
-    setter = _set_facility if kind == "facilities" else _set_prisoner
     written: list[RowPlan] = []
     for plan in plans:
         if plan.action == "created":
@@ -96,7 +95,10 @@ def apply_plan(
             db.session.add(plan.record)
         elif plan.action == "updated" and plan.record is not None:
             changed = [column for column in plan.changes if column in plan.values]
-            setter(plan.record, plan.values, changed)  # type: ignore[arg-type]
+            if isinstance(plan.record, Facility):  # a facilities file holds only facilities
+                _set_facility(plan.record, plan.values, changed)
+            else:
+                _set_prisoner(plan.record, plan.values, changed)
         else:
             continue
         if plan.placement is not None and isinstance(plan.record, Prisoner):

@@ -8,6 +8,7 @@ domain values back into a file (an export) and into reports.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from collections.abc import Callable, Mapping
@@ -158,7 +159,8 @@ class RowChecker:
         """A date that exists and is not in the future."""
         self.take(column, self._date)
 
-    def _date(self, raw: str) -> date:
+    # dt.date: inside the class, after the date() method, "date" names that method.
+    def _date(self, raw: str) -> dt.date:
         found = parse_date(raw)
         if found > self.today:
             raise CellRejected(_("%(value)s is in the future", value=quote(raw)))
@@ -167,7 +169,7 @@ class RowChecker:
     def birth(self, column: str) -> None:
         """A full date of birth or a year alone."""
 
-        def convert(raw: str) -> date | int:
+        def convert(raw: str) -> dt.date | int:
             if YEAR.match(raw):
                 year = int(raw)
                 if not EARLIEST_BIRTH_YEAR <= year <= self.today.year:

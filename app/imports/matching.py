@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -27,6 +27,8 @@ from app.models import Facility, Prisoner
 _CHUNK = 500  # ids per IN (…) query
 
 Record = Facility | Prisoner
+# One index holds one kind of record: facilities or prisoners.
+R = TypeVar("R", Facility, Prisoner)
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -34,20 +36,18 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + _CHUNK]
 
 
-class Index:
+class Index(Generic[R]):
     """The records a file's rows may match, loaded in a few queries."""
 
-    def __init__(
-        self, model: type[Facility] | type[Prisoner], rows: Sequence[SourceRow], *options: Any
-    ) -> None:
-        self.model = model
+    def __init__(self, model: type[R], rows: Sequence[SourceRow], *options: Any) -> None:
+        self.model: type[R] = model
         self.word = "facility" if model is Facility else "prisoner"
         ids = sorted({clean_text(row.cells.get("external_id")) for row in rows} - {""})
         urls = sorted({(row.cells.get("source_url") or "").strip() for row in rows} - {""})
         pks = sorted({pk for i in ids if (pk := schema.parse_synthetic_id(i, self.word))})
-        self.by_external_id: dict[str, Record] = {}
-        self.by_url: dict[str, list[Record]] = defaultdict(list)
-        self.by_pk: dict[int, Record] = {}
+        self.by_external_id: dict[str, R] = {}
+        self.by_url: dict[str, list[R]] = defaultdict(list)
+        self.by_pk: dict[int, R] = {}
         for chunk in _chunks(ids):
             query = select(model).where(model.external_id.in_(chunk)).options(*options)
             for found in db.session.scalars(query):
@@ -61,7 +61,7 @@ class Index:
             for found in db.session.scalars(query):
                 self.by_pk[found.id] = found
 
-    def match(self, external_id: str | None, url: str | None) -> tuple[Record | None, str | None]:
+    def match(self, external_id: str | None, url: str | None) -> tuple[R | None, str | None]:
         """The record a row refers to (None: a new one), or a problem that stops the row."""
         if external_id:
             found = self.by_external_id.get(external_id)
@@ -141,12 +141,12 @@ class Duplicates:
 
 
 def match_row(
-    index: Index,
+    index: Index[R],
     duplicates: Duplicates,
     row: RowChecker,
     number: int,
     reasons: list[str],
-) -> Record | None:
+) -> R | None:
     """The record ``row`` refers to (None: a new one); what stops the row goes into ``reasons``."""
     external_id = row.values.get("external_id")
     url = row.values.get("source_url")

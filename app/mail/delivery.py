@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from flask import current_app
 from flask_mail import Message, email_dispatched
@@ -110,9 +110,15 @@ def build_message(row: Any) -> Message:
 class Transport(Protocol):
     """Sends built messages; used as a context manager for one delivery run."""
 
-    def __enter__(self) -> Transport: ...
+    def __enter__(self) -> Self: ...
 
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> None: ...
 
     def send(self, message: Message) -> None:
         """Send one message or raise TemporaryFailure / MessageRefused."""
@@ -228,6 +234,7 @@ def _text(reply: bytes | str) -> str:
 
 def _dispatched(message: Message) -> None:
     """Flask-Mail's signal, so that ``mail.record_messages()`` sees what was sent."""
+    # Flask types current_app as the app itself, hiding the proxy's method.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     email_dispatched.send(app, message=message)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.appeals.services import overdue_appeals
@@ -200,13 +200,18 @@ def send_due_reminders(today: date) -> int:
             values = {"reminded_14_at": now}
         else:
             continue
-        claim = db.session.execute(
-            update(ReminderSubscription)
-            .where(ReminderSubscription.id == subscription.id, claimed_column.is_(None))
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        # An UPDATE's result is a CursorResult (with rowcount); Session.execute is typed for
+        # any statement, so it only promises a Result.
+        claim = cast(
+            CursorResult[Any],
+            db.session.execute(
+                update(ReminderSubscription)
+                .where(ReminderSubscription.id == subscription.id, claimed_column.is_(None))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            ),
         )
-        if claim.rowcount != 1:  # type: ignore[attr-defined]
+        if claim.rowcount != 1:
             continue
         letter = subscription.letter
         queue_email(

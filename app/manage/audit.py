@@ -136,10 +136,10 @@ def entity_names(pairs: Iterable[tuple[str, int | None]]) -> dict[tuple[str, int
         ):
             names[("facility", row.id)] = f"{row.code}, {row.region}"
     if wanted["official"]:
-        for row in db.session.execute(
+        for official in db.session.execute(
             select(Official.id, Official.position).where(Official.id.in_(wanted["official"]))
         ):
-            names[("official", row.id)] = row.position
+            names[("official", official.id)] = official.position
     return names
 
 

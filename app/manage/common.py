@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 LIST_PER_PAGE = 100
 RU_POSTCODE = re.compile(r"^\d{6}$")
@@ -27,7 +31,7 @@ def url_problem(url: str | None) -> object | None:
     return None
 
 
-def assign(instance: object, data: object) -> None:
+def assign(instance: object, data: DataclassInstance) -> None:
     """Copy every field of the dataclass ``data`` onto the record of the same field names."""
-    for item in fields(data):  # type: ignore[arg-type]
+    for item in fields(data):
         setattr(instance, item.name, getattr(data, item.name))

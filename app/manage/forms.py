@@ -30,10 +30,13 @@ def optional_text(value: str | None) -> str | None:
     return text(value) or None
 
 
-def date_field(label: object, required: bool = False, **kwargs: Any) -> DateField:
+def date_field(label: str, required: bool = False, **kwargs: Any) -> DateField:
     """A date input that explains an impossible date; optional unless ``required``."""
     requirement = InputRequired(message=_l("Give the date.")) if required else Optional()
-    return DateField(label, validators=[requirement], invalid_value_message=BAD_DATE, **kwargs)
+    # invalid_value_message is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
+    return DateField(  # type: ignore[call-arg]
+        label, validators=[requirement], invalid_value_message=BAD_DATE, **kwargs
+    )
 
 
 def facility_option(facility: Facility) -> str:

@@ -236,7 +236,8 @@ def create_prisoner(
     )
     changes = audit.changes_of(prisoner, creating=True)
     changes["placement"] = [None, _placement_label(facility)]
-    changes["placed_since"] = [None, placement.since.isoformat()]  # type: ignore[union-attr]
+    assert placement.since is not None  # refused above when missing
+    changes["placed_since"] = [None, placement.since.isoformat()]
     db.session.add(prisoner)
     db.session.flush()
     audit.record(user, "create", "prisoner", prisoner.id, changes)

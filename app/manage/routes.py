@@ -76,7 +76,8 @@ def _entity_url(entity_type: str, entity_id: int | None) -> str | None:
     if target is None or entity_id is None:
         return None
     endpoint, argument = target
-    return url_for(endpoint, **{argument: entity_id})
+    values: dict[str, Any] = {argument: entity_id}  # url_for's own keywords start with "_"
+    return url_for(endpoint, **values)
 
 
 def _audit_value(entity_type: str, field: str, value: Any) -> str:

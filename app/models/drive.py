@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.base import enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ drive_template = Table(
 )
 
 
-class Drive(db.Model):
+class Drive(Model):
     """A letter-writing evening: a pool of prisoners, templates and a target per prisoner."""
 
     __tablename__ = "drive"
@@ -61,7 +61,7 @@ class Drive(db.Model):
     )
 
 
-class DriveParticipant(db.Model):
+class DriveParticipant(Model):
     """Someone writing at a drive, under any name; no account."""
 
     __tablename__ = "drive_participant"
@@ -80,7 +80,7 @@ class DriveParticipant(db.Model):
     )
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """One participant is to write to one prisoner; never the same pair twice."""
 
     __tablename__ = "assignment"
@@ -109,7 +109,7 @@ class PrintJobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class PrintJob(db.Model):
+class PrintJob(Model):
     """A print pack built in the background; its file is served only once complete."""
 
     __tablename__ = "print_job"

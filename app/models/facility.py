@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class FacilityKind(enum.StrEnum):
     OTHER = "other"
 
 
-class Facility(db.Model):
+class Facility(Model):
     """A prison, colony or detention centre, with the postal address letters go to."""
 
     __tablename__ = "facility"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import enum_column, utcnow
 from app.models.template import Template, TemplateKind
 
@@ -84,7 +84,7 @@ def derive_status(kinds: Iterable[EventKind]) -> LetterStatus:
     return best[1]
 
 
-class Letter(db.Model):
+class Letter(Model):
     """One letter or appeal, reachable by its writer only through its private tracking token."""
 
     __tablename__ = "letter"
@@ -155,7 +155,7 @@ class Letter(db.Model):
         return (last.happened_on - first.happened_on).days
 
 
-class MailEvent(db.Model):
+class MailEvent(Model):
     """One thing that happened to a letter, on the day it happened, as reported."""
 
     __tablename__ = "mail_event"

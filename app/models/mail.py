@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class OutboxStatus(enum.StrEnum):
     DEAD = "dead"  # gave up after the last retry; an admin may re-queue it
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An email written in the same transaction as its cause and sent later by a job."""
 
     __tablename__ = "outbox_message"
@@ -47,7 +47,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None]
 
 
-class ReminderSubscription(db.Model):
+class ReminderSubscription(Model):
     """A supporter's optional email for reminders to report back on one letter.
 
     Stored apart from the letter so that the letter itself never carries an email address;
@@ -69,7 +69,7 @@ class ReminderSubscription(db.Model):
     letter: Mapped[Letter] = relationship()
 
 
-class Follow(db.Model):
+class Follow(Model):
     """Someone who asked to hear when a prisoner is transferred (opt-in, one-click removal)."""
 
     __tablename__ = "follow"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import enum_column, utcnow
 from app.russian.address import PostalAddress, recipient_lines
 
@@ -41,7 +41,7 @@ class OfficialKind(enum.StrEnum):
 SUGGESTION_ORDER = list(OfficialKind)
 
 
-class Official(db.Model):
+class Official(Model):
     """An addressee of appeals, with the forms of the position needed on a Russian letter."""
 
     __tablename__ = "official"

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import enum_column, utcnow
 from app.models.letter import Channel
 
@@ -21,7 +21,7 @@ class DateProblem(enum.StrEnum):
     CONTRADICTORY = "contradictory"  # e.g. it arrived before it was sent
 
 
-class LetterOutcome(db.Model):
+class LetterOutcome(Model):
     """What happened to one letter, as the statistics read it.
 
     Rows are rebuilt in SQL from ``mail_event`` whenever a letter's events change (see
@@ -55,7 +55,7 @@ class LetterOutcome(db.Model):
     date_problem: Mapped[DateProblem | None] = mapped_column(enum_column(DateProblem))
 
 
-class StatsSnapshot(db.Model):
+class StatsSnapshot(Model):
     """Figures computed once and served many times: "overview" (/stats) or "facility:<id>".
 
     A change to a letter's outcome deletes the snapshots of its facilities and marks the
@@ -72,7 +72,7 @@ class StatsSnapshot(db.Model):
     stale: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
-class RecentLetterCount(db.Model):
+class RecentLetterCount(Model):
     """Letters written to each prisoner in the last 90 days, for the prisoner list's order.
 
     Counted once a day in SQL and kept current as letters are written (``app.directory.recent``);

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import enum_column, utcnow
 from app.russian.names import (
     Gender,
@@ -39,7 +39,7 @@ STATUSES_RECEIVING_MAIL = frozenset(
 )
 
 
-class Prisoner(db.Model):
+class Prisoner(Model):
     """A person in detention whom supporters write to."""
 
     __tablename__ = "prisoner"
@@ -159,7 +159,7 @@ def _refresh_search_text(_mapper: Any, _connection: Any, prisoner: Prisoner) -> 
     prisoner.search_text = build_search_text(prisoner)
 
 
-class Placement(db.Model):
+class Placement(Model):
     """A stay in a facility, or a period in transit (no facility), with its dates."""
 
     __tablename__ = "placement"

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import enum_column, utcnow
 
 
@@ -19,7 +19,7 @@ class TemplateKind(enum.StrEnum):
     APPEAL = "appeal"  # to an official
 
 
-class Template(db.Model):
+class Template(Model):
     """A template from the library; retired templates stay so old letters keep theirs."""
 
     __tablename__ = "template"

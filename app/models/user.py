@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import enum_column, utcnow
 
 
@@ -21,7 +21,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"  # everything an organizer may, plus accounts and the mail outbox
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """An organizer or admin. No IP address or user agent is ever stored."""
 
     __tablename__ = "user"
@@ -44,7 +44,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Deactivated accounts cannot log in."""
         return self.active
 
@@ -54,7 +54,7 @@ class User(UserMixin, db.Model):
         return self.role is Role.ADMIN
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A single-use, expiring link by which an admin invites an organizer."""
 
     __tablename__ = "invitation"
@@ -72,7 +72,7 @@ class Invitation(db.Model):
     invited_by: Mapped[User | None] = relationship()
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A single-use, expiring password-reset link."""
 
     __tablename__ = "password_reset"
@@ -87,7 +87,7 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship()
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed what, and when: every change to prisoner, facility and official data."""
 
     __tablename__ = "audit_entry"

@@ -91,13 +91,13 @@ def foreign_passages(tokens: list[Token], settings: dict[str, Any]) -> Iterator[
 
     # Ukrainian and Belarusian are Cyrillic: recognise them by their own letters, per sentence.
     sentence: list[Token] = []
-    for token in [*tokens, None]:
-        if token is None or token.sentence_break:
+    for item in [*tokens, None]:  # None: the end of the text closes the last sentence
+        if item is None or item.sentence_break:
             if len(sentence) >= min_east_slavic:
                 yield sentence[0].start, sentence[-1].end
             sentence = []
-        if token is not None and not _EAST_SLAVIC_ONLY.isdisjoint(token.text):
-            sentence.append(token)
+        if item is not None and not _EAST_SLAVIC_ONLY.isdisjoint(item.text):
+            sentence.append(item)
 
 
 # --- pages ----------------------------------------------------------------------------------

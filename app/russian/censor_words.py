@@ -36,7 +36,7 @@ def _stem(word: str) -> str:
     stemmer = getattr(_stemmers, "english", None)
     if stemmer is None:
         stemmer = _stemmers.english = snowballstemmer.stemmer("english")
-    return stemmer.stemWord(word)
+    return str(stemmer.stemWord(word))
 
 
 # --- tokens ---------------------------------------------------------------------------------

@@ -93,7 +93,8 @@ def infer_gender(first_name: str, patronymic: str | None) -> Gender | None:
     if not first_name.strip():
         return None
     try:
-        detected = _detector().detect(firstname=first_name.strip())
+        # pytrovich ships py.typed but leaves detect() unannotated.
+        detected = _detector().detect(firstname=first_name.strip())  # type: ignore[no-untyped-call]
     except (KeyError, ValueError, IndexError):
         return None
     if detected == PetrovichGender.MALE:
@@ -166,13 +167,13 @@ def greeting(name: PersonName, language: str, formal: bool = False) -> str:
 
 def transliterate(text: str) -> str:
     """Latin transliteration for writers who do not read Cyrillic (Wikipedia's scheme)."""
-    return iuliia.WIKIPEDIA.translate(text)
+    return str(iuliia.WIKIPEDIA.translate(text))
 
 
 def transliteration_variants(text: str) -> set[str]:
     """The spellings people are likely to type: English-style, passport (ICAO) and simple."""
     return {
-        schema.translate(text)
+        str(schema.translate(text))
         for schema in (iuliia.WIKIPEDIA, iuliia.ICAO_DOC_9303, iuliia.MOSMETRO)
     }
 

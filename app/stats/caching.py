@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from flask import request
 from werkzeug.wrappers import Response
+
+R = TypeVar("R", bound=Response)  # Flask's Response or Werkzeug's: the caller's own class
 
 PUBLIC_MAX_AGE = 300  # seconds: reports arrive a few at a time; five minutes stale is fine
 
 
 def cache_publicly(
-    response: Response,
+    response: R,
     last_modified: datetime | None = None,
     *,
     per_language: bool = False,
     max_age: int = PUBLIC_MAX_AGE,
-) -> Response:
+) -> R:
     """Mark a statistics response cacheable, with a validator, and answer 304 when unchanged.
 
     With ``max_age=0`` caches must ask every time (cheap: a 304 when nothing changed), which

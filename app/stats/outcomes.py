@@ -234,10 +234,11 @@ def _collect_touched(session: Session, _context: Any, _instances: Any) -> None:
 
 def _refresh_touched(session: Session, _context: Any) -> None:
     touched = session.info.pop("outcome_objects", [])
-    letter_ids = {_letter_id(instance) for instance in touched}
-    letter_ids.discard(None)
+    letter_ids = {
+        letter_id for instance in touched if (letter_id := _letter_id(instance)) is not None
+    }
     if letter_ids:
-        refresh_outcomes(session.connection(), letter_ids)  # type: ignore[arg-type]
+        refresh_outcomes(session.connection(), letter_ids)
         session.info[snapshots.UNCOMMITTED_CHANGES] = True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from flask import Response, render_template, session, stream_with_context
@@ -43,6 +44,7 @@ def _render_dashboard(snapshot: Snapshot) -> str:
 def dashboard() -> Response:
     """Where letters get stuck: rankings, trends by month, channels and regions."""
     snapshot = overview()
+    html: str
     if current_user.is_anonymous and "_flashes" not in session:
         html = _dashboards.get_or_render(
             (snapshot.computed_at, snapshot.stale), lambda: _render_dashboard(snapshot)
@@ -52,8 +54,8 @@ def dashboard() -> Response:
     return cache_publicly(Response(html), snapshot.computed_at, per_language=True, max_age=0)
 
 
-def _download(chunks: object, mimetype: str, filename: str) -> Response:
-    response = Response(stream_with_context(chunks), mimetype=mimetype)  # type: ignore[arg-type]
+def _download(chunks: Iterator[str], mimetype: str, filename: str) -> Response:
+    response = Response(stream_with_context(chunks), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return cache_publicly(response)
 

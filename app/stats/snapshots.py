@@ -57,18 +57,19 @@ def read(key: str) -> Snapshot | None:
     ).first()
     if row is None:
         return None
-    payload = _remembered(key, row.computed_at)
+    computed_at, stale = row.computed_at, row.stale
+    payload = _remembered(key, computed_at)
     if payload is None:
-        row = db.session.execute(
+        full = db.session.execute(
             select(_table.c.payload, _table.c.computed_at, _table.c.stale).where(
                 _table.c.key == key
             )
         ).first()
-        if row is None:  # forgotten a moment ago
+        if full is None:  # forgotten a moment ago
             return None
-        payload = row.payload
-        _remember(key, row.computed_at, payload)
-    return Snapshot(payload, row.computed_at, row.stale)
+        payload, computed_at, stale = full.payload, full.computed_at, full.stale
+        _remember(key, computed_at, payload)
+    return Snapshot(payload, computed_at, stale)
 
 
 def _remembered(key: str, computed_at: datetime) -> dict[str, Any] | None:

@@ -49,6 +49,7 @@ def precompute_facility_figures() -> None:
 def request_overview_refresh() -> bool:
     """Queue a refresh; True when it already ran (immediate mode), False when it is queued."""
     global _last_asked  # per process: a throttle, not shared state
+    # Flask types current_app as the app itself, hiding the proxy's method.
     bind_queue(current_app._get_current_object())  # type: ignore[attr-defined]
     if huey.immediate:
         refresh_overview()

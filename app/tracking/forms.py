@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -13,7 +15,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+
+# SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.labels import APPEAL_EVENT_KIND, CHANNEL, EVENT_KIND
@@ -54,7 +58,7 @@ class PrintForm(FlaskForm):
 class EventForm(FlaskForm):
     """One report about the letter; appeals have their own kinds and wording."""
 
-    def __init__(self, *args: object, appeal: bool = False, **kwargs: object) -> None:
+    def __init__(self, *args: Any, appeal: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = APPEAL_EVENT_KIND if appeal else EVENT_KIND
         self.kind.choices = [

@@ -76,9 +76,11 @@ def report(token: str) -> Response | tuple[str, int]:
     found = _letter_or_404(token)
     form = EventForm(appeal=found.is_appeal)
     if form.validate():
+        happened_on = form.happened_on.data
+        assert happened_on is not None  # InputRequired: a valid form has its date
         report = services.EventInput(
             kind=EventKind(form.kind.data),
-            happened_on=form.happened_on.data,
+            happened_on=happened_on,
             channel=Channel(form.channel.data) if form.channel.data else None,
             tracking_number=form.tracking_number.data or "",
             note=form.note.data or "",
