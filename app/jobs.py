@@ -167,6 +167,6 @@ def enqueue(task: TaskWrapper, *args: Any) -> bool:
     try:
         task(*args)
     except Exception:
-        log.exception("could not enqueue %s", task.name)
+        log.exception("could not enqueue %s", task.func.__name__)
         return False
     return True
