@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from app.drives import services as drives
@@ -96,6 +97,21 @@ def sent_to_login(response) -> bool:
     return response.status_code == 302 and "/login" in response.headers.get("Location", "")
 
 
+def refused_to(role: str, kind: str) -> bool:
+    """Whether the design refuses this role every route of this kind."""
+    return (role == "anonymous" and kind in {"organizer", "admin", "account"}) or (
+        role == "organizer" and kind == "admin"
+    )
+
+
+def database_rows() -> dict[str, list[tuple]]:
+    """Every row of every table, to show that a refused request changed nothing."""
+    return {
+        table.name: sorted(map(tuple, db.session.execute(select(table))), key=repr)
+        for table in db.metadata.sorted_tables
+    }
+
+
 @pytest.mark.parametrize("role", ["anonymous", "organizer", "admin"])
 def test_every_route_answers_each_role_as_designed(app, client, world, organizer, admin, role):
     if role == "organizer":
@@ -106,9 +122,11 @@ def test_every_route_answers_each_role_as_designed(app, client, world, organizer
     for rule, method, url in requests_to_make(app, world):
         if rule.endpoint == "auth.logout":
             continue  # would end the session this walk relies on; tested in test_auth
+        kind = kind_of(rule)
+        # A refused GET writes nothing anyway (the test client checks every GET for that).
+        before = database_rows() if refused_to(role, kind) and method != "GET" else None
         response = client.open(url, method=method, data={})
         response.close()
-        kind = kind_of(rule)
         status = response.status_code
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
@@ -120,6 +138,8 @@ def test_every_route_answers_each_role_as_designed(app, client, world, organizer
                 problems.append(f"{method} {url}: organizer got {status}, not 403")
         elif sent_to_login(response) or status in (401, 403):
             problems.append(f"{method} {url}: {role} refused with {status}")
+        if before is not None and database_rows() != before:
+            problems.append(f"{method} {url}: refused to {role}, yet the database changed")
     assert problems == []
 
 
