@@ -495,6 +495,8 @@ def test_an_admin_can_invite_an_admin(client, admin):
     ],
 )
 def test_organizers_cannot_manage_accounts(client, admin, organizer, method, url):
+    # One valid CSRF token for every request, from a page anyone may open: the refusals
+    # must come from the login and role checks, not from the form protection.
     token = csrf_token(client.get("/login").get_data(as_text=True))
     anonymous = getattr(client, method)(url, data={"csrf_token": token})
     assert anonymous.status_code == 302
