@@ -3,6 +3,7 @@ admins. Authorization lives in the services; this walks the whole URL map to pro
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -97,6 +98,13 @@ def sent_to_login(response) -> bool:
     return response.status_code == 302 and "/login" in response.headers.get("Location", "")
 
 
+def readable(response) -> str:
+    """A page's text, or a JSON answer with its non-ASCII letters as they are."""
+    if response.is_json:
+        return json.dumps(response.get_json(), ensure_ascii=False)
+    return response.get_data(as_text=True)
+
+
 def refused_to(role: str, kind: str) -> bool:
     """Whether the design refuses this role every route of this kind."""
     return (role == "anonymous" and kind in {"organizer", "admin", "account"}) or (
@@ -151,8 +159,18 @@ def test_tracking_links_are_the_only_credential(app, client, world):
             world["participant_token"] if rule.startswith("/drives/p/") else world["letter_token"],
         )
         wrong = rule.replace("<token>", "y" * 43)
-        assert client.get(right).status_code == 200, right
-        assert client.get(wrong).status_code == 404, wrong
+        # What the link opens: the letter, its state, or the participant's assigned prisoners.
+        secret = {
+            "/t/<token>": "Пишу Вам из Тбилиси.",
+            "/api/v1/letters/<token>": '"status": "written"',
+            "/drives/p/<token>": "Горинов",
+        }[rule]
+        opened = client.get(right)
+        assert opened.status_code == 200, right
+        assert secret in readable(opened), right
+        refused = client.get(wrong)
+        assert refused.status_code == 404, wrong
+        assert secret not in readable(refused), wrong
     # Holding a letter's link opens nothing for organizers.
     assert sent_to_login(client.get("/manage"))
     assert sent_to_login(client.get(f"/drives/{world['drive_id']}"))
