@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import event
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import TestResponse, encode_multipart
 
 from app import create_app
 from app.extensions import db
@@ -20,6 +24,7 @@ from tests.isolation import isolate_requests
 from tests.postgres import any_db_app, pg_app, postgres_server  # noqa: F401 - fixtures
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+FLASH_PATTERN = re.compile(r'<div class="flash flash-\w+" role="status">(.*?)</div>', re.DOTALL)
 
 
 def _settings(folder: Path) -> dict[str, object]:
@@ -97,6 +102,58 @@ def csrf_token(html: str) -> str:
     match = CSRF_PATTERN.search(html)
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+def submit(
+    client: FlaskClient,
+    page: str | TestResponse,
+    data: Mapping[str, Any] | None = None,
+    action: str | None = None,
+    **kwargs: Any,
+) -> TestResponse:
+    """Fill in and send a form as a browser would, with the CSRF token of the page it is on.
+
+    ``page`` is the URL of the page with the form, which is opened first (it must answer
+    200), or a page the test already has (say the answer to an earlier post, when the form
+    is there). ``data`` goes to ``action``, or back to the page's own URL, with the page's
+    CSRF token added. Other keyword arguments (``headers``, ``environ_base``…) go with every
+    request, as one browser sends the same ones each time. A file (a ``FileStorage``) is
+    sent as multipart, encoded in memory: the test client would spool a large body to a
+    temporary file it never closes.
+    """
+    if isinstance(page, str):
+        shown = client.get(page, **kwargs)
+        assert shown.status_code == 200, f"the form page {page} answered {shown.status_code}"
+        action = action or page
+    else:
+        shown = page
+        assert action, "say where the form on a page the test already has is sent"
+    fields = {"csrf_token": csrf_token(shown.get_data(as_text=True)), **(data or {})}
+    if any(isinstance(value, FileStorage) for value in fields.values()):
+        boundary, body = encode_multipart(fields)
+        return client.post(
+            action, data=body, content_type=f"multipart/form-data; boundary={boundary}", **kwargs
+        )
+    return client.post(action, data=fields, **kwargs)
+
+
+def follow(client: FlaskClient, response: TestResponse) -> TestResponse:
+    """The page a redirect leads to, as the browser shows it next (with any flash message)."""
+    assert response.status_code in (302, 303), f"not a redirect: {response.status_code}"
+    return client.get(response.headers["Location"])
+
+
+def flashed(response: TestResponse) -> list[str]:
+    """The notices shown at the top of a page (the flash messages), as a person reads them."""
+    return [
+        unescape(message) for message in FLASH_PATTERN.findall(response.get_data(as_text=True))
+    ]
+
+
+def page_text(response: TestResponse) -> str:
+    """The page as a person reads it: tags removed, entities decoded, spaces collapsed."""
+    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
+    return re.sub(r"\s+", " ", unescape(text)).strip()
 
 
 def count_queries(client: FlaskClient, url: str) -> int:

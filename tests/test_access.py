@@ -3,10 +3,12 @@ admins. Authorization lives in the services; this walks the whole URL map to pro
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from app.drives import services as drives
@@ -96,6 +98,28 @@ def sent_to_login(response) -> bool:
     return response.status_code == 302 and "/login" in response.headers.get("Location", "")
 
 
+def readable(response) -> str:
+    """A page's text, or a JSON answer with its non-ASCII letters as they are."""
+    if response.is_json:
+        return json.dumps(response.get_json(), ensure_ascii=False)
+    return response.get_data(as_text=True)
+
+
+def refused_to(role: str, kind: str) -> bool:
+    """Whether the design refuses this role every route of this kind."""
+    return (role == "anonymous" and kind in {"organizer", "admin", "account"}) or (
+        role == "organizer" and kind == "admin"
+    )
+
+
+def database_rows() -> dict[str, list[tuple]]:
+    """Every row of every table, to show that a refused request changed nothing."""
+    return {
+        table.name: sorted(map(tuple, db.session.execute(select(table))), key=repr)
+        for table in db.metadata.sorted_tables
+    }
+
+
 @pytest.mark.parametrize("role", ["anonymous", "organizer", "admin"])
 def test_every_route_answers_each_role_as_designed(app, client, world, organizer, admin, role):
     if role == "organizer":
@@ -106,9 +130,11 @@ def test_every_route_answers_each_role_as_designed(app, client, world, organizer
     for rule, method, url in requests_to_make(app, world):
         if rule.endpoint == "auth.logout":
             continue  # would end the session this walk relies on; tested in test_auth
+        kind = kind_of(rule)
+        # A refused GET writes nothing anyway (the test client checks every GET for that).
+        before = database_rows() if refused_to(role, kind) and method != "GET" else None
         response = client.open(url, method=method, data={})
         response.close()
-        kind = kind_of(rule)
         status = response.status_code
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
@@ -120,6 +146,8 @@ def test_every_route_answers_each_role_as_designed(app, client, world, organizer
                 problems.append(f"{method} {url}: organizer got {status}, not 403")
         elif sent_to_login(response) or status in (401, 403):
             problems.append(f"{method} {url}: {role} refused with {status}")
+        if before is not None and database_rows() != before:
+            problems.append(f"{method} {url}: refused to {role}, yet the database changed")
     assert problems == []
 
 
@@ -131,8 +159,18 @@ def test_tracking_links_are_the_only_credential(app, client, world):
             world["participant_token"] if rule.startswith("/drives/p/") else world["letter_token"],
         )
         wrong = rule.replace("<token>", "y" * 43)
-        assert client.get(right).status_code == 200, right
-        assert client.get(wrong).status_code == 404, wrong
+        # What the link opens: the letter, its state, or the participant's assigned prisoners.
+        secret = {
+            "/t/<token>": "Пишу Вам из Тбилиси.",
+            "/api/v1/letters/<token>": '"status": "written"',
+            "/drives/p/<token>": "Горинов",
+        }[rule]
+        opened = client.get(right)
+        assert opened.status_code == 200, right
+        assert secret in readable(opened), right
+        refused = client.get(wrong)
+        assert refused.status_code == 404, wrong
+        assert secret not in readable(refused), wrong
     # Holding a letter's link opens nothing for organizers.
     assert sent_to_login(client.get("/manage"))
     assert sent_to_login(client.get(f"/drives/{world['drive_id']}"))

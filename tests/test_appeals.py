@@ -23,7 +23,7 @@ from app.models import (
     Template,
     TemplateKind,
 )
-from tests.conftest import csrf_token
+from tests.conftest import flashed, follow, page_text, submit
 from tests.factories import add_event, make_facility, make_letter, make_official, make_prisoner
 
 TODAY = date.today()
@@ -98,11 +98,9 @@ def test_in_transit_prisoner_gets_the_last_known_facility_and_federal_bodies(cli
 
 def write_appeal(client, setting, **fields):
     url = f"/prisoners/{setting['prisoner'].id}/appeal/{setting['head'].id}"
-    page = client.get(url).get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "template_id": str(setting["template"].id),
-            "language": "ru", "signature": "Смирнова Анна Петровна", "body": ""}  # fmt: skip
-    data.update(fields)
-    return client.post(url, data=data)
+    data = {"template_id": str(setting["template"].id), "language": "ru",
+            "signature": "Смирнова Анна Петровна", "body": "", **fields}  # fmt: skip
+    return submit(client, url, data)
 
 
 def test_appeal_is_composed_in_the_right_cases_and_saved(client, setting):
@@ -120,8 +118,10 @@ def test_appeal_is_composed_in_the_right_cases_and_saved(client, setting):
 
 
 def test_unknown_official_or_prisoner_is_404(client, setting):
-    assert client.get(f"/prisoners/{setting['prisoner'].id}/appeal/999").status_code == 404
-    assert client.get("/prisoners/999/appeal").status_code == 404
+    for url in (f"/prisoners/{setting['prisoner'].id}/appeal/999", "/prisoners/999/appeal"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "There is nothing here." in page_text(response)
 
 
 def make_appeal(setting, written=None):
@@ -133,11 +133,8 @@ def make_appeal(setting, written=None):
 
 
 def report(client, letter, **fields):
-    page = client.get(f"/t/{letter.token}").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "channel": "", "tracking_number": "", "note": "",
-            "extension_days": ""}  # fmt: skip
-    data.update(fields)
-    return client.post(f"/t/{letter.token}/events", data=data)
+    data = {"channel": "", "tracking_number": "", "note": "", "extension_days": "", **fields}
+    return submit(client, f"/t/{letter.token}", data, action=f"/t/{letter.token}/events")
 
 
 def test_tracking_page_shows_deadlines_once_sent(client, setting):
@@ -160,15 +157,18 @@ def test_extension_moves_the_answer_due_date_and_only_once(client, setting):
     bad = report(client, appeal, kind="extended", happened_on=TODAY.isoformat(),
                  extension_days="45")  # fmt: skip
     assert bad.status_code == 422 and "Number must be between 1 and 30" in bad.get_data(True)
+    db.session.refresh(appeal)
+    assert appeal.status is not LetterStatus.EXTENDED
     ok = report(
         client, appeal, kind="extended", happened_on=TODAY.isoformat(), extension_days="30"
     )
-    assert ok.status_code == 302
+    assert flashed(follow(client, ok)) == ["Thank you. Your report was recorded."]
     db.session.refresh(appeal)
     assert appeal.status is LetterStatus.EXTENDED
     again = report(client, appeal, kind="extended", happened_on=TODAY.isoformat(),
                    extension_days="10")  # fmt: skip
     assert "already been reported" in again.get_data(as_text=True)
+    assert [event.kind for event in appeal.events].count(EventKind.EXTENDED) == 1
 
 
 def test_letters_to_prisoners_cannot_be_extended_or_refused(client, setting):
@@ -177,6 +177,8 @@ def test_letters_to_prisoners_cannot_be_extended_or_refused(client, setting):
     response = report(client, letter, kind="refused", happened_on=TODAY.isoformat())
     assert response.status_code == 422
     assert "Not a valid choice" in response.get_data(as_text=True)
+    db.session.refresh(letter)
+    assert [event.kind for event in letter.events] == [EventKind.SENT]
 
 
 def test_overdue_list_shows_unanswered_appeals_without_who_wrote_them(client, setting):
@@ -197,15 +199,14 @@ def test_overdue_list_shows_unanswered_appeals_without_who_wrote_them(client, se
 
 def test_appeal_pdf_layout_and_address_kept_only_on_request(app, client, setting):
     appeal = make_appeal(setting)
-    page = client.get(f"/t/{appeal.token}").get_data(as_text=True)
+    page, action = f"/t/{appeal.token}", f"/t/{appeal.token}/pdf"
     form = {
-        "csrf_token": csrf_token(page),
         "envelope": "dl",
         "sender_name": "Смирнова Анна Петровна",
         "sender_address": "ул. Садовая, д. 5, кв. 7\n190000 г. Санкт-Петербург",
         "sender_country": "",
     }
-    response = client.post(f"/t/{appeal.token}/pdf", data=form)
+    response = submit(client, page, form, action=action)
     reader = PdfReader(io.BytesIO(response.data))
     first = " ".join(reader.pages[0].extract_text().split())  # the right column wraps lines
     assert "Начальнику ФКУ ИК-3 УФСИН России по Владимирской области" in first
@@ -218,13 +219,14 @@ def test_appeal_pdf_layout_and_address_kept_only_on_request(app, client, setting
     db.session.refresh(appeal)
     assert appeal.sender_address is None
 
-    client.post(f"/t/{appeal.token}/pdf", data={**form, "remember_address": "y"})
+    submit(client, page, {**form, "remember_address": "y"}, action=action)
     db.session.refresh(appeal)
     assert appeal.sender_address.startswith("ул. Садовая")
     again = PdfReader(io.BytesIO(client.get(f"/t/{appeal.token}/pdf").data))
     assert "ул. Садовая, д. 5, кв. 7" in " ".join(again.pages[0].extract_text().split())
 
-    client.post(f"/t/{appeal.token}/pdf", data=form)  # unticked: forget it
+    submit(client, page, form, action=action)  # unticked: forget it
+
     db.session.refresh(appeal)
     assert appeal.sender_address is None
 

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.library.services import sync_templates
 from app.models import Letter, PrisonerStatus, Template
 from app.russian.censor import estimate_pages
-from tests.conftest import csrf_token
+from tests.conftest import flashed, follow, page_text, submit
 from tests.factories import make_facility, make_prisoner
 
 TEMPLATE = """---
@@ -48,11 +48,9 @@ def template(app, tmp_path: Path) -> Template:
 
 
 def post_letter(client, prisoner, **fields):
-    """Post the letter form as a browser would, with the CSRF token from the page."""
-    page = client.get(f"/prisoners/{prisoner.id}/write").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "template_id": "None", "language": "ru"}
-    data.update(fields)
-    return client.post(f"/prisoners/{prisoner.id}/write", data=data)
+    """Send the letter form as a browser would."""
+    data = {"template_id": "None", "language": "ru", **fields}
+    return submit(client, f"/prisoners/{prisoner.id}/write", data)
 
 
 def letter_count() -> int:
@@ -172,10 +170,13 @@ def test_cannot_write_to_a_released_prisoner(client, app):
     response = client.get(f"/prisoners/{released.id}/write")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/prisoners/{released.id}")
+    assert flashed(follow(client, response)) == ["This person cannot receive letters now."]
 
 
 def test_unknown_prisoner_is_404(client, app):
-    assert client.get("/prisoners/999/write").status_code == 404
+    response = client.get("/prisoners/999/write")
+    assert response.status_code == 404
+    assert "There is nothing here." in page_text(response)
 
 
 def test_foreign_language_letter_gets_a_notice(client, prisoner, template):

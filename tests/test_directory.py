@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Channel, EventKind, FacilityKind, Placement, PrisonerStatus
-from tests.conftest import count_queries
+from tests.conftest import count_queries, page_text
 from tests.factories import add_event, make_facility, make_letter, make_prisoner
 
 
@@ -177,7 +177,9 @@ def test_facility_page(client, people):
 
 @pytest.mark.parametrize("url", ["/prisoners/999", "/facilities/999", "/prisoners/abc"])
 def test_unknown_ids_are_404(client, people, url):
-    assert client.get(url).status_code == 404
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "There is nothing here." in page_text(response)
 
 
 def test_demo_records_are_labelled_fictional(client, people):

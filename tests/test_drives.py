@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.drives import services
 from app.extensions import db
-from app.models import Assignment, Channel, Drive, EventKind, Letter, Role
-from tests.conftest import csrf_token, log_in
+from app.models import Assignment, Channel, Drive, EventKind, Letter, PrintJob, Role
+from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_letter, make_prisoner, make_user
 
 TODAY = date.today()
@@ -44,18 +44,19 @@ def new_drive(organizer, prisoners, target=2, **fields):
 
 def test_create_drive_through_the_form(client, organizer, pool):
     log_in(client, organizer)
-    page = client.get("/drives/new").get_data(as_text=True)
-    assert "Абрамов Пётр" in page
-    response = client.post(
-        "/drives/new",
-        data={
-            "csrf_token": csrf_token(page),
+    page = client.get("/drives/new")
+    assert "Абрамов Пётр" in page.get_data(as_text=True)
+    response = submit(
+        client,
+        page,
+        {
             "title": "Вечер писем",
             "held_on": TODAY.isoformat(),
             "place": "",
             "target_per_prisoner": "2",
             "prisoner_ids": [str(pool[0].id), str(pool[1].id)],
         },
+        action="/drives/new",
     )
     assert response.status_code == 302
     drive = db.session.scalar(select(Drive))
@@ -67,15 +68,15 @@ def test_create_drive_through_the_form(client, organizer, pool):
 
 def test_creating_a_drive_needs_prisoners_and_keeps_what_was_typed(client, organizer, pool):
     log_in(client, organizer)
-    page = client.get("/drives/new").get_data(as_text=True)
-    response = client.post(
+    response = submit(
+        client,
         "/drives/new",
-        data={"csrf_token": csrf_token(page), "title": "Мой вечер", "held_on": TODAY.isoformat(),
-              "target_per_prisoner": "2"},
-    )  # fmt: skip
+        {"title": "Мой вечер", "held_on": TODAY.isoformat(), "target_per_prisoner": "2"},
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Choose at least one prisoner" in html and 'value="Мой вечер"' in html
+    assert db.session.scalar(select(Drive)) is None
 
 
 def test_anonymous_people_cannot_see_drives(client, organizer, pool):
@@ -86,19 +87,14 @@ def test_anonymous_people_cannot_see_drives(client, organizer, pool):
 
 
 def join(client, drive, name="Аня", languages=("ru",)):
-    page = client.get(f"/join/{drive.join_token}").get_data(as_text=True)
-    return client.post(
-        f"/join/{drive.join_token}",
-        data={"csrf_token": csrf_token(page), "name": name, "languages": list(languages)},
+    return submit(
+        client, f"/join/{drive.join_token}", {"name": name, "languages": list(languages)}
     )
 
 
 def test_join_by_code_then_get_assignments(client, organizer, pool):
     drive = new_drive(organizer, pool)
-    page = client.get("/join").get_data(as_text=True)
-    response = client.post(
-        "/join", data={"csrf_token": csrf_token(page), "code": drive.code.lower()}
-    )
+    response = submit(client, "/join", {"code": drive.code.lower()})
     assert response.headers["Location"].endswith(f"/join/{drive.join_token}")
     joined = join(client, drive)
     assert joined.status_code == 302
@@ -109,8 +105,7 @@ def test_join_by_code_then_get_assignments(client, organizer, pool):
 
 def test_wrong_code_is_refused_clearly(client, organizer, pool):
     new_drive(organizer, pool)
-    page = client.get("/join").get_data(as_text=True)
-    response = client.post("/join", data={"csrf_token": csrf_token(page), "code": "ZZZZZZ"})
+    response = submit(client, "/join", {"code": "ZZZZZZ"})
     assert response.status_code == 422
     assert "No evening has this code" in response.get_data(as_text=True)
 
@@ -160,17 +155,19 @@ def test_participant_writes_and_the_letter_belongs_to_the_drive(client, organize
     participant = services.get_participant(participant_url.rsplit("/", 1)[1])
     assignment = participant.assignments[0]
     url = f"{participant_url}/write/{assignment.id}"
-    page = client.get(url).get_data(as_text=True)
-    response = client.post(
+    response = submit(
+        client,
         url,
-        data={"csrf_token": csrf_token(page), "template_id": "None", "language": "ru",
-              "signature": "Аня", "body": "Здравствуйте! У нас весна.", "save": "1"},
+        {"template_id": "None", "language": "ru", "signature": "Аня",
+         "body": "Здравствуйте! У нас весна.", "save": "1"},
     )  # fmt: skip
     assert response.headers["Location"] == participant_url
     letter = db.session.scalar(select(Letter))
     assert letter.drive_id == drive.id
     assert db.session.get(Assignment, assignment.id).letter_id == letter.id
-    assert "✓" in client.get(participant_url).get_data(as_text=True)
+    back = follow(client, response)
+    assert flashed(back) == ["Saved. The organizers will print it with the others."]
+    assert "✓" in back.get_data(as_text=True)
 
 
 def test_other_participants_tokens_are_not_accepted(client, organizer, pool):
@@ -179,26 +176,33 @@ def test_other_participants_tokens_are_not_accepted(client, organizer, pool):
     other = services.join(drive, "Марк", ["ru"])
     db.session.commit()
     assignment = other.assignments[0]
-    assert client.get(f"/drives/p/{participant.token}/write/{assignment.id}").status_code == 404
-    assert client.get("/drives/p/not-a-token").status_code == 404
+    for url in (f"/drives/p/{participant.token}/write/{assignment.id}", "/drives/p/not-a-token"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "There is nothing here." in page_text(response)
 
 
 def test_mark_batch_sent_records_sent_for_printed_letters_only(client, organizer, pool):
     drive = new_drive(organizer, pool)
-    printed = make_letter(pool[0], drive_id=drive.id, printed_at=datetime.now())
-    not_printed = make_letter(pool[1], drive_id=drive.id)
+    printed = [
+        make_letter(prisoner, drive_id=drive.id, printed_at=datetime.now())
+        for prisoner in pool[:2]
+    ]
+    not_printed = make_letter(pool[2], drive_id=drive.id)
     log_in(client, organizer)
-    page = client.get(f"/drives/{drive.id}").get_data(as_text=True)
-    client.post(
-        f"/drives/{drive.id}/mark-sent",
-        data={"csrf_token": csrf_token(page), "sent_on": TODAY.isoformat(), "channel": "post"},
+    response = submit(
+        client,
+        f"/drives/{drive.id}",
+        {"sent_on": TODAY.isoformat(), "channel": "post"},
+        action=f"/drives/{drive.id}/mark-sent",
     )
-    db.session.refresh(printed)
-    db.session.refresh(not_printed)
-    assert printed.first_event(EventKind.SENT).channel is Channel.POST
+    assert flashed(follow(client, response)) == ["2 letters marked sent."]
+    for letter in [*printed, not_printed]:
+        db.session.refresh(letter)
+    assert [letter.first_event(EventKind.SENT).channel for letter in printed] == [Channel.POST] * 2
     assert not_printed.first_event(EventKind.SENT) is None
     stats = client.get(f"/drives/{drive.id}/stats.json").get_json()
-    assert stats["written"] == 2 and stats["printed"] == 1 and stats["sent"] == 1
+    assert stats["written"] == 3 and stats["printed"] == 2 and stats["sent"] == 2
 
 
 def test_invite_by_email_queues_neutral_messages(client, organizer, pool):
@@ -206,13 +210,18 @@ def test_invite_by_email_queues_neutral_messages(client, organizer, pool):
 
     drive = new_drive(organizer, pool)
     log_in(client, organizer)
-    page = client.get(f"/drives/{drive.id}").get_data(as_text=True)
-    client.post(
-        f"/drives/{drive.id}/invite",
-        data={"csrf_token": csrf_token(page), "emails": "a@example.org\nnot an address\n"},
+    response = submit(
+        client,
+        f"/drives/{drive.id}",
+        {"emails": "a@example.org\nnot an address\nb@example.org\n"},
+        action=f"/drives/{drive.id}/invite",
     )
-    messages = db.session.scalars(select(OutboxMessage)).all()
-    assert [m.recipient for m in messages] == ["a@example.org"]
+    assert flashed(follow(client, response)) == [
+        "2 invitations queued.",
+        "Not valid addresses: not an address",
+    ]
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.recipient for m in messages] == ["a@example.org", "b@example.org"]
     assert "Абрамов" not in messages[0].subject and drive.join_token in messages[0].body_text
 
 
@@ -220,14 +229,18 @@ def test_admins_see_drives_too(client, pool):
     admin = make_user(email="boss@example.org", role=Role.ADMIN)
     drive = new_drive(admin, pool)
     log_in(client, admin)
-    assert client.get(f"/drives/{drive.id}").status_code == 200
+    response = client.get(f"/drives/{drive.id}")
+    assert response.status_code == 200
+    assert "Вечер писем в Тбилиси" in page_text(response)
+    assert drive.code in page_text(response)
 
 
 def start_pack(client, drive):
-    page = client.get(f"/drives/{drive.id}").get_data(as_text=True)
-    return client.post(
-        f"/drives/{drive.id}/print",
-        data={"csrf_token": csrf_token(page), "envelope": "dl", "sender_country": "Грузия"},
+    return submit(
+        client,
+        f"/drives/{drive.id}",
+        {"envelope": "dl", "sender_country": "Грузия"},
+        action=f"/drives/{drive.id}/print",
     )
 
 
@@ -278,7 +291,9 @@ def test_a_failed_pack_shows_why_serves_nothing_and_can_be_retried(
     failed = db.session.scalar(select(PrintJob))
     assert failed.status is PrintJobStatus.FAILED
     assert "could not be rendered" in client.get(f"/drives/{drive.id}").get_data(as_text=True)
-    assert client.get(f"/drives/{drive.id}/print/{failed.id}.pdf").status_code == 404
+    download = client.get(f"/drives/{drive.id}/print/{failed.id}.pdf")
+    assert download.status_code == 404
+    assert "There is nothing here." in page_text(download)
     assert not list((Path(client.application.instance_path) / "packs").glob("*"))
     monkeypatch.undo()
     start_pack(client, drive)
@@ -290,6 +305,5 @@ def test_no_pack_without_letters(client, organizer, pool):
     drive = new_drive(organizer, pool)
     log_in(client, organizer)
     response = start_pack(client, drive)
-    assert "No letters have been written" in client.get(response.headers["Location"]).get_data(
-        as_text=True
-    )
+    assert flashed(follow(client, response)) == ["No letters have been written at this drive yet."]
+    assert db.session.scalar(select(PrintJob)) is None

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.imports.schema import split_address
@@ -28,7 +27,7 @@ from app.models import (
     PrisonerStatus,
 )
 from app.russian.names import Gender
-from tests.conftest import csrf_token, log_in
+from tests.conftest import flashed, follow, log_in, submit
 from tests.factories import make_facility, make_prisoner
 
 DATA = Path(__file__).resolve().parent / "data" / "imports"
@@ -504,22 +503,16 @@ def test_demo_records_are_not_exported(runner):
 
 # Web pages ---------------------------------------------------------------------------------
 
+UPLOAD_GONE = "That upload has expired (files are kept for an hour). Upload the file again."
+
 
 def upload(client, kind: str, name: str, data: bytes | None = None):
-    page = client.get("/manage/import/").get_data(as_text=True)
     content = data if data is not None else (DATA / name).read_bytes()
-    # Encoded in memory: the test client would spool a large body to a file it never closes.
-    boundary, body = encode_multipart(
-        {
-            "csrf_token": csrf_token(page),
-            "kind": kind,
-            "file": FileStorage(io.BytesIO(content), filename=name),
-        }
-    )
-    return client.post(
-        "/manage/import/preview",
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
+    return submit(
+        client,
+        "/manage/import/",
+        {"kind": kind, "file": FileStorage(io.BytesIO(content), filename=name)},
+        action="/manage/import/preview",
     )
 
 
@@ -546,21 +539,18 @@ def test_web_preview_then_confirm_imports_the_file(client, organizer):
     token = confirm_token(html)
     assert any(upload_folder().iterdir())
 
-    done = client.post(
-        "/manage/import/confirm", data={"csrf_token": csrf_token(html), "token": token}
-    )
+    done = submit(client, preview, {"token": token}, action="/manage/import/confirm")
 
     assert done.status_code == 200
+    assert flashed(done) == ["Imported: 3 created, 0 updated."]
     assert "3 created, 0 updated, 0 unchanged, 0 refused" in done.get_data(as_text=True)
     assert count(Facility) == 3
     assert not any(upload_folder().iterdir())  # the kept upload is deleted after use
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity_id.is_not(None)))
     assert entry.user_id == organizer.id
     assert entry.changes["via"] == "web"
-    again = client.post(
-        "/manage/import/confirm", data={"csrf_token": csrf_token(html), "token": token}
-    )
-    assert again.status_code == 302  # used up: upload again
+    again = submit(client, preview, {"token": token}, action="/manage/import/confirm")
+    assert flashed(follow(client, again)) == [UPLOAD_GONE]  # used up: upload again
     assert count(Facility) == 3
 
 
@@ -623,13 +613,10 @@ def test_someone_elses_upload_cannot_be_confirmed(client, organizer, admin):
         admin.id,
     )
     log_in(client, organizer)
-    page = client.get("/manage/import/").get_data(as_text=True)
 
-    response = client.post(
-        "/manage/import/confirm", data={"csrf_token": csrf_token(page), "token": token}
-    )
+    response = submit(client, "/manage/import/", {"token": token}, action="/manage/import/confirm")
 
-    assert response.status_code == 302
+    assert flashed(follow(client, response)) == [UPLOAD_GONE]
     assert count(Facility) == 0
 
 

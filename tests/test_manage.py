@@ -16,6 +16,7 @@ from app.manage.facilities import FacilityData, update_facility
 from app.manage.prisoners import PlacementData, transfer_prisoner
 from app.models import (
     AuditEntry,
+    Facility,
     FacilityKind,
     Jurisdiction,
     Official,
@@ -23,23 +24,10 @@ from app.models import (
     Prisoner,
     PrisonerStatus,
 )
-from tests.conftest import count_queries, csrf_token, log_in
+from tests.conftest import count_queries, flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
 
 TODAY = date.today()
-
-
-def page_text(response) -> str:
-    """The page as a person reads it: tags removed, entities decoded, spaces collapsed."""
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", unescape(text))
-
-
-def post_form(client, url: str, data: dict[str, object]):
-    """Post a form as a browser would, with the CSRF token from the page."""
-    page = client.get(url)
-    assert page.status_code == 200
-    return client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data})
 
 
 def prisoner_fields(**changes: object) -> dict[str, object]:
@@ -114,20 +102,21 @@ def organizer_client(client, organizer):
 # --- access ---------------------------------------------------------------------------------
 
 
-PAGES = [
-    "/manage",
-    "/manage/prisoners",
-    "/manage/prisoners/new",
-    "/manage/prisoners/{prisoner}/edit",
-    "/manage/prisoners/{prisoner}/transfer",
-    "/manage/facilities",
-    "/manage/facilities/new",
-    "/manage/facilities/{facility}/edit",
-    "/manage/officials",
-    "/manage/officials/new",
-    "/manage/officials/{official}/edit",
-    "/manage/audit",
-]
+# Every organizer page, with the heading it opens with.
+PAGES = {
+    "/manage": "Organizers",
+    "/manage/prisoners": "Prisoners",
+    "/manage/prisoners/new": "Add a prisoner",
+    "/manage/prisoners/{prisoner}/edit": "Edit Горинов Алексей Александрович",
+    "/manage/prisoners/{prisoner}/transfer": "Transfer of Горинов Алексей Александрович",
+    "/manage/facilities": "Facilities",
+    "/manage/facilities/new": "Add a facility",
+    "/manage/facilities/{facility}/edit": "Edit ИК-3",
+    "/manage/officials": "Officials",
+    "/manage/officials/new": "Add an official",
+    "/manage/officials/{official}/edit": "Edit an official",
+    "/manage/audit": "Audit trail",
+}
 
 
 @pytest.fixture
@@ -153,10 +142,11 @@ FORMS = [path for path in PAGES if path.endswith(("/new", "/edit", "/transfer"))
 @pytest.mark.parametrize("path", FORMS)
 def test_anonymous_posts_change_nothing(client, records, path):
     # A valid CSRF token from the login page: the refusal must come from the login check.
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        path.format(**records),
-        data={"csrf_token": token, "last_name": "Иванов", "destination": "transit"},
+    response = submit(
+        client,
+        "/login",
+        {"last_name": "Иванов", "destination": "transit"},
+        action=path.format(**records),
     )
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
@@ -168,13 +158,18 @@ def test_anonymous_posts_change_nothing(client, records, path):
 @pytest.mark.parametrize("who", ["organizer", "admin"])
 def test_organizers_and_admins_see_every_page(client, records, request, path, who):
     log_in(client, request.getfixturevalue(who))
-    assert client.get(path.format(**records)).status_code == 200
+    response = client.get(path.format(**records))
+    assert response.status_code == 200
+    assert f"<h1>{PAGES[path]}</h1>" in response.get_data(as_text=True)
 
 
 def test_a_deactivated_organizer_is_logged_out(client, records):
     former = make_user(email="former@example.org", active=False)
     log_in(client, former)
-    assert client.get("/manage/prisoners").status_code == 302
+    response = client.get("/manage/prisoners")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert "<h1>Log in</h1>" in follow(client, response).get_data(as_text=True)
 
 
 def test_services_refuse_anyone_but_organizers(app, colony):
@@ -224,7 +219,7 @@ def test_dashboard_counts_and_lists_who_is_in_transit(organizer_client, colony):
 
 def test_organizer_adds_a_prisoner_with_a_first_placement(organizer_client, organizer, colony):
     since = TODAY - timedelta(days=30)
-    response = post_form(
+    response = submit(
         organizer_client,
         "/manage/prisoners/new",
         prisoner_fields(
@@ -237,6 +232,7 @@ def test_organizer_adds_a_prisoner_with_a_first_placement(organizer_client, orga
     assert response.status_code == 302
     prisoner = db.session.scalar(select(Prisoner))
     assert response.headers["Location"] == f"/manage/prisoners/{prisoner.id}/edit"
+    assert flashed(follow(organizer_client, response)) == ["Added Горинов Алексей Александрович."]
     assert prisoner.languages == "ru,en"
     assert prisoner.gender is None  # empty: inferred from the patronymic when needed
     assert prisoner.current_facility == colony
@@ -252,7 +248,7 @@ def test_organizer_adds_a_prisoner_with_a_first_placement(organizer_client, orga
 
 
 def test_a_new_prisoner_can_start_in_transit(organizer_client, colony):
-    response = post_form(
+    response = submit(
         organizer_client,
         "/manage/prisoners/new",
         prisoner_fields(status="in_transit", placement="transit", placed_since=TODAY.isoformat()),
@@ -277,12 +273,12 @@ def test_organizer_edits_a_prisoner_and_the_audit_trail_shows_old_and_new(
     organizer_client, organizer, colony
 ):
     prisoner = make_prisoner(colony, sentence="5 лет")
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/prisoners/{prisoner.id}/edit",
         prisoner_fields(sentence="7 лет", notes_for_writers="Любит шахматы."),
     )
-    assert response.status_code == 302
+    assert flashed(follow(organizer_client, response)) == ["Saved."]
     db.session.refresh(prisoner)
     assert prisoner.sentence == "7 лет"
 
@@ -303,14 +299,12 @@ def test_organizer_edits_a_prisoner_and_the_audit_trail_shows_old_and_new(
 
 def test_saving_without_changes_records_nothing(organizer_client, colony):
     prisoner = make_prisoner(colony, languages="ru")
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/prisoners/{prisoner.id}/edit",
-        {
-            **prisoner_fields(),
-        },
+        prisoner_fields(),
     )
-    assert response.status_code == 302
+    assert flashed(follow(organizer_client, response)) == ["Nothing was changed."]
     assert audit_entries("prisoner", prisoner.id) == []
 
 
@@ -345,7 +339,7 @@ def test_bad_input_is_refused_with_the_reason_and_keeps_what_was_typed(
     organizer_client, colony, changes, field, message
 ):
     prisoner = make_prisoner(colony, sentence="5 лет")
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/prisoners/{prisoner.id}/edit",
         prisoner_fields(sentence="пожизненно", **changes),
@@ -361,7 +355,7 @@ def test_bad_input_is_refused_with_the_reason_and_keeps_what_was_typed(
 
 
 def test_new_prisoner_with_bad_placement_date_is_refused(organizer_client, colony):
-    response = post_form(
+    response = submit(
         organizer_client,
         "/manage/prisoners/new",
         prisoner_fields(
@@ -376,7 +370,7 @@ def test_new_prisoner_with_bad_placement_date_is_refused(organizer_client, colon
 
 def test_status_cannot_jump_into_transit_without_a_transfer(organizer_client, colony):
     prisoner = make_prisoner(colony)
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/prisoners/{prisoner.id}/edit",
         prisoner_fields(status="in_transit"),
@@ -389,7 +383,7 @@ def test_status_cannot_jump_into_transit_without_a_transfer(organizer_client, co
 
 def test_released_status_is_an_ordinary_edit(organizer_client, colony):
     prisoner = make_prisoner(colony)
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/prisoners/{prisoner.id}/edit",
         prisoner_fields(status="released", accepts_letters=None),
@@ -409,7 +403,7 @@ def test_name_override_changes_the_envelope_address(organizer_client, colony):
         patronymic="Владимирович",
         birth_year=1981,
     )
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/prisoners/{prisoner.id}/edit",
         prisoner_fields(
@@ -427,7 +421,7 @@ def test_name_override_changes_the_envelope_address(organizer_client, colony):
     assert "Кому: Кара-Мурзе Владимиру Владимировичу, 1981 г.р." in public
 
     # Emptying the field goes back to the computed form.
-    post_form(
+    submit(
         organizer_client,
         f"/manage/prisoners/{prisoner.id}/edit",
         prisoner_fields(
@@ -455,7 +449,7 @@ def test_prisoner_list_searches_in_latin_letters(organizer_client, colony):
 
 
 def transfer(client, prisoner, destination: str, on: date, **extra: object):
-    return post_form(
+    return submit(
         client,
         f"/manage/prisoners/{prisoner.id}/transfer",
         {"destination": destination, "moved_on": on.isoformat(), "status": "", **extra},
@@ -475,7 +469,7 @@ def test_transfer_to_another_facility_moves_the_address(organizer_client, organi
     )
     moved_on = TODAY - timedelta(days=3)
     response = transfer(organizer_client, prisoner, str(sizo.id), moved_on)
-    assert response.status_code == 302
+    assert flashed(follow(organizer_client, response)) == ["The transfer is recorded."]
 
     db.session.refresh(prisoner)
     old, new = sorted(prisoner.placements, key=lambda p: p.id)
@@ -565,13 +559,18 @@ def test_transfer_to_where_the_person_already_is_is_refused(organizer_client, co
     response = transfer(organizer_client, prisoner, str(colony.id), TODAY)
     assert response.status_code == 422
     assert "already recorded in this facility" in page_text(response)
+    db.session.refresh(prisoner)
+    assert len(prisoner.placements) == 1 and prisoner.placements[0].ended_on is None
+    assert audit_entries("prisoner", prisoner.id) == []
 
 
 def test_a_letter_sent_before_the_transfer_keeps_its_facility(organizer_client, colony):
     prisoner = make_prisoner(colony, since=TODAY - timedelta(days=100))
     letter = make_letter(prisoner, written=TODAY - timedelta(days=10))
     other = make_facility(code="ИК-7", name="ФКУ ИК-7", postcode="123456")
-    assert transfer(organizer_client, prisoner, str(other.id), TODAY).status_code == 302
+    transfer(organizer_client, prisoner, str(other.id), TODAY)
+    db.session.refresh(prisoner)
+    assert prisoner.current_facility == other  # moved, and yet:
     db.session.refresh(letter)
     assert letter.facility_id == colony.id
 
@@ -585,9 +584,11 @@ def test_followers_are_alerted_in_the_same_transaction_as_the_transfer(organizer
 
     refused = transfer(organizer_client, prisoner, "transit", TODAY + timedelta(days=1))
     assert refused.status_code == 422
+    assert "This date is in the future." in page_text(refused)
     assert db.session.scalar(select(OutboxMessage)) is None
 
-    assert transfer(organizer_client, prisoner, "transit", TODAY).status_code == 302
+    done = transfer(organizer_client, prisoner, "transit", TODAY)
+    assert flashed(follow(organizer_client, done)) == ["The transfer is recorded."]
     message = db.session.scalar(select(OutboxMessage))
     assert message is not None and message.recipient == "friend@example.org"
     assert "Горинов" not in message.subject  # content-neutral subject
@@ -597,10 +598,10 @@ def test_followers_are_alerted_in_the_same_transaction_as_the_transfer(organizer
 
 
 def test_organizer_adds_and_edits_a_facility(organizer_client, organizer):
-    response = post_form(organizer_client, "/manage/facilities/new", facility_fields())
-    assert response.status_code == 302
+    response = submit(organizer_client, "/manage/facilities/new", facility_fields())
+    assert flashed(follow(organizer_client, response)) == ["Added ИК-6."]
     facility_id = int(response.headers["Location"].split("/")[-2])
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/facilities/{facility_id}/edit",
         facility_fields(postcode="601 022", max_letter_pages="4", mail_rules="Не более 4 листов"),
@@ -635,7 +636,7 @@ def test_facility_page_shows_who_is_there(organizer_client, colony):
     ],
 )
 def test_bad_facility_input_is_refused(organizer_client, colony, changes, message):
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/facilities/{colony.id}/edit",
         facility_fields(locality="г. Новый", **changes),
@@ -648,31 +649,33 @@ def test_bad_facility_input_is_refused(organizer_client, colony, changes, messag
 
 
 def test_a_foreign_postcode_need_not_have_six_digits(organizer_client):
-    response = post_form(
-        organizer_client,
-        "/manage/facilities/new",
-        facility_fields(country="by", postcode="220036", region="Минская область"),
-    )
-    assert response.status_code == 302
-    response = post_form(
-        organizer_client,
-        "/manage/facilities/new",
-        facility_fields(country="KZ", postcode="Z05K7", region="Астана"),
-    )
-    assert response.status_code == 302
+    for country, postcode, region in [
+        ("by", "220036", "Минская область"),
+        ("KZ", "Z05K7", "Астана"),
+    ]:
+        response = submit(
+            organizer_client,
+            "/manage/facilities/new",
+            facility_fields(country=country, postcode=postcode, region=region),
+        )
+        assert flashed(follow(organizer_client, response)) == ["Added ИК-6."]
+    stored = db.session.execute(select(Facility.country, Facility.postcode).order_by(Facility.id))
+    assert stored.all() == [("BY", "220036"), ("KZ", "Z05K7")]
 
 
 # --- officials ------------------------------------------------------------------------------
 
 
 def test_organizer_adds_and_edits_an_official(organizer_client, organizer, colony):
-    response = post_form(organizer_client, "/manage/officials/new", official_fields())
-    assert response.status_code == 302
+    response = submit(organizer_client, "/manage/officials/new", official_fields())
+    assert flashed(follow(organizer_client, response)) == [
+        "Added Начальник УФСИН России по Владимирской области."
+    ]
     official = db.session.scalar(select(Official))
     assert official.jurisdiction is Jurisdiction.REGION
     assert official.jurisdiction_region == "Владимирская область"
 
-    response = post_form(
+    response = submit(
         organizer_client,
         f"/manage/officials/{official.id}/edit",
         official_fields(
@@ -708,7 +711,7 @@ def test_organizer_adds_and_edits_an_official(organizer_client, organizer, colon
     ],
 )
 def test_bad_official_input_is_refused(organizer_client, changes, field, message):
-    response = post_form(
+    response = submit(
         organizer_client,
         "/manage/officials/new",
         official_fields(organisation="Прокуратура", **changes),
@@ -748,8 +751,10 @@ def test_audit_trail_is_newest_first_filtered_and_paginated(app, organizer):
 
 
 def test_audit_page_rejects_an_unknown_filter(organizer_client):
-    assert organizer_client.get("/manage/audit?type=supporter").status_code == 400
-    assert organizer_client.get("/manage/audit?page=0").status_code == 400
+    for url in ("/manage/audit?type=supporter", "/manage/audit?page=0"):
+        response = organizer_client.get(url)
+        assert response.status_code == 400
+        assert "The request could not be understood." in page_text(response)
 
 
 # --- performance ----------------------------------------------------------------------------

@@ -45,11 +45,17 @@ def test_no_page_loads_anything_from_another_site(client, pages):
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/css/konvert.css", "/static/fonts/PTS55F.ttf", "/static/js/composer.js"]
+    ("path", "starts_with"),
+    [
+        ("/static/css/konvert.css", b"/* Konvert"),
+        ("/static/fonts/PTS55F.ttf", b"\x00\x01\x00\x00"),  # a TrueType font
+        ("/static/js/composer.js", b"// Progressive enhancement"),
+    ],
 )
-def test_static_assets_are_served_locally(client, app, path):
+def test_static_assets_are_served_locally(client, app, path, starts_with):
     with client.get(path) as response:
         assert response.status_code == 200
+        assert response.data.startswith(starts_with)
 
 
 def test_no_ip_address_reaches_the_logs(client, pages, caplog):

@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.stats import services as stats
 from app.stats.services import Dimension, Figures, Scope
+from tests.conftest import page_text
 from tests.factories import make_facility, make_letter, make_prisoner
 
 AS_OF = date(2026, 6, 30)
@@ -294,8 +295,15 @@ def test_pages_overview_and_export_on_both_databases(db_app: Flask, golden: Gold
         "sent": 1,
     }
     client = db_app.test_client()
-    for url in ("/stats", f"/facilities/{golden.a.id}", f"/prisoners/{golden.p3.id}"):
-        assert client.get(url).status_code == 200, url
+    for url, shown in [
+        ("/stats", "Where letters get stuck"),
+        (f"/facilities/{golden.a.id}", "How mail to this facility fared"),
+        (f"/prisoners/{golden.p3.id}", "Иванов Алексей Александрович"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert shown in page_text(response), url
+
     assert client.get(f"/api/v1/stats/facilities/{golden.a.id}").get_json()["letters_sent"] == 12
 
 

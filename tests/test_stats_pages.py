@@ -84,6 +84,7 @@ def test_stats_page_is_public_cacheable_and_conditional(client, slow):
     assert "Accept-Language" in response.headers["Vary"]
     again = client.get("/stats", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+    assert again.data == b""  # the browser shows the page it already has
 
 
 def test_stats_page_in_russian(client, slow):
@@ -256,7 +257,9 @@ def test_api_facility_statistics_have_the_documented_keys(client, slow, quick):
     assert keys <= set(one)
     assert one["p90_days_to_delivery"] == pytest.approx(46.4)
     assert one["by_channel"]["post"]["letters_sent"] == 5
-    assert client.get("/api/v1/stats/facilities/999999").status_code == 404
+    unknown = client.get("/api/v1/stats/facilities/999999")
+    assert unknown.status_code == 404
+    assert unknown.get_json()["error"] == "not_found"
 
 
 def test_api_lists_facilities(client, slow, quick):

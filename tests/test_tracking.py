@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Channel, EventKind, LetterStatus, MailEvent, Placement
-from tests.conftest import csrf_token
+from tests.conftest import flashed, follow, page_text, submit
 from tests.factories import add_event, make_facility, make_letter, make_prisoner
 
 TODAY = date.today()
@@ -27,10 +27,8 @@ def letter(app):
 
 
 def report(client, letter, **fields):
-    page = client.get(f"/t/{letter.token}").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "channel": "", "tracking_number": "", "note": ""}
-    data.update(fields)
-    return client.post(f"/t/{letter.token}/events", data=data)
+    data = {"channel": "", "tracking_number": "", "note": "", **fields}
+    return submit(client, f"/t/{letter.token}", data, action=f"/t/{letter.token}/events")
 
 
 def test_tracking_page_shows_letter_status_and_next_step(client, letter):
@@ -41,9 +39,11 @@ def test_tracking_page_shows_letter_status_and_next_step(client, letter):
 
 
 def test_unknown_or_malformed_token_is_404(client, letter):
-    assert client.get("/t/" + "A" * 43).status_code == 404
-    assert client.get("/t/short").status_code == 404
-    assert client.get("/t/short/pdf").status_code == 404
+    for url in ("/t/" + "A" * 43, "/t/short", "/t/short/pdf"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "There is nothing here." in page_text(response)
+        assert "Пишу Вам из Тбилиси." not in page_text(response)
 
 
 def test_report_sent_then_arrived_then_reply(client, letter):
@@ -57,6 +57,7 @@ def test_report_sent_then_arrived_then_reply(client, letter):
         tracking_number="RA 123456785 RU",
     )
     assert response.status_code == 302
+    assert flashed(follow(client, response)) == ["Thank you. Your report was recorded."]
     db.session.refresh(letter)
     assert letter.status is LetterStatus.SENT
     assert letter.events[0].tracking_number == "RA123456785RU"
@@ -126,6 +127,7 @@ def test_report_without_csrf_is_refused(client, letter):
         data={"kind": "sent", "happened_on": TODAY.isoformat(), "channel": "post"},
     )
     assert response.status_code == 400
+    assert "This form has expired or was sent from somewhere else." in page_text(response)
     assert db.session.scalars(select(MailEvent)).all() == []
 
 
@@ -158,20 +160,22 @@ def test_pdf_envelope_choice(client, letter, size, width_mm, pages):
 
 
 def test_pdf_unknown_envelope_is_400(client, letter):
-    assert client.get(f"/t/{letter.token}/pdf?envelope=a3").status_code == 400
+    response = client.get(f"/t/{letter.token}/pdf?envelope=a3")
+    assert response.status_code == 400
+    assert "The request could not be understood." in page_text(response)
 
 
 def test_pdf_with_return_address_from_abroad_which_is_not_stored(app, client, letter):
-    page = client.get(f"/t/{letter.token}").get_data(as_text=True)
-    response = client.post(
-        f"/t/{letter.token}/pdf",
-        data={
-            "csrf_token": csrf_token(page),
+    response = submit(
+        client,
+        f"/t/{letter.token}",
+        {
             "envelope": "dl",
             "sender_name": "Анна Смирнова",
             "sender_address": "Hauptstraße 5\n10115 Berlin",
             "sender_country": "Germany",
         },
+        action=f"/t/{letter.token}/pdf",
     )
     assert response.status_code == 200
     _, text = pdf_text(response.data)
@@ -239,20 +243,22 @@ def test_print_form_without_csrf_is_refused(client, letter):
     response = client.post(f"/t/{letter.token}/pdf", data={"envelope": "dl"})
     assert response.status_code == 400
     assert response.mimetype == "text/html"
+    assert "This form has expired or was sent from somewhere else." in page_text(response)
 
 
 def test_print_form_with_bad_input_keeps_what_was_typed(client, letter):
-    page = client.get(f"/t/{letter.token}").get_data(as_text=True)
-    response = client.post(
-        f"/t/{letter.token}/pdf",
-        data={
-            "csrf_token": csrf_token(page),
+    response = submit(
+        client,
+        f"/t/{letter.token}",
+        {
             "envelope": "a3",
             "sender_name": "Анна",
             "sender_address": "Hauptstraße 5",
             "sender_country": "Germany",
         },
+        action=f"/t/{letter.token}/pdf",
     )
+
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Not a valid choice" in html

@@ -25,17 +25,16 @@ from app.models import (
     PrisonerStatus,
     TemplateKind,
 )
-from tests.conftest import count_queries, csrf_token, log_in
+from tests.conftest import count_queries, log_in, page_text, submit
 from tests.factories import add_event, make_facility, make_letter, make_official, make_prisoner
 
 TODAY = date.today()
 
 
 def text_of(response) -> str:
-    """The page as a person reads it: tags removed, entities decoded, spaces collapsed."""
+    """The text of a page that opened (200), as a person reads it."""
     assert response.status_code == 200
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", unescape(text))
+    return page_text(response)
 
 
 def shown(day: date) -> str:
@@ -64,17 +63,10 @@ def sizo(app):
 def record_transfer(client, organizer, prisoner, destination: str, on: date) -> None:
     """Record a transfer as an organizer does, through the transfer form."""
     log_in(client, organizer)
-    url = f"/manage/prisoners/{prisoner.id}/transfer"
-    form = client.get(url).get_data(as_text=True)
-    response = client.post(
-        url,
-        data={
-            "csrf_token": csrf_token(form),
-            "destination": destination,
-            "moved_on": on.isoformat(),
-            "status": "",
-            "note": "",
-        },
+    response = submit(
+        client,
+        f"/manage/prisoners/{prisoner.id}/transfer",
+        {"destination": destination, "moved_on": on.isoformat(), "status": "", "note": ""},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     # Back to an anonymous visitor: a supporter's tracking link works without an account.
@@ -84,18 +76,13 @@ def record_transfer(client, organizer, prisoner, destination: str, on: date) -> 
 
 def report_sent(client, letter, on: date) -> None:
     """Report "sent" through the tracking page, as the writer does."""
-    page = client.get(f"/t/{letter.token}").get_data(as_text=True)
-    response = client.post(
-        f"/t/{letter.token}/events",
-        data={
-            "csrf_token": csrf_token(page),
-            "kind": "sent",
-            "happened_on": on.isoformat(),
-            "channel": "post",
-            "tracking_number": "",
-            "note": "",
-        },
-    )
+    response = submit(
+        client,
+        f"/t/{letter.token}",
+        {"kind": "sent", "happened_on": on.isoformat(), "channel": "post",
+         "tracking_number": "", "note": ""},
+        action=f"/t/{letter.token}/events",
+    )  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -262,8 +249,12 @@ def test_in_transit_page_is_paginated(app, client, travellers):
     second = text_of(client.get("/prisoners/in-transit?page=2"))
     assert "Петров Пётр" in first and "Иванова" not in first
     assert "Иванова Алексей" in second and "Page 2 of 2" in second
-    assert client.get("/prisoners/in-transit?page=3").status_code == 404
-    assert client.get("/prisoners/in-transit?page=x").status_code == 400
+    beyond = client.get("/prisoners/in-transit?page=3")
+    assert beyond.status_code == 404
+    assert "There is nothing here." in page_text(beyond)
+    nonsense = client.get("/prisoners/in-transit?page=x")
+    assert nonsense.status_code == 400
+    assert "The request could not be understood." in page_text(nonsense)
 
 
 def test_in_transit_page_issues_a_constant_number_of_queries(client, travellers, colony):
