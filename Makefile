@@ -30,7 +30,7 @@ test: system-deps install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/flask letters check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: system-deps install
 	$(BIN)/python bench/pdf_single.py
