@@ -31,6 +31,7 @@ def register_error_handlers(app: Flask) -> None:
         code = error.code or 500
         messages = {
             400: _("The request could not be understood."),
+            403: _("Your account may not do this. Ask an admin if you need it."),
             404: _("There is nothing here. The link may be mistyped or out of date."),
             405: _("This page cannot be used that way."),
             413: _("What you sent is too large."),

@@ -503,7 +503,9 @@ def test_organizers_cannot_manage_accounts(client, admin, organizer, method, url
     assert anonymous.headers["Location"].startswith("/login")
     log_in(client, organizer)
     data = {"csrf_token": token, "email": "x@example.org", "role": "organizer"}
-    assert getattr(client, method)(url, data=data).status_code == 403
+    refused = getattr(client, method)(url, data=data)
+    assert refused.status_code == 403
+    assert "Your account may not do this." in refused.get_data(as_text=True)
     assert _outbox("invitation") == []
     assert _user("admin@example.org").active
 

@@ -266,5 +266,5 @@ def test_an_evening_from_drive_to_print_pack_to_posting(app, live_server, browse
     assert "Морозовой Вере Ильиничне, 1979 г.р." in text  # the envelope
 
     organizer.get_by_role("button", name="Mark the printed letters sent").click()
-    expect(organizer.locator(".flash")).to_contain_text("1 letters marked sent")
+    expect(organizer.locator(".flash")).to_contain_text("1 letter marked sent.")
     expect(organizer.locator('[data-stat="sent"]')).to_have_text("1")

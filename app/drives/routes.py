@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -225,7 +226,9 @@ def mark_sent(drive_id: int) -> Response:
     except DomainError as error:
         flash_refusal(error)
         return redirect(url_for("drives.show", drive_id=drive.id))
-    flash(_("%(num)d letters marked sent.", num=count), "success")
+    flash(
+        ngettext("%(num)d letter marked sent.", "%(num)d letters marked sent.", count), "success"
+    )
     return redirect(url_for("drives.show", drive_id=drive.id))
 
 
@@ -242,7 +245,9 @@ def invite(drive_id: int) -> Response:
             (form.emails.data or "").splitlines(),
             url_for("drives.join", token=drive.join_token, _external=True),
         )
-        flash(_("%(num)d invitations queued.", num=sent), "success")
+        flash(
+            ngettext("%(num)d invitation queued.", "%(num)d invitations queued.", sent), "success"
+        )
         if refused:
             flash(_("Not valid addresses: %(list)s", list=", ".join(refused)), "warning")
     return redirect(url_for("drives.show", drive_id=drive.id))
