@@ -32,6 +32,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(folder)
 
+    from app.inputguard import register_input_guards
+
+    register_input_guards(app)  # first: before CSRF checks and rate limits read the request
     _init_extensions(app)
     from app.database import bound_ids_in_urls
 

@@ -35,6 +35,19 @@ def as_id(text: str) -> int:
     return number
 
 
+def id_choice(value: object) -> int:
+    """WTForms' ``coerce`` for a choice among ids: a ValueError (the form's "not a valid
+    choice") for what no id can be, instead of a number the database refuses."""
+    return as_id(str(value))
+
+
+def optional_id_choice(value: object) -> int | None:
+    """`id_choice` for a choice that may be left empty ("", "None": no choice)."""
+    if value in (None, "", "None"):
+        return None
+    return id_choice(value)
+
+
 # The escape character of every LIKE pattern built by `contains_pattern`; pass it as
 # ``column.like(pattern, escape=LIKE_ESCAPE)``.
 LIKE_ESCAPE = "\\"

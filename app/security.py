@@ -42,8 +42,12 @@ def register_security_headers(app: Flask) -> None:
 
 
 def safe_next_url(target: str | None, fallback: str) -> str:
-    """A redirect target on this site only: a path, never another host or scheme."""
-    if not target:
+    """A redirect target on this site only: a path, never another host or scheme.
+
+    Control characters (CR, LF, tab, NUL…) are refused too: a header cannot carry them, and
+    browsers drop some of them, which would turn "/", a tab, "/evil.example" into another host.
+    """
+    if not target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

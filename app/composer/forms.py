@@ -10,19 +10,15 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import Length
 
+from app.domain import optional_id_choice
+
 LETTER_LANGUAGES = [SelectChoice("ru", _l("Russian")), SelectChoice("en", _l("English"))]
-
-
-def _optional_int(value: object) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(str(value))
 
 
 class LetterForm(FlaskForm):
     """Template choice, language, signature and text of a letter."""
 
-    template_id = SelectField(_l("Template"), coerce=_optional_int, validate_choice=True)
+    template_id = SelectField(_l("Template"), coerce=optional_id_choice, validate_choice=True)
     language = SelectField(_l("Language of the letter"), choices=LETTER_LANGUAGES)
     signature = StringField(
         _l("Sign with"),

@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from app.domain import id_choice
 from app.labels import CHANNEL
 
 
@@ -42,8 +43,8 @@ class DriveForm(FlaskForm):
     target_per_prisoner = IntegerField(
         _l("Letters per prisoner"), default=2, validators=[InputRequired(), NumberRange(1, 20)]
     )
-    prisoner_ids = CheckboxListField(_l("Prisoners"), coerce=int)
-    template_ids = CheckboxListField(_l("Templates offered"), coerce=int)
+    prisoner_ids = CheckboxListField(_l("Prisoners"), coerce=id_choice)
+    template_ids = CheckboxListField(_l("Templates offered"), coerce=id_choice)
     submit = SubmitField(_l("Create the drive"))
 
 

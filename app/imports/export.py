@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.csvsafe import guard_text
 from app.extensions import db
 from app.imports import schema
 from app.imports.cells import as_json, as_text
-from app.imports.parsing import FileLayout, needs_formula_guard
+from app.imports.parsing import FileLayout
 from app.models import Facility, Placement, Prisoner
 
 FORMATS = ("csv", "json")
@@ -68,10 +69,6 @@ def export_file(kind: str, file_format: str) -> ExportFile:
     writer = csv.writer(buffer)
     writer.writerow(layout.columns)
     for row in rows:
-        writer.writerow([_csv_cell(as_text(row[c])) for c in layout.columns])
+        # Cells are text here (as an import reads them); the guard's quote is undone on import.
+        writer.writerow([guard_text(as_text(row[c])) for c in layout.columns])
     return ExportFile(buffer.getvalue().encode("utf-8-sig"), "text/csv", filename)
-
-
-def _csv_cell(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet; imports undo this.
-    return f"'{value}" if needs_formula_guard(value) else value

@@ -28,11 +28,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from app.csvsafe import unguard_cell
+from app.inputguard import TooDeeplyNested, UnreadableJSON, loads_bounded
+
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 ZIP_MAGIC = b"PK\x03\x04"  # .xlsx and .ods files are zip archives
-# Spreadsheets run cells starting with these as formulas; exports prefix them with "'".
-FORMULA_STARTS = ("=", "+", "-", "@")
 _SEPARATORS_IN_NAMES = re.compile(r"[\s\-]+")
 
 
@@ -206,22 +207,6 @@ def _detect_delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def needs_formula_guard(value: str) -> bool:
-    """Whether an export must put "'" before ``value`` so a spreadsheet shows it as text.
-
-    Values already starting with "'" before such a character are guarded too, so that
-    unguarding on import gives back exactly what was exported.
-    """
-    return value.lstrip("'")[:1] in FORMULA_STARTS
-
-
-def unguard_formula(value: str) -> str:
-    """Undo the "'" an export puts before cells a spreadsheet would run as formulas."""
-    if value.startswith("'") and needs_formula_guard(value[1:]):
-        return value[1:]
-    return value
-
-
 def _parse_csv(text: str, layout: FileLayout) -> ParsedFile:
     lines = text.splitlines()
     header_line = next((line for line in lines if line.strip()), "")
@@ -279,7 +264,7 @@ def _csv_row(number: int, cells: list[str], width: int, mapping: dict[int, str])
             columns=width,
         )
     values = {
-        column: unguard_formula(cells[index]) if index < len(cells) else ""
+        column: unguard_cell(cells[index]) if index < len(cells) else ""
         for index, column in mapping.items()
     }
     return SourceRow(number=number, cells=values, problem=problem)
@@ -287,7 +272,18 @@ def _csv_row(number: int, cells: list[str], width: int, mapping: dict[int, str])
 
 def _parse_json(text: str, layout: FileLayout) -> ParsedFile:
     try:
-        document = json.loads(text)
+        document = loads_bounded(text)
+    except TooDeeplyNested as error:
+        raise FileRefused(
+            _("The JSON file is nested too deeply: each record must be a flat object.")
+        ) from error
+    except UnreadableJSON as error:
+        raise FileRefused(
+            _(
+                "The JSON file holds an escape (\\u…) for a character no text can hold: "
+                "NUL, or half of a character."
+            )
+        ) from error
     except json.JSONDecodeError as error:
         raise FileRefused(
             _(

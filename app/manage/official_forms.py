@@ -12,6 +12,7 @@ from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length
 
+from app.domain import optional_id_choice
 from app.labels import OFFICIAL_KIND
 from app.manage.forms import facility_option, optional_text, text
 from app.manage.officials import OfficialData
@@ -22,12 +23,6 @@ JURISDICTION = {
     Jurisdiction.REGION: _l("A region"),
     Jurisdiction.FEDERAL: _l("The whole country (federal)"),
 }
-
-
-def _optional_int(value: object) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(str(value))
 
 
 class OfficialForm(FlaskForm):
@@ -75,7 +70,7 @@ class OfficialForm(FlaskForm):
     )
     facility_id = SelectField(
         _l("Facility (when answering for one facility)"),
-        coerce=_optional_int,
+        coerce=optional_id_choice,
         validate_choice=True,
     )
     jurisdiction_region = StringField(

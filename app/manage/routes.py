@@ -169,7 +169,8 @@ def prisoners() -> Page:
 def _prisoner_page(
     form: PrisonerForm, prisoner: Prisoner | None, loose_errors: list[str] | None = None
 ) -> str:
-    gender = Gender(form.gender.data) if form.gender.data else None
+    # Shown also when the form was refused: a gender that is not one of the choices is none.
+    gender = Gender(form.gender.data) if form.gender.data in set(Gender) else None
     first, patronymic = form.first_name.data or "", form.patronymic.data or None
     return render_template(
         "manage/prisoner_form.html",

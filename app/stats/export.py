@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import case, select
 
+from app.csvsafe import guard_cell
 from app.extensions import db
 from app.models import Facility, LetterOutcome
 from app.stats.services import NO_NEWS_AFTER_DAYS
@@ -76,12 +77,18 @@ def _rows(as_of: date) -> Iterator[dict[str, Any]]:
 
 
 def csv_chunks(as_of: date) -> Iterator[str]:
-    """The export as CSV text, in chunks of a few thousand rows (UTF-8, comma, header row)."""
+    """The export as CSV text, in chunks of a few thousand rows (UTF-8, comma, header row).
+
+    Text that a spreadsheet would run as a formula is guarded (`app.csvsafe`); numbers are not.
+    """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for count, row in enumerate(_rows(as_of), start=1):
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        # Facility names and codes are typed by people: a spreadsheet must not run them.
+        writer.writerow(
+            {key: "" if value is None else guard_cell(value) for key, value in row.items()}
+        )
         if count % _BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
