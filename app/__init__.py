@@ -49,6 +49,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     register_error_handlers(app)
     register_security_headers(app)
 
+    from app.logredact import install_for_app
+
+    install_for_app(app)  # no token in any log line: needs the routes, registered above
+
     from app.pdf.render import warn_if_subsetting_unavailable
 
     warn_if_subsetting_unavailable(app.logger)

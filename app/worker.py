@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from app import create_app
+from app import create_app, logredact
 from app.directory import tasks as directory_tasks
 from app.drives import tasks as drive_tasks
 from app.jobs import huey, mark_in_consumer, use_app_factory
@@ -45,3 +45,6 @@ def log_beside_consumer() -> None:
                 ours.addHandler(handler)
         ours.setLevel(consumers.level)
         ours.propagate = not consumers.handlers  # not twice, should the root log too
+        # No token in the consumer's log either (its handlers exist only now); the app, built
+        # on the first task, teaches the redactor its token routes.
+        logredact.install()

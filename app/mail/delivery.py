@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 
 from app.extensions import db
+from app.logredact import KEEP_TOKENS
 from app.models import OutboxMessage, OutboxStatus
 from app.models.base import utcnow
 
@@ -140,6 +141,7 @@ class ConsoleTransport:
             ", ".join(str(r) for r in message.recipients),
             message.subject,
             message.body,
+            extra={KEEP_TOKENS: True},  # the links are what a developer reads this for
         )
         _dispatched(message)
 
