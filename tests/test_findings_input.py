@@ -411,3 +411,16 @@ def test_finding_09_a_refused_prisoner_form_with_an_unknown_gender_is_shown_agai
     page = submit(client, "/manage/prisoners/new", {"last_name": "Ли", "gender": "0"})
     assert page.status_code == 422
     assert "Not a valid choice" in page_text(page)
+
+
+def test_finding_09_a_blank_channel_in_a_report_is_no_channel(client, app):
+    # Found by the fuzzer: "channel= " passed the form (Optional) and Channel(" ") raised.
+    letter = make_letter(make_prisoner(make_facility()))
+    response = submit(
+        client,
+        f"/t/{letter.token}",
+        {"kind": "sent", "happened_on": date.today().isoformat(), "channel": " "},
+        action=f"/t/{letter.token}/events",
+    )
+    assert response.status_code == 422
+    assert "Choose how the letter was sent." in page_text(response)

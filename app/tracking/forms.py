@@ -23,6 +23,11 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from app.labels import APPEAL_EVENT_KIND, CHANNEL, EVENT_KIND
 from app.models import APPEAL_ONLY_EVENTS
 
+
+def _stripped(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
 ENVELOPE_CHOICES = [
     SelectChoice("dl", _l("DL envelope (110 × 220 mm)")),
     SelectChoice("c5", _l("C5 envelope (162 × 229 mm)")),
@@ -76,6 +81,8 @@ class EventForm(FlaskForm):
         _l("How it was sent"),
         choices=[SelectChoice("", _l("— choose (for “Sent”) —"))]
         + [SelectChoice(channel.value, label) for channel, label in CHANNEL.items()],
+        # Optional() lets blank text through unchecked: " " must become "", not a channel.
+        filters=[_stripped],
         validators=[Optional()],
     )
     tracking_number = StringField(
