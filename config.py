@@ -57,6 +57,14 @@ class Config:
     LETTERS_DIR = str(env("LETTERS_DIR", BASE_DIR / "letters"))
     DEMO = env_bool("DEMO", True)
     MAX_LETTER_CHARS = int(env("MAX_LETTER_CHARS", 20000))
+    # PDFs: pages one letter may take (checked when it is saved), seconds a PDF may take to
+    # render while someone waits (then 503), PDFs per address, days a print pack is kept.
+    MAX_LETTER_PAGES = int(env("MAX_LETTER_PAGES", 12))
+    PDF_TIMEOUT_SECONDS = float(env("PDF_TIMEOUT_SECONDS", 10))
+    RATELIMIT_PDF = env("RATELIMIT_PDF", "10 per minute; 60 per hour")
+    PACK_KEEP_DAYS = int(env("PACK_KEEP_DAYS", 7))
+    # Strict-Transport-Security max-age; 0 sends none (development serves plain HTTP).
+    HSTS_SECONDS = int(env("HSTS_SECONDS", 0))
     # Check every JSON API response against its schema (a wrong one answers 500): on in tests,
     # off by default in production, where it would parse every response a second time.
     API_VALIDATE_RESPONSES = env_bool("API_VALIDATE_RESPONSES", False)
@@ -96,9 +104,10 @@ class Config:
 
 
 class ProductionConfig(Config):
-    """Behind HTTPS: cookies only over TLS."""
+    """Behind HTTPS: cookies only over TLS, and browsers told to use nothing else (HSTS)."""
 
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    HSTS_SECONDS = int(env("HSTS_SECONDS", 365 * 24 * 3600))
 
 
 class TestConfig(Config):

@@ -11,14 +11,14 @@ from typing import Any
 
 from flask import Flask
 
+from app.private_files import private_folder
 from config import BASE_DIR, CONFIGS, instance_path
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the Konvert application: configuration, extensions, blueprints, CLI, error pages."""
     custom_folder = (overrides or {}).get("INSTANCE_PATH")
-    folder = Path(custom_folder) if custom_folder else instance_path()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(Path(custom_folder) if custom_folder else instance_path())
     app = Flask(
         __name__,
         instance_path=str(folder),
@@ -38,6 +38,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     bound_ids_in_urls(app)
     _register_blueprints(app)
 
+    from app.caching import register_private_caching
     from app.cli import register_cli
     from app.errors import register_error_handlers
     from app.security import register_security_headers
@@ -45,6 +46,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     register_cli(app)
     register_error_handlers(app)
     register_security_headers(app)
+    register_private_caching(app)
 
     from app.pdf.render import warn_if_subsetting_unavailable
 

@@ -38,6 +38,10 @@ def register_security_headers(app: Flask) -> None:
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         )
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        # Production only (KONVERT_HSTS_SECONDS): browsers then refuse plain HTTP to the site.
+        hsts_seconds = int(app.config.get("HSTS_SECONDS") or 0)
+        if hsts_seconds > 0:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
         return response
 
 
@@ -56,6 +60,11 @@ def safe_next_url(target: str | None, fallback: str) -> str:
 def public_write_limit() -> str:
     """The rate limit for anonymous writes (letters, reports, prints), from configuration."""
     return str(current_app.config["RATELIMIT_PUBLIC_WRITES"])
+
+
+def pdf_limit() -> str:
+    """The rate limit shared by every route that renders or serves a PDF (RATELIMIT_PDF)."""
+    return str(current_app.config["RATELIMIT_PDF"])
 
 
 def hashed_remote_address() -> str:

@@ -11,6 +11,7 @@ from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.composer import length
 from app.domain import DomainError
 from app.extensions import db
 from app.library.sandbox import TemplateRenderError, render_body
@@ -128,6 +129,7 @@ def create_letter(
     language: str,
     template: Template | None,
     max_chars: int,
+    limits: length.PrintLimits,
     official: Official | None = None,
     sender_address: str | None = None,
 ) -> Letter:
@@ -136,6 +138,8 @@ def create_letter(
     A letter is addressed to the prisoner's current facility; an appeal concerns their
     current or last known facility and goes to the official. The sender's address is kept
     only when given here, which the caller does only on the sender's explicit request.
+    A letter that would print on more pages than ``limits`` allow is refused (see
+    app.composer.length; checking may raise RenderTimeout).
     """
     if official is None and not prisoner.can_receive_letters:
         raise DomainError("body", _l("This person cannot receive letters now."))
@@ -153,6 +157,9 @@ def create_letter(
         placeholder in text for placeholder in SIGNATURE_PLACEHOLDER.values()
     ):
         raise DomainError("body", _l("Replace the placeholder for your name before saving."))
+    length.check_length(
+        length.printed_document(prisoner, text, name, language, official, date.today()), limits
+    )
     letter = Letter(
         token=new_tracking_token(),
         prisoner=prisoner,

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
-from app.composer import services
+from app.composer import length, services
 from app.composer.forms import AppealForm, LetterForm
 from app.directory.services import mailing_address
 from app.domain import DomainError, as_id
@@ -119,6 +119,7 @@ def compose(
             language=form.language.data or "ru",
             template=services.get_template(form.template_id.data, kind),
             max_chars=current_app.config["MAX_LETTER_CHARS"],
+            limits=length.print_limits(),
             official=official,
         )
     except DomainError as error:
