@@ -32,8 +32,17 @@ JOB_WORKERS=${KONVERT_HUEY_WORKERS:-2}
   --flush-locks &
 consumer=$!
 
+# HTTPS served by gunicorn itself when a certificate is given (behind a reverse proxy that
+# terminates TLS, leave these unset).
+TLS_ARGS=()
+SCHEME=http
+if [ -n "${KONVERT_TLS_CERT:-}" ]; then
+  SCHEME=https
+  TLS_ARGS=(--certfile "$KONVERT_TLS_CERT" --keyfile "${KONVERT_TLS_KEY:?KONVERT_TLS_KEY goes with KONVERT_TLS_CERT}")
+fi
+
 # No access log: it would record addresses and private tracking links.
-"$BIN/gunicorn" --workers "$WORKERS" --bind "$HOST:$PORT" --timeout 120 \
+"$BIN/gunicorn" --workers "$WORKERS" --bind "$HOST:$PORT" --timeout 120 "${TLS_ARGS[@]}" \
   --error-logfile - --log-level info "app:create_app()" &
 web=$!
 
@@ -46,7 +55,7 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "Konvert is at http://$HOST:$PORT (Ctrl+C to stop)"
+echo "Konvert is at $SCHEME://$HOST:$PORT (Ctrl+C to stop)"
 status=0
 wait -n "$web" "$consumer" || status=$?
 exit "$status"
