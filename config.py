@@ -57,6 +57,9 @@ class Config:
     LETTERS_DIR = str(env("LETTERS_DIR", BASE_DIR / "letters"))
     DEMO = env_bool("DEMO", True)
     MAX_LETTER_CHARS = int(env("MAX_LETTER_CHARS", 20000))
+    # An organizer's template must fill in within this time (and 3 letters' length, see
+    # app/library/bounds.py), or it is refused with a template error.
+    TEMPLATE_RENDER_SECONDS = float(env("TEMPLATE_RENDER_SECONDS", 1.0))
     # Check every JSON API response against its schema (a wrong one answers 500): on in tests,
     # off by default in production, where it would parse every response a second time.
     API_VALIDATE_RESPONSES = env_bool("API_VALIDATE_RESPONSES", False)
