@@ -82,14 +82,25 @@ class Config:
     OUTBOX_BACKOFF_MAX_SECONDS = int(env("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600))
     # How long a consumer owns a message it is sending before another may try it.
     OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", 300))
-    # Links in emails sent by jobs (no request to take the host from).
-    PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Once sent, a message keeps only its kind, status and times; a dead one keeps its content
+    # this many days, for an admin to re-queue it.
+    OUTBOX_DEAD_KEEP_DAYS = int(env("OUTBOX_DEAD_KEEP_DAYS", 7))
+    # Every link in an email is built on this, never on a request's Host header. Required in
+    # production; `make run` sets it from HOST and PORT.
+    PUBLIC_URL: str | None = env("PUBLIC_URL", "http://127.0.0.1:5000")
     # Jobs: Huey on SQLite in the instance folder, or on Redis when this is set.
     REDIS_URL: str | None = env("REDIS_URL") or None
     HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)  # run jobs in-process (tests)
     HUEY_WORKERS = int(env("HUEY_WORKERS", 2))
     # Days after "sent" with no news at which a subscribed supporter is reminded, once each.
     REMINDER_DAYS = (14, 45)
+    # Double opt-in: an address left for reminders or transfer alerts gets one confirmation
+    # email and nothing else; unconfirmed, it is deleted after this many hours.
+    OPTIN_CONFIRM_HOURS = int(env("OPTIN_CONFIRM_HOURS", 48))
+    # Opt-ins (and so confirmation emails) per address, across reminders and follows, and
+    # follows per prisoner: nobody can flood a stranger's mailbox or subscribe a list.
+    RATELIMIT_OPTIN_ADDRESS = env("RATELIMIT_OPTIN_ADDRESS", "3 per hour; 10 per day")
+    RATELIMIT_OPTIN_PRISONER = env("RATELIMIT_OPTIN_PRISONER", "30 per hour; 100 per day")
     # Accounts: how long invitation and password-reset links work, and login rate limits.
     INVITATION_DAYS = int(env("INVITATION_DAYS", 7))
     PASSWORD_RESET_HOURS = int(env("PASSWORD_RESET_HOURS", 2))
@@ -102,6 +113,7 @@ class ProductionConfig(Config):
     """Behind HTTPS: cookies only over TLS."""
 
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    PUBLIC_URL = env("PUBLIC_URL")  # no default: create_app refuses to start without it
 
 
 class TestConfig(Config):

@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -31,6 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'konvert.db'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(folder)
+    _require_public_url(app)
 
     _init_extensions(app)
     from app.database import bound_ids_in_urls
@@ -52,6 +54,18 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     # Flask-Limiter logs the key of every limit hit at INFO: keys derive from addresses.
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     return app
+
+
+def _require_public_url(app: Flask) -> None:
+    """Refuse to start without a usable PUBLIC_URL: every link in an email is built on it,
+    never on a request's Host header (which anyone can forge)."""
+    url = str(app.config.get("PUBLIC_URL") or "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RuntimeError(
+            "Set KONVERT_PUBLIC_URL to the address people open Konvert at, such as "
+            f"https://konvert.example.org: every link in an email is built on it (got {url!r})."
+        )
 
 
 def _instance_secret_key(folder: Path) -> str:

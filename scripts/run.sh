@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Migrate, load the template library and (the first time) the demo data, then serve.
-# Called by `make run`; HOST, PORT, KONVERT_INSTANCE_PATH and KONVERT_DEMO=0 are honoured.
+# Called by `make run`; HOST, PORT, KONVERT_INSTANCE_PATH, KONVERT_PUBLIC_URL and KONVERT_DEMO=0
+# are honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=.venv/bin
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5000}
+# Every link in an email is built on KONVERT_PUBLIC_URL; unless it is set, the address served
+# here (an IPv6 address in brackets). Behind a proxy or on a public name, set it.
+if [[ $HOST == *:* ]]; then URL_HOST="[$HOST]"; else URL_HOST=$HOST; fi
+export KONVERT_PUBLIC_URL=${KONVERT_PUBLIC_URL:-http://$URL_HOST:$PORT}
 WORKERS=${KONVERT_WEB_WORKERS:-2}
 export FLASK_APP=app:create_app
 INSTANCE=${KONVERT_INSTANCE_PATH:-$PWD/instance}

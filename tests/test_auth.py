@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from app.auth.passwords import verify_password
 from app.extensions import db
-from app.models import Invitation, OutboxMessage, PasswordReset, Role, User
+from app.models import Invitation, PasswordReset, Role, User
 from app.models.base import utcnow
 from tests.conftest import csrf_token, flashed, follow, log_in, page_text, submit
 from tests.factories import make_user
+from tests.mailbox import sent_mail
 
 PASSWORD = "correct horse battery staple"  # the factories' password
 PUBLIC_URL = "https://konvert.example"
@@ -54,9 +55,8 @@ def _logged_in(client) -> bool:
 
 
 def _outbox(kind):
-    return db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
-    ).all()
+    """The messages of one kind as they were sent (once sent, the outbox keeps no content)."""
+    return sent_mail(kind)
 
 
 def _link_in(message, path):
