@@ -47,7 +47,12 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 
+    # memory:// counts in each process: scripts/run.sh then serves with one process (threads)
+    # and refuses several; with several processes or machines, use a shared store (redis://…).
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none,
+    # the headers are ignored, so that nobody can pick the address their requests count for).
+    PROXY_COUNT = int(env("PROXY_COUNT", 0))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_PUBLIC_WRITES = env("RATELIMIT_PUBLIC_WRITES", "30 per minute; 300 per hour")
     # The live censor-risk check runs as people type: generous, but bounded.
@@ -107,6 +112,12 @@ class Config:
     # Failed logins per account (keyed by the submitted email, never by the address).
     RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "5 per minute; 20 per hour")
     RATELIMIT_LOGIN_GLOBAL = env("RATELIMIT_LOGIN_GLOBAL", "100 per minute")
+    # One-time login links by email (the way in when the password login is locked): how long
+    # one works, and how many may be open at once per account (see app/auth/login_links.py).
+    LOGIN_LINK_MINUTES = int(env("LOGIN_LINK_MINUTES", 15))
+    LOGIN_LINK_MAX_OPEN = int(env("LOGIN_LINK_MAX_OPEN", 3))
+    # A login session ends after this many days at the latest (or at logout).
+    SESSION_DAYS = int(env("SESSION_DAYS", 30))
 
 
 class ProductionConfig(Config):

@@ -42,11 +42,12 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     from app.cli import register_cli
     from app.errors import register_error_handlers
-    from app.security import register_security_headers
+    from app.security import register_security_headers, trust_proxies
 
     register_cli(app)
     register_error_handlers(app)
     register_security_headers(app)
+    trust_proxies(app)
 
     from app.pdf.render import warn_if_subsetting_unavailable
 

@@ -179,9 +179,14 @@ def count_queries(client: FlaskClient, url: str) -> int:
 
 
 def log_in(client: FlaskClient, user: object) -> None:
-    """Start a logged-in session for ``user`` as Flask-Login would after a real login."""
+    """Start a logged-in session for ``user`` as a real login does: a server-side session
+    (app.auth.sessions) whose key the cookie holds."""
+    from app.auth.sessions import open_session
+
+    key = open_session(user)  # type: ignore[arg-type]
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()  # type: ignore[attr-defined]
+        session["_user_id"] = key
         session["_fresh"] = True
 
 

@@ -34,6 +34,7 @@ SUBJECTS = {
     "confirm_address": _l("Confirm your email address"),
     "invitation": _l("Your invitation to Konvert"),
     "password_reset": _l("Reset your Konvert password"),
+    "login_link": _l("Log in to Konvert"),
     "drive_invitation": _l("A letter-writing evening"),
     "reminder": _l("A reminder from Konvert"),
     "transfer_alert": _l("An update from Konvert"),
