@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -31,6 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'konvert.db'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(folder)
+    _require_public_url(app)
 
     _init_extensions(app)
     from app.database import bound_ids_in_urls
@@ -41,12 +43,13 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.caching import register_private_caching
     from app.cli import register_cli
     from app.errors import register_error_handlers
-    from app.security import register_security_headers
+    from app.security import register_security_headers, trust_proxies
 
     register_cli(app)
     register_error_handlers(app)
     register_security_headers(app)
     register_private_caching(app)
+    trust_proxies(app)
 
     from app.pdf.render import warn_if_subsetting_unavailable
 
@@ -54,6 +57,18 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     # Flask-Limiter logs the key of every limit hit at INFO: keys derive from addresses.
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     return app
+
+
+def _require_public_url(app: Flask) -> None:
+    """Refuse to start without a usable PUBLIC_URL: every link in an email is built on it,
+    never on a request's Host header (which anyone can forge)."""
+    url = str(app.config.get("PUBLIC_URL") or "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RuntimeError(
+            "Set KONVERT_PUBLIC_URL to the address people open Konvert at, such as "
+            f"https://konvert.example.org: every link in an email is built on it (got {url!r})."
+        )
 
 
 def _instance_secret_key(folder: Path) -> str:

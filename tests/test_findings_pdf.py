@@ -423,7 +423,8 @@ def production_app(folder: Path) -> Flask:
     return create_app(
         "production",
         {"INSTANCE_PATH": str(folder), "SECRET_KEY": "x" * 32, "TESTING": True,
-         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'konvert.db'}"},
+         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'konvert.db'}",
+         "PUBLIC_URL": "https://konvert.example.org"},
     )  # fmt: skip
 
 

@@ -8,12 +8,14 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_date
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.composer import length
 from app.domain import DomainError
 from app.extensions import db
+from app.library.bounds import RenderLimits
 from app.library.sandbox import TemplateRenderError, render_body
 from app.models import Facility, Letter, Official, Prisoner, Template, TemplateKind
 from app.russian.censor import Finding, check_text, estimate_pages
@@ -104,6 +106,13 @@ def get_template(
     return template
 
 
+def render_limits() -> RenderLimits:
+    """The bounds a template renders within: a few letters long at most, quickly."""
+    return RenderLimits.for_letters(
+        current_app.config["MAX_LETTER_CHARS"], current_app.config["TEMPLATE_RENDER_SECONDS"]
+    )
+
+
 def render_template_for(
     template: Template,
     prisoner: Prisoner,
@@ -114,7 +123,7 @@ def render_template_for(
     """The template's text filled in for this prisoner, signature and (appeals) official."""
     context = template_context(prisoner, signature, template.language, today, official)
     try:
-        return render_body(template.body, context)
+        return render_body(template.body, context, render_limits())
     except TemplateRenderError as error:
         raise DomainError(
             "template_id", _l("This template could not be filled in: %(error)s", error=str(error))

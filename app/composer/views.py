@@ -87,9 +87,13 @@ def compose(
         if template is not None:
             form.template_id.data = template.id
             form.language.data = template.language
-            form.body.data = services.render_template_for(
-                template, prisoner, "", date.today(), official
-            )
+            try:
+                form.body.data = services.render_template_for(
+                    template, prisoner, "", date.today(), official
+                )
+            except DomainError as error:
+                show_on_form(form, error)
+                return _page(prisoner, official, form), 422
         return _page(prisoner, official, form)
 
     if not form.validate():

@@ -42,6 +42,7 @@ from app.drives.forms import (
 from app.drives.tasks import enqueue_print_job
 from app.edge import after_commit
 from app.extensions import db, limiter
+from app.mail.services import external_url
 from app.models import Channel, Drive, DriveParticipant, Letter, PrintJob
 from app.refusals import flash_refusal, show_on_form
 from app.security import pdf_limit, public_write_limit
@@ -246,7 +247,8 @@ def invite(drive_id: int) -> Response:
             current_user,
             drive,
             (form.emails.data or "").splitlines(),
-            url_for("drives.join", token=drive.join_token, _external=True),
+            # On PUBLIC_URL, never the Host header: a forged one would reach the mails.
+            external_url("drives.join", token=drive.join_token),
         )
         flash(
             ngettext("%(num)d invitation queued.", "%(num)d invitations queued.", sent), "success"
