@@ -178,14 +178,15 @@ def count_queries(client: FlaskClient, url: str) -> int:
     return len(statements)
 
 
-def log_in(client: FlaskClient, user: object) -> None:
+def log_in(client: FlaskClient, user: object, **request: Any) -> None:
     """Start a logged-in session for ``user`` as a real login does: a server-side session
-    (app.auth.sessions) whose key the cookie holds."""
+    (app.auth.sessions) whose key the cookie holds. ``request`` (say ``environ_base`` or
+    ``headers``) describes the request the cookie is set on, as for the test client."""
     from app.auth.sessions import open_session
 
     key = open_session(user)  # type: ignore[arg-type]
     db.session.commit()
-    with client.session_transaction() as session:
+    with client.session_transaction(**request) as session:
         session["_user_id"] = key
         session["_fresh"] = True
 

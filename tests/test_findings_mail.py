@@ -344,9 +344,7 @@ def test_finding_10_emailed_links_ignore_a_forged_host_header(app, client, priso
     db.session.commit()
     letter = make_letter(prisoner)
     forged = {"base_url": "http://evil.example"}
-    with client.session_transaction(**forged) as session:
-        session["_user_id"] = organizer.get_id()
-        session["_fresh"] = True
+    log_in(client, organizer, **forged)
 
     invite = f"/drives/{drive.id}/invite"
     submit(client, f"/drives/{drive.id}", {"emails": "guest@example.org"}, invite, **forged)
