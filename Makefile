@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app:create_app
 
-.PHONY: run test bench bench-load install system-deps translations lint clean
+.PHONY: run test bench bench-load audit install system-deps translations lint clean
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench: system-deps install
 	$(BIN)/python bench/pdf_single.py
 	$(BIN)/python bench/censor_check.py
 	$(BIN)/python bench/pack.py
+
+# A bounded wapiti scan of the app served as `make run` serves it (production settings over
+# HTTPS on loopback); fails on any vulnerability or server error it finds.
+audit: system-deps install
+	$(BIN)/python scripts/audit.py
 
 # Not part of `make bench`: builds a 1,000,000-event data set in ./instance-bench the first time
 # (about 2–3 minutes), serves it with scripts/run.sh and loads it with bench/load.py.

@@ -47,7 +47,12 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 
+    # memory:// counts in each process: scripts/run.sh then serves with one process (threads)
+    # and refuses several; with several processes or machines, use a shared store (redis://…).
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none,
+    # the headers are ignored, so that nobody can pick the address their requests count for).
+    PROXY_COUNT = int(env("PROXY_COUNT", 0))
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_PUBLIC_WRITES = env("RATELIMIT_PUBLIC_WRITES", "30 per minute; 300 per hour")
     # The live censor-risk check runs as people type: generous, but bounded.
@@ -57,6 +62,17 @@ class Config:
     LETTERS_DIR = str(env("LETTERS_DIR", BASE_DIR / "letters"))
     DEMO = env_bool("DEMO", True)
     MAX_LETTER_CHARS = int(env("MAX_LETTER_CHARS", 20000))
+    # PDFs: pages one letter may take (checked when it is saved), seconds a PDF may take to
+    # render while someone waits (then 503), PDFs per address, days a print pack is kept.
+    MAX_LETTER_PAGES = int(env("MAX_LETTER_PAGES", 12))
+    PDF_TIMEOUT_SECONDS = float(env("PDF_TIMEOUT_SECONDS", 10))
+    RATELIMIT_PDF = env("RATELIMIT_PDF", "10 per minute; 60 per hour")
+    PACK_KEEP_DAYS = int(env("PACK_KEEP_DAYS", 7))
+    # Strict-Transport-Security max-age; 0 sends none (development serves plain HTTP).
+    HSTS_SECONDS = int(env("HSTS_SECONDS", 0))
+    # An organizer's template must fill in within this time (and 3 letters' length, see
+    # app/library/bounds.py), or it is refused with a template error.
+    TEMPLATE_RENDER_SECONDS = float(env("TEMPLATE_RENDER_SECONDS", 1.0))
     # Check every JSON API response against its schema (a wrong one answers 500): on in tests,
     # off by default in production, where it would parse every response a second time.
     API_VALIDATE_RESPONSES = env_bool("API_VALIDATE_RESPONSES", False)
@@ -79,26 +95,45 @@ class Config:
     OUTBOX_BACKOFF_MAX_SECONDS = int(env("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600))
     # How long a consumer owns a message it is sending before another may try it.
     OUTBOX_LEASE_SECONDS = int(env("OUTBOX_LEASE_SECONDS", 300))
-    # Links in emails sent by jobs (no request to take the host from).
-    PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Once sent, a message keeps only its kind, status and times; a dead one keeps its content
+    # this many days, for an admin to re-queue it.
+    OUTBOX_DEAD_KEEP_DAYS = int(env("OUTBOX_DEAD_KEEP_DAYS", 7))
+    # Every link in an email is built on this, never on a request's Host header. Required in
+    # production; `make run` sets it from HOST and PORT.
+    PUBLIC_URL: str | None = env("PUBLIC_URL", "http://127.0.0.1:5000")
     # Jobs: Huey on SQLite in the instance folder, or on Redis when this is set.
     REDIS_URL: str | None = env("REDIS_URL") or None
     HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)  # run jobs in-process (tests)
     HUEY_WORKERS = int(env("HUEY_WORKERS", 2))
     # Days after "sent" with no news at which a subscribed supporter is reminded, once each.
     REMINDER_DAYS = (14, 45)
+    # Double opt-in: an address left for reminders or transfer alerts gets one confirmation
+    # email and nothing else; unconfirmed, it is deleted after this many hours.
+    OPTIN_CONFIRM_HOURS = int(env("OPTIN_CONFIRM_HOURS", 48))
+    # Opt-ins (and so confirmation emails) per address, across reminders and follows, and
+    # follows per prisoner: nobody can flood a stranger's mailbox or subscribe a list.
+    RATELIMIT_OPTIN_ADDRESS = env("RATELIMIT_OPTIN_ADDRESS", "3 per hour; 10 per day")
+    RATELIMIT_OPTIN_PRISONER = env("RATELIMIT_OPTIN_PRISONER", "30 per hour; 100 per day")
     # Accounts: how long invitation and password-reset links work, and login rate limits.
     INVITATION_DAYS = int(env("INVITATION_DAYS", 7))
     PASSWORD_RESET_HOURS = int(env("PASSWORD_RESET_HOURS", 2))
     # Failed logins per account (keyed by the submitted email, never by the address).
     RATELIMIT_LOGIN = env("RATELIMIT_LOGIN", "5 per minute; 20 per hour")
     RATELIMIT_LOGIN_GLOBAL = env("RATELIMIT_LOGIN_GLOBAL", "100 per minute")
+    # One-time login links by email (the way in when the password login is locked): how long
+    # one works, and how many may be open at once per account (see app/auth/login_links.py).
+    LOGIN_LINK_MINUTES = int(env("LOGIN_LINK_MINUTES", 15))
+    LOGIN_LINK_MAX_OPEN = int(env("LOGIN_LINK_MAX_OPEN", 3))
+    # A login session ends after this many days at the latest (or at logout).
+    SESSION_DAYS = int(env("SESSION_DAYS", 30))
 
 
 class ProductionConfig(Config):
-    """Behind HTTPS: cookies only over TLS."""
+    """Behind HTTPS: cookies only over TLS, and browsers told to use nothing else (HSTS)."""
 
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    HSTS_SECONDS = int(env("HSTS_SECONDS", 365 * 24 * 3600))
+    PUBLIC_URL = env("PUBLIC_URL")  # no default: create_app refuses to start without it
 
 
 class TestConfig(Config):

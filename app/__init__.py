@@ -8,17 +8,18 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
+from app.private_files import private_folder
 from config import BASE_DIR, CONFIGS, instance_path
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the Konvert application: configuration, extensions, blueprints, CLI, error pages."""
     custom_folder = (overrides or {}).get("INSTANCE_PATH")
-    folder = Path(custom_folder) if custom_folder else instance_path()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(Path(custom_folder) if custom_folder else instance_path())
     app = Flask(
         __name__,
         instance_path=str(folder),
@@ -31,6 +32,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'konvert.db'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(folder)
+    _require_public_url(app)
 
     from app.inputguard import register_input_guards
 
@@ -41,13 +43,16 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     bound_ids_in_urls(app)
     _register_blueprints(app)
 
+    from app.caching import register_private_caching
     from app.cli import register_cli
     from app.errors import register_error_handlers
-    from app.security import register_security_headers
+    from app.security import register_security_headers, trust_proxies
 
     register_cli(app)
     register_error_handlers(app)
     register_security_headers(app)
+    register_private_caching(app)
+    trust_proxies(app)
 
     from app.logredact import install_for_app
 
@@ -59,6 +64,18 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     # Flask-Limiter logs the key of every limit hit at INFO: keys derive from addresses.
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     return app
+
+
+def _require_public_url(app: Flask) -> None:
+    """Refuse to start without a usable PUBLIC_URL: every link in an email is built on it,
+    never on a request's Host header (which anyone can forge)."""
+    url = str(app.config.get("PUBLIC_URL") or "")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RuntimeError(
+            "Set KONVERT_PUBLIC_URL to the address people open Konvert at, such as "
+            f"https://konvert.example.org: every link in an email is built on it (got {url!r})."
+        )
 
 
 def _instance_secret_key(folder: Path) -> str:

@@ -3,6 +3,7 @@ the database can hold."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -11,6 +12,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.domain import MAX_ID
 from app.extensions import db
+from app.private_files import ensure_private_file, tighten
 
 
 class IdConverter(IntegerConverter):
@@ -28,12 +30,21 @@ def bound_ids_in_urls(app: Flask) -> None:
 
 
 def configure_sqlite(app: Flask) -> None:
-    """Turn on WAL, foreign keys and a busy timeout on every connection of a SQLite engine."""
+    """Turn on WAL, foreign keys and a busy timeout on every connection of a SQLite engine,
+    whose files are readable by this user only."""
     busy_timeout = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files it
+        # creates later the database file's own mode.
+        ensure_private_file(Path(database))
+        for suffix in ("-wal", "-shm"):
+            if Path(f"{database}{suffix}").exists():
+                tighten(Path(f"{database}{suffix}"))
 
     def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()

@@ -29,6 +29,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response | str, int]:
         code = error.code or 500
+        if isinstance(error.response, Response):
+            # A page made for this case (the login page of a locked account, say).
+            return error.response, code
         messages = {
             400: _("The request could not be understood."),
             403: _("Your account may not do this. Ask an admin if you need it."),

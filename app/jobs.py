@@ -25,6 +25,7 @@ from huey import RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
 from huey.storage import BaseStorage, RedisStorage, SqliteStorage
 
+from app.private_files import ensure_private_file
 from config import env, env_bool, instance_path
 
 log = logging.getLogger("konvert.jobs")
@@ -43,7 +44,8 @@ class LazySqliteStorage(SqliteStorage):
         super().__init__(*args, **kwargs)
 
     def _create_connection(self) -> sqlite3.Connection:
-        Path(self.filename).parent.mkdir(parents=True, exist_ok=True)
+        # Job arguments can be private: the queue's file is this user's only (see the database).
+        ensure_private_file(Path(self.filename))
         connection = super()._create_connection()
         for statement in self.ddl:  # all "if (not) exists": safe in every process
             connection.execute(statement)

@@ -3,8 +3,9 @@
 # Builds the data set first when its folder does not exist (bench/generate_large.py, about
 # 2–3 minutes). The server always stops at the end, also when the load script fails.
 # BENCH_INSTANCE (default ./instance-bench), BENCH_PORT (default: a free port) and
-# KONVERT_WEB_WORKERS (gunicorn workers, scripts/run.sh's default 2) are honoured; arguments are
-# passed to bench/load.py (e.g. --duration 60 --clients 10).
+# KONVERT_WEB_WORKERS (gunicorn workers: scripts/run.sh's default is 1 with threads, several
+# need a shared KONVERT_RATELIMIT_STORAGE_URI) are honoured; arguments are passed to
+# bench/load.py (e.g. --duration 60 --clients 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,7 @@
 """Time one warm letter + DL envelope PDF, the way a supporter prints it.
 
-Budget (DESIGN.md): a warm single letter + envelope renders in at most 150 ms.
+Budget (DESIGN.md): a warm single letter + envelope renders in at most 150 ms, both in this
+process and through the time-bounded rendering process a request uses (app/pdf/bounded.py).
 Run: .venv/bin/python bench/pdf_single.py [N]
 """
 
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from app.pdf.bounded import letter_pdf as bounded_letter_pdf  # noqa: E402
 from app.pdf.render import (  # noqa: E402
     EnvelopeDocument,
     LetterDocument,
@@ -91,15 +93,27 @@ def main(runs: int = 30) -> int:
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
 
+    # As a request renders it: in the helper process, within the time limit (started and
+    # warmed once, which a web process pays on its first PDF).
+    bounded_letter_pdf(LETTER, ENVELOPE, timeout=60)
+    bounded: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        bounded_letter_pdf(LETTER, ENVELOPE, timeout=60)
+        bounded.append((time.perf_counter() - started) * 1000)
+    bounded.sort()
+
     median = statistics.median(timings)
-    p95 = percentile(timings, 0.95)
-    verdict = "OK" if median <= BUDGET_MS else "OVER BUDGET"
+    bounded_median = statistics.median(bounded)
+    worst = max(median, bounded_median)
+    verdict = "OK" if worst <= BUDGET_MS else "OVER BUDGET"
     print(f"pdf_single: letter + DL envelope, {len(pdf) // 1024} KiB, {runs} warm renders")
     print(f"  first (cold) {cold_ms:7.1f} ms")
     print(f"  median       {median:7.1f} ms")
-    print(f"  p95          {p95:7.1f} ms")
+    print(f"  p95          {percentile(timings, 0.95):7.1f} ms")
+    print(f"  bounded      {bounded_median:7.1f} ms median, {percentile(bounded, 0.95):.1f} p95")
     print(f"  budget       {BUDGET_MS:7.1f} ms (warm)  {verdict}")
-    return 0 if median <= BUDGET_MS else 1
+    return 0 if worst <= BUDGET_MS else 1
 
 
 if __name__ == "__main__":

@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
 # Migrate, load the template library and (the first time) the demo data, then serve.
-# Called by `make run`; HOST, PORT, KONVERT_INSTANCE_PATH and KONVERT_DEMO=0 are honoured.
+# Called by `make run`; HOST, PORT, KONVERT_INSTANCE_PATH, KONVERT_PUBLIC_URL, KONVERT_DEMO=0,
+# KONVERT_WEB_WORKERS, KONVERT_WEB_THREADS, KONVERT_RATELIMIT_STORAGE_URI and
+# KONVERT_TLS_CERT/KONVERT_TLS_KEY are honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=.venv/bin
+BIN=${VENV_BIN:-.venv/bin}  # the tests point it at the virtualenv they run in
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5000}
-WORKERS=${KONVERT_WEB_WORKERS:-2}
+# Every link in an email is built on KONVERT_PUBLIC_URL; unless it is set, the address served
+# here (an IPv6 address in brackets). Behind a proxy or on a public name, set it.
+if [[ $HOST == *:* ]]; then URL_HOST="[$HOST]"; else URL_HOST=$HOST; fi
+export KONVERT_PUBLIC_URL=${KONVERT_PUBLIC_URL:-http://$URL_HOST:$PORT}
+# Rate limits counted in memory (the default store) hold within one process only: serve with
+# one process and threads, and refuse several, unless a shared store (redis://…) counts them.
+# gunicorn.conf.py refuses the same for a gunicorn started by hand.
+STORAGE=${KONVERT_RATELIMIT_STORAGE_URI:-memory://}
+if [[ $STORAGE == memory://* ]]; then
+  WORKERS=${KONVERT_WEB_WORKERS:-1}
+  if [ "$WORKERS" -gt 1 ]; then
+    echo "Refusing KONVERT_WEB_WORKERS=$WORKERS: rate limits are counted in each process's" \
+      "memory (KONVERT_RATELIMIT_STORAGE_URI=$STORAGE), so every limit would be multiplied by" \
+      "$WORKERS. Serve with one worker process (it has threads), or set" \
+      "KONVERT_RATELIMIT_STORAGE_URI to a store all processes share, such as" \
+      "redis://127.0.0.1:6379/1." >&2
+    exit 2
+  fi
+else
+  WORKERS=${KONVERT_WEB_WORKERS:-2}
+fi
+THREADS=${KONVERT_WEB_THREADS:-8}
 export FLASK_APP=app:create_app
 INSTANCE=${KONVERT_INSTANCE_PATH:-$PWD/instance}
 export KONVERT_INSTANCE_PATH=$INSTANCE
@@ -32,8 +55,18 @@ JOB_WORKERS=${KONVERT_HUEY_WORKERS:-2}
   --flush-locks &
 consumer=$!
 
+# HTTPS served by gunicorn itself when a certificate is given (behind a reverse proxy that
+# terminates TLS, leave these unset).
+TLS_ARGS=()
+SCHEME=http
+if [ -n "${KONVERT_TLS_CERT:-}" ]; then
+  SCHEME=https
+  TLS_ARGS=(--certfile "$KONVERT_TLS_CERT" --keyfile "${KONVERT_TLS_KEY:?KONVERT_TLS_KEY goes with KONVERT_TLS_CERT}")
+fi
+
 # No access log: it would record addresses and private tracking links.
-"$BIN/gunicorn" --workers "$WORKERS" --bind "$HOST:$PORT" --timeout 120 \
+"$BIN/gunicorn" --config gunicorn.conf.py --workers "$WORKERS" --worker-class gthread \
+  --threads "$THREADS" --bind "$HOST:$PORT" --timeout 120 "${TLS_ARGS[@]}" \
   --error-logfile - --log-level info "app:create_app()" &
 web=$!
 
@@ -46,7 +79,7 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "Konvert is at http://$HOST:$PORT (Ctrl+C to stop)"
+echo "Konvert is at $SCHEME://$HOST:$PORT (Ctrl+C to stop)"
 status=0
 wait -n "$web" "$consumer" || status=$?
 exit "$status"

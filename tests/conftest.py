@@ -21,6 +21,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from app import create_app
 from app.extensions import db
 from tests.isolation import isolate_requests
+from tests.mailbox import clear_sent_mail
 from tests.postgres import any_db_app, pg_app, postgres_server  # noqa: F401 - fixtures
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -49,6 +50,12 @@ def _no_real_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(self, host, port, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(smtplib.SMTP, "connect", connect)
+
+
+@pytest.fixture(autouse=True)
+def _no_mail_sent_yet() -> None:
+    """Each test reads only the mail it sent itself (see tests/mailbox.py)."""
+    clear_sent_mail()
 
 
 @pytest.fixture(scope="session")
@@ -171,10 +178,16 @@ def count_queries(client: FlaskClient, url: str) -> int:
     return len(statements)
 
 
-def log_in(client: FlaskClient, user: object) -> None:
-    """Start a logged-in session for ``user`` as Flask-Login would after a real login."""
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()  # type: ignore[attr-defined]
+def log_in(client: FlaskClient, user: object, **request: Any) -> None:
+    """Start a logged-in session for ``user`` as a real login does: a server-side session
+    (app.auth.sessions) whose key the cookie holds. ``request`` (say ``environ_base`` or
+    ``headers``) describes the request the cookie is set on, as for the test client."""
+    from app.auth.sessions import open_session
+
+    key = open_session(user)  # type: ignore[arg-type]
+    db.session.commit()
+    with client.session_transaction(**request) as session:
+        session["_user_id"] = key
         session["_fresh"] = True
 
 

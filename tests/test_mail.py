@@ -25,11 +25,13 @@ from sqlalchemy import insert, select
 
 from app import jobs
 from app.extensions import db, mail
+from app.mail import outbox as outbox_admin
 from app.mail import services
 from app.mail import tasks as mail_tasks
 from app.mail.delivery import deliver_due, message_id, tls_context
 from app.mail.services import (
     MailError,
+    confirm_address,
     follow_prisoner,
     notify_followers_of_transfer,
     queue_email,
@@ -48,6 +50,7 @@ from app.models import (
 from app.models.base import utcnow
 from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import add_event, make_facility, make_letter, make_prisoner, make_user
+from tests.mailbox import sent_mail
 
 TODAY = date.today()
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -253,7 +256,7 @@ def test_after_the_last_attempt_a_message_is_dead_until_an_admin_requeues_it(
 
 
 def test_the_outbox_list_is_paged_newest_first(app, admin):
-    size = services.OUTBOX_PAGE_SIZE
+    size = outbox_admin.OUTBOX_PAGE_SIZE
     for number in range(size + 1):
         # Sent or dead rows: nothing is queued for delivery by the commit.
         db.session.add(
@@ -267,12 +270,12 @@ def test_the_outbox_list_is_paged_newest_first(app, admin):
         )
     db.session.commit()
 
-    first = services.list_outbox(admin, None, 0)  # a page below one is the first
+    first = outbox_admin.list_outbox(admin, None, 0)  # a page below one is the first
     assert (first.page, first.total, first.pages, len(first.rows)) == (1, size + 1, 2, size)
     assert first.rows[0].recipient == f"reader{size}@example.org"  # newest first
-    second = services.list_outbox(admin, None, 2)
+    second = outbox_admin.list_outbox(admin, None, 2)
     assert [message.recipient for message in second.rows] == ["reader0@example.org"]
-    dead = services.list_outbox(admin, OutboxStatus.DEAD)
+    dead = outbox_admin.list_outbox(admin, OutboxStatus.DEAD)
     assert (dead.total, dead.pages) == (1, 1)
     assert dead.counts == {OutboxStatus.PENDING: 0, OutboxStatus.SENT: size, OutboxStatus.DEAD: 1}
 
@@ -487,7 +490,7 @@ def sent_letter(prisoner, days_ago: int, email: str = "writer@example.org") -> L
     # Reminders are written in the letter's language; English keeps these assertions readable.
     letter = make_letter(prisoner, written=TODAY - timedelta(days=days_ago + 1), language="en")
     add_event(letter, EventKind.SENT, TODAY - timedelta(days=days_ago))
-    subscribe_to_reminders(letter, email)
+    confirm_address(subscribe_to_reminders(letter, email))
     db.session.commit()
     return letter
 
@@ -503,8 +506,9 @@ def on_day(monkeypatch, day: date) -> None:
     monkeypatch.setattr(mail_tasks, "date", Clock)
 
 
-def reminders() -> list[OutboxMessage]:
-    return [m for m in outbox() if m.kind == "reminder"]
+def reminders():
+    """The reminders sent, as they left (once sent, the outbox keeps no content)."""
+    return sent_mail("reminder")
 
 
 def test_reminders_at_14_and_45_days_once_each(app, prisoner, monkeypatch):
@@ -576,17 +580,28 @@ def test_supporter_leaves_an_email_apart_from_the_letter(app, client, prisoner):
     subscription = db.session.scalar(select(ReminderSubscription))
     assert subscription.letter_id == letter.id
     assert subscription.email == "me@example.org"
+    assert not subscription.confirmed
     db.session.refresh(letter)
     assert all(
         "me@example.org" not in str(getattr(letter, column.key))
         for column in Letter.__table__.columns
     )
-    confirmation = follow(client, good)
-    [notice] = flashed(confirmation)
+    waiting = follow(client, good)
+    [notice] = flashed(waiting)
+    assert notice.startswith("Check your mailbox: Konvert sent a link to confirm this address.")
+    # The writer sees which address is kept, and that it waits for confirmation.
+    assert "Waiting for confirmation: Konvert sent a link to me@example.org." in page_text(waiting)
+
+    [mail] = sent_mail("confirm_address", to="me@example.org")
+    link = "/confirm/" + mail.body_text.split("/confirm/")[1].split()[0]
+    confirmed = submit(client, link)
+    assert "Your address is confirmed" in page_text(confirmed)
+    again = follow(client, submit(client, url, {"email": "me@example.org"}))
+    [notice] = flashed(again)
     assert notice.startswith("Done: Konvert will remind you if there is no news 14 and 45 days")
     assert "deletes your address" in notice
-    # The writer sees which address is kept.
-    assert "me@example.org" in confirmation.get_data(as_text=True)
+    assert "Reminders for this letter go to me@example.org." in page_text(again)
+    assert len(sent_mail("confirm_address")) == 1  # confirmed already: nothing more sent
 
 
 def test_one_click_delete_takes_a_post_and_get_changes_nothing(app, client, prisoner):
@@ -628,11 +643,11 @@ def test_follow_and_unfollow_a_prisoner(app, client, prisoner):
         assert response.status_code == 302
         assert response.headers["Location"].endswith(f"/prisoners/{prisoner.id}")
         [notice] = flashed(follow(client, response))
-        assert notice.startswith(
-            "Done: Konvert will write to you when this person is transferred."
-        )
+        assert notice.startswith("Check your mailbox: Konvert sent a link to confirm this")
+        assert "an address not confirmed within 48 hours is deleted" in notice
     [following] = db.session.scalars(select(Follow)).all()  # following twice keeps one row
     assert following.email == "me@example.org"
+    assert len(sent_mail("confirm_address", to="me@example.org")) == 1  # and one email
 
     unfollow_url = f"/unfollow/{following.token}"
     confirm = client.get(unfollow_url)
@@ -651,14 +666,14 @@ def test_follow_and_unfollow_a_prisoner(app, client, prisoner):
 
 def test_transfer_alert_goes_to_followers_with_a_neutral_subject(app, inbox, prisoner):
     other = make_prisoner(last_name="Иванов", first_name="Иван", patronymic="Иванович")
-    follow_prisoner(prisoner, "friend@example.org")
-    follow_prisoner(other, "stranger@example.org")
+    confirm_address(follow_prisoner(prisoner, "friend@example.org"))
+    confirm_address(follow_prisoner(other, "stranger@example.org"))
     db.session.commit()
 
     assert notify_followers_of_transfer(prisoner) == 1
     db.session.commit()
 
-    [received] = inbox.messages
+    [received] = [m for m in inbox.messages if m["Subject"] != "Confirm your email address"]
     assert received["To"] == "friend@example.org"
     assert received["Subject"] == "An update from Konvert"
     assert "Горинов" not in received["Subject"]
@@ -697,8 +712,8 @@ def test_weekly_digest_goes_to_active_organizers_once_a_week(app, inbox, prisone
 def test_reminders_come_in_the_language_of_the_letter(app, prisoner):
     letter = make_letter(prisoner, written=TODAY - timedelta(days=20), language="ru")
     add_event(letter, EventKind.SENT, TODAY - timedelta(days=15))
-    subscribe_to_reminders(letter, "pisatel@example.org")
+    confirm_address(subscribe_to_reminders(letter, "pisatel@example.org"))
     db.session.commit()
     send_reminders.call_local()
-    [message] = reminders()
+    [message] = sent_mail("reminder", language="ru")
     assert message.subject == "Напоминание от Konvert"

@@ -577,9 +577,15 @@ def test_a_letter_sent_before_the_transfer_keeps_its_facility(organizer_client, 
 
 def test_followers_are_alerted_in_the_same_transaction_as_the_transfer(organizer_client, colony):
     from app.models import Follow, OutboxMessage
+    from app.models.base import utcnow
+    from tests.mailbox import sent_mail
 
     prisoner = make_prisoner(colony, since=TODAY - timedelta(days=100))
-    db.session.add(Follow(prisoner=prisoner, email="friend@example.org", token="f" * 43))
+    db.session.add(
+        Follow(
+            prisoner=prisoner, email="friend@example.org", token="f" * 43, confirmed_at=utcnow()
+        )
+    )
     db.session.commit()
 
     refused = transfer(organizer_client, prisoner, "transit", TODAY + timedelta(days=1))
@@ -589,8 +595,9 @@ def test_followers_are_alerted_in_the_same_transaction_as_the_transfer(organizer
 
     done = transfer(organizer_client, prisoner, "transit", TODAY)
     assert flashed(follow(organizer_client, done)) == ["The transfer is recorded."]
-    message = db.session.scalar(select(OutboxMessage))
-    assert message is not None and message.recipient == "friend@example.org"
+    assert db.session.scalar(select(OutboxMessage)) is not None
+    (message,) = sent_mail("transfer_alert")
+    assert message.recipient == "friend@example.org"
     assert "Горинов" not in message.subject  # content-neutral subject
 
 

@@ -34,6 +34,7 @@ def test_every_page_sends_security_headers(client, pages):
         assert "default-src 'self'" in csp and "object-src 'none'" in csp, url
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-XSS-Protection"] == "1; mode=block"
         assert response.headers["Referrer-Policy"] == "no-referrer"
 
 

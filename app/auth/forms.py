@@ -100,6 +100,20 @@ class ForgotPasswordForm(FlaskForm):
     submit = SubmitField(_l("Send me a link"))
 
 
+class LoginLinkForm(FlaskForm):
+    """The address to send a one-time login link to."""
+
+    email = StringField(_l("Email"), validators=[_EMAIL_REQUIRED, Length(max=254)])
+    submit = SubmitField(_l("Email me a login link"))
+
+
+class UseLoginLinkForm(FlaskForm):
+    """The button that logs in through an emailed link (a link opened is not yet a login:
+    mail scanners open links too)."""
+
+    submit = SubmitField(_l("Log in"))
+
+
 class InviteForm(FlaskForm):
     """An admin invites someone by email."""
 

@@ -1,5 +1,5 @@
-"""Login, logout, invitations, passwords and the admin's account list: thin views over
-app.auth.services."""
+"""Login (by password or by an emailed link), logout, invitations, passwords and the admin's
+account list: thin views over app.auth.services, sessions and login_links."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ from typing import cast
 from flask import (
     current_app,
     flash,
+    g,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask.wrappers import Response as FlaskResponse
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from app.auth import bp, services
+from app.auth import bp, login_links, services, sessions
 from app.auth.forms import (
     ROLE_LABELS,
     AcceptInvitationForm,
@@ -26,7 +30,9 @@ from app.auth.forms import (
     ForgotPasswordForm,
     InviteForm,
     LoginForm,
+    LoginLinkForm,
     NewPasswordForm,
+    UseLoginLinkForm,
 )
 from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.auth.permissions import login_required
@@ -36,7 +42,7 @@ from app.i18n import current_language
 from app.mail.services import external_url
 from app.models import Role, User
 from app.refusals import show_on_form
-from app.security import safe_next_url
+from app.security import public_write_limit, safe_next_url
 
 # --- rate limits -------------------------------------------------------------------------------
 # Login attempts are counted per account (a keyed hash of the submitted address) and for the
@@ -70,6 +76,21 @@ def _refused(response: Response) -> bool:
     return response.status_code == 422
 
 
+def _account_locked(_limit: RequestLimit) -> FlaskResponse:
+    """The login page again when an account's password login is locked, pointing to the way
+    in that nobody else can lock: a one-time link sent to the account's address."""
+    form = LoginForm()
+    form.form_errors.append(
+        _(
+            "Too many wrong passwords for this account. Log in with a link sent to your "
+            "email instead, or try the password again later."
+        )
+    )
+    target = safe_next_url(request.args.get("next"), _home())
+    page = render_template("auth/login.html", form=form, next=target, locked=True)
+    return make_response(page, 429)
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 
@@ -86,10 +107,18 @@ def _actor() -> User:
 
 def _start_session(user: User) -> None:
     """Log this browser in as ``user`` (a browser-session cookie, no "remember me")."""
+    key = sessions.open_session(user)
     login_user(user, remember=False)
+    # The cookie names the server-side session, not the account: logging out deletes it.
+    session["_user_id"] = key
     # Flask-Login puts a hash of the IP address and user agent into the session cookie even
     # though session protection is off; drop it, it is derived from what we must not keep.
     session.pop("_id", None)
+    # A new CSRF token for the logged-in session: one seen or planted before the login (on a
+    # shared computer, say) must not work for the organizer's forms.
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
 
 
 def _link_problem(error: services.LinkError) -> tuple[str, int]:
@@ -111,7 +140,13 @@ def _link_problem(error: services.LinkError) -> tuple[str, int]:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_global_login_limit, key_func=_site_key, methods=["POST"], scope="site")
-@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"], deduct_when=_refused)
+@limiter.limit(
+    _login_limit,
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_refused,
+    on_breach=_account_locked,
+)
 def login() -> Response | str | tuple[str, int]:
     """Email and password; on success go to `next` (a path on this site) or organizers' pages."""
     target = safe_next_url(request.args.get("next"), _home())
@@ -133,10 +168,66 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response:
     """End this session (CSRF-protected like every form). With `everywhere`, end them all."""
     if current_user.is_authenticated and request.form.get("everywhere"):
-        _actor().session_version += 1
+        sessions.end_all_sessions(_actor())
+    else:
+        sessions.end_session(session.get("_user_id"))
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
+
+
+# --- one-time login links ----------------------------------------------------------------------
+# Requests count per requesting address only, never per account or for the whole site: see
+# app/auth/login_links.py for why this cannot lock the owner out of the email channel.
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+@limiter.limit(public_write_limit, methods=["POST"])
+def request_login_link() -> str | tuple[str, int]:
+    """Ask for a login link. The answer is the same whether or not the address has an account."""
+    form = LoginLinkForm()
+    if form.validate_on_submit():
+        login_links.request_login_link(
+            form.email.data or "",
+            lambda token: external_url("auth.login_by_link", token=token),
+            current_language(),
+        )
+        minutes = int(current_app.config["LOGIN_LINK_MINUTES"])
+        return render_template(
+            "auth/message.html",
+            title=_("Check your email"),
+            message=_(
+                "If an account exists for that address, we have sent it a link to log in. "
+                "The link works once, within %(minutes)d minutes. If nothing arrives, check "
+                "the spam folder or ask an admin.",
+                minutes=minutes,
+            ),
+        )
+    if request.method == "POST":
+        return render_template("auth/login_link.html", form=form), 422
+    return render_template("auth/login_link.html", form=form)
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+def login_by_link(token: str) -> Response | str | tuple[str, int]:
+    """Log in through an emailed link, with a button: opening the link alone (as mail scanners
+    do) does not use it up."""
+    try:
+        link = login_links.find_login_link(token)
+    except services.LinkError as error:
+        return _link_problem(error)
+    form = UseLoginLinkForm()
+    if form.validate_on_submit():
+        try:
+            user = login_links.use_login_link(token)
+        except services.LinkError as error:
+            return _link_problem(error)
+        _start_session(user)
+        return redirect(_home())
+    page = render_template("auth/login_by_link.html", form=form, email=link.user.email)
+    if request.method == "POST":
+        return page, 422
+    return page
 
 
 # --- invitations -------------------------------------------------------------------------------
@@ -251,7 +342,7 @@ def change_password() -> Response | str | tuple[str, int]:
         except DomainError as error:
             show_on_form(form, error)
         else:
-            _start_session(_actor())  # the session key carries the new version
+            _start_session(_actor())  # every session ended: this browser gets a new one
             flash(_("Your password is changed. Other browsers were logged out."), "success")
             return redirect(url_for("auth.change_password"))
     page = render_template("auth/change_password.html", form=form, min_length=MIN_PASSWORD_LENGTH)

@@ -22,6 +22,7 @@ from werkzeug.exceptions import NotFound
 
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from app.auth.permissions import Actor, require_admin
+from app.auth.sessions import end_all_sessions
 from app.domain import DomainError
 from app.extensions import db
 from app.mail.services import queue_email, valid_address
@@ -279,8 +280,9 @@ def find_reset(token: str) -> PasswordReset:
 
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
-    # Every session carries the version: moving it on logs out every other browser.
-    user.session_version += 1
+    # Whoever was logged in with the old password is logged out (the caller opens a new
+    # session for this browser).
+    end_all_sessions(user)
 
 
 def reset_password(token: str, password: str) -> User:
@@ -301,7 +303,7 @@ def reset_password(token: str, password: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Change one's own password; other sessions end (the caller renews this one)."""
+    """Change one's own password; every session ends (the caller opens a new one)."""
     if not verify_password(user.password_hash, current):
         raise DomainError("current_password", str(_l("This is not your current password.")))
     check_new_password(new)
@@ -318,7 +320,8 @@ def set_active(actor: Actor, user_id: int, active: bool) -> User:
         raise DomainError("user", str(_l("You cannot deactivate your own account.")))
     if user.active != active:
         user.active = active
-        # Sessions from before the deactivation must not come back with a reactivation.
-        user.session_version += 1
+        # Deleted, not only refused: sessions from before a deactivation must not come back
+        # with a reactivation.
+        end_all_sessions(user)
         record(admin, "activate" if active else "deactivate", "user", user.id)
     return user

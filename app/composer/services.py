@@ -8,11 +8,14 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_date
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.composer import length
 from app.domain import DomainError
 from app.extensions import db
+from app.library.bounds import RenderLimits
 from app.library.sandbox import TemplateRenderError, render_body
 from app.models import Facility, Letter, Official, Prisoner, Template, TemplateKind
 from app.russian.censor import Finding, check_text, estimate_pages
@@ -103,6 +106,13 @@ def get_template(
     return template
 
 
+def render_limits() -> RenderLimits:
+    """The bounds a template renders within: a few letters long at most, quickly."""
+    return RenderLimits.for_letters(
+        current_app.config["MAX_LETTER_CHARS"], current_app.config["TEMPLATE_RENDER_SECONDS"]
+    )
+
+
 def render_template_for(
     template: Template,
     prisoner: Prisoner,
@@ -113,7 +123,7 @@ def render_template_for(
     """The template's text filled in for this prisoner, signature and (appeals) official."""
     context = template_context(prisoner, signature, template.language, today, official)
     try:
-        return render_body(template.body, context)
+        return render_body(template.body, context, render_limits())
     except TemplateRenderError as error:
         raise DomainError(
             "template_id", _l("This template could not be filled in: %(error)s", error=str(error))
@@ -128,6 +138,7 @@ def create_letter(
     language: str,
     template: Template | None,
     max_chars: int,
+    limits: length.PrintLimits,
     official: Official | None = None,
     sender_address: str | None = None,
 ) -> Letter:
@@ -136,6 +147,8 @@ def create_letter(
     A letter is addressed to the prisoner's current facility; an appeal concerns their
     current or last known facility and goes to the official. The sender's address is kept
     only when given here, which the caller does only on the sender's explicit request.
+    A letter that would print on more pages than ``limits`` allow is refused (see
+    app.composer.length; checking may raise RenderTimeout).
     """
     if official is None and not prisoner.can_receive_letters:
         raise DomainError("body", _l("This person cannot receive letters now."))
@@ -153,6 +166,9 @@ def create_letter(
         placeholder in text for placeholder in SIGNATURE_PLACEHOLDER.values()
     ):
         raise DomainError("body", _l("Replace the placeholder for your name before saving."))
+    length.check_length(
+        length.printed_document(prisoner, text, name, language, official, date.today()), limits
+    )
     letter = Letter(
         token=new_tracking_token(),
         prisoner=prisoner,

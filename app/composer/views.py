@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
-from app.composer import services
+from app.composer import length, services
 from app.composer.forms import AppealForm, LetterForm
 from app.directory.services import mailing_address
 from app.domain import DomainError, as_id
@@ -87,9 +87,13 @@ def compose(
         if template is not None:
             form.template_id.data = template.id
             form.language.data = template.language
-            form.body.data = services.render_template_for(
-                template, prisoner, "", date.today(), official
-            )
+            try:
+                form.body.data = services.render_template_for(
+                    template, prisoner, "", date.today(), official
+                )
+            except DomainError as error:
+                show_on_form(form, error)
+                return _page(prisoner, official, form), 422
         return _page(prisoner, official, form)
 
     if not form.validate():
@@ -119,6 +123,7 @@ def compose(
             language=form.language.data or "ru",
             template=services.get_template(form.template_id.data, kind),
             max_chars=current_app.config["MAX_LETTER_CHARS"],
+            limits=length.print_limits(),
             official=official,
         )
     except DomainError as error:

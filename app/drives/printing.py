@@ -1,10 +1,19 @@
-"""Print packs: every letter of a drive with its envelope and a cover list, built by a job."""
+"""Print packs: every letter of a drive with its envelope and a cover list, built by a job.
+
+A pack holds every letter of the evening in clear text, so it is kept no longer than needed:
+its file (mode 0600) is deleted when a newer pack of the same drive is finished, and by the
+hourly job after KONVERT_PACK_KEEP_DAYS; the job's row stays, without a file, so the
+download can say the pack is gone rather than that it never existed.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-from datetime import date
+import time
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +25,12 @@ from sqlalchemy.orm import selectinload
 from app.auth.permissions import require_organizer
 from app.directory.services import mailing_address, recipient_name
 from app.domain import DomainError
+from app.edge import after_commit
 from app.extensions import db
 from app.models import Drive, Letter, PrintJob, PrintJobStatus, TemplateKind, User
 from app.models.base import utcnow
 from app.pdf.render import EnvelopeDocument
+from app.private_files import private_folder, write_private
 from app.russian.address import with_country_line
 from app.tracking.services import destination, letter_document
 
@@ -60,11 +71,15 @@ def start_print_job(actor: User, drive: Drive) -> PrintJob:
     return job
 
 
+#: A file in the packs folder that no job names is left over (a crash between the commit and
+#: the deletion, or a killed build's .part) once it is this old; younger, it may be a pack
+#: whose job is about to commit.
+ORPHAN_SECONDS = 3600
+
+
 def packs_folder() -> Path:
-    """Where finished packs are kept: the instance folder, never a public one."""
-    folder = Path(current_app.instance_path) / "packs"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """Where finished packs are kept: the instance folder (mode 0700), never a public one."""
+    return private_folder(Path(current_app.instance_path) / "packs")
 
 
 def pack_file(job: PrintJob) -> Path | None:
@@ -73,6 +88,53 @@ def pack_file(job: PrintJob) -> Path | None:
         return None
     path = packs_folder() / job.file_name
     return path if path.is_file() else None
+
+
+def pack_gone(job: PrintJob) -> bool:
+    """True when the job finished its pack but the file is no longer kept."""
+    return job.status is PrintJobStatus.DONE and pack_file(job) is None
+
+
+def _delete_files(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _forget_packs(jobs: Iterable[PrintJob]) -> list[Path]:
+    """Take the files from these jobs; the caller deletes them once that is committed."""
+    paths = []
+    for job in jobs:
+        if job.file_name:
+            paths.append(packs_folder() / job.file_name)
+            job.file_name = None
+    return paths
+
+
+def purge_old_packs(now: datetime, keep_days: int) -> int:
+    """Delete the packs finished more than ``keep_days`` ago, and left-over files.
+
+    The files go once the transaction commits (a rollback keeps them, and the jobs that name
+    them); returns how many files are to be deleted.
+    """
+    old = db.session.scalars(
+        select(PrintJob).where(
+            PrintJob.file_name.is_not(None), PrintJob.finished_at < now - timedelta(days=keep_days)
+        )
+    )
+    paths = _forget_packs(old)
+    named = set(
+        db.session.scalars(select(PrintJob.file_name).where(PrintJob.file_name.is_not(None)))
+    )
+    oldest_kept = time.time() - ORPHAN_SECONDS
+    for path in packs_folder().iterdir():
+        try:
+            if path.name not in named and path.stat().st_mtime < oldest_kept:
+                paths.append(path)
+        except OSError:
+            continue  # deleted by another consumer meanwhile
+    if paths:
+        after_commit(partial(_delete_files, paths))
+    return len(paths)
 
 
 def _pack_item(letter: Letter, envelope_size: str, sender_country: str) -> PackItem:
@@ -127,7 +189,7 @@ def run_print_job(
     job = db.session.get(PrintJob, job_id)
     assert job is not None
     drive = job.drive
-    partial = None
+    part = None
     try:
         letters = drive_letters(drive)
         items = [_pack_item(letter, envelope_size, sender_country) for letter in letters]
@@ -139,22 +201,25 @@ def run_print_job(
         cover = CoverInfo(title=drive.title, held_on=drive.held_on, generated_on=date.today())
         pdf = render_pack(items, cover, progress, pool=pool)
         name = f"pack-{job.id}-{secrets.token_hex(8)}.pdf"
-        partial = packs_folder() / f"{name}.part"
-        partial.write_bytes(pdf)
+        part = packs_folder() / f"{name}.part"
+        write_private(part, pdf)
         # The rename is atomic: a download sees either no file or the whole file.
-        os.replace(partial, packs_folder() / name)
-        partial = None
+        os.replace(part, packs_folder() / name)
+        part = None
         now = utcnow()
         for letter in letters:
             letter.printed_at = letter.printed_at or now
+        # The older packs of this drive are superseded: deleted once this one is committed.
+        superseded = _forget_packs(other for other in drive.print_jobs if other is not job)
+        after_commit(partial(_delete_files, superseded))
         job.file_name = name
         job.total = job.done = len(items)
         job.status = PrintJobStatus.DONE
         job.finished_at = now
     except Exception as error:  # any failure must reach the organizer, with its reason
         db.session.rollback()
-        if partial is not None:
-            partial.unlink(missing_ok=True)
+        if part is not None:
+            part.unlink(missing_ok=True)
         job = db.session.get(PrintJob, job_id)
         assert job is not None
         job.status = PrintJobStatus.FAILED

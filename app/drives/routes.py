@@ -42,9 +42,10 @@ from app.drives.forms import (
 from app.drives.tasks import enqueue_print_job
 from app.edge import after_commit
 from app.extensions import db, limiter
+from app.mail.services import external_url
 from app.models import Channel, Drive, DriveParticipant, Letter, PrintJob
 from app.refusals import flash_refusal, show_on_form
-from app.security import public_write_limit
+from app.security import pdf_limit, public_write_limit
 
 PARTICIPANT_SESSION_KEY = "drive_participants"
 
@@ -198,12 +199,15 @@ def job_status(drive_id: int, job_id: int) -> Response:
 
 @bp.get("/drives/<int:drive_id>/print/<int:job_id>.pdf")
 @login_required
-def download(drive_id: int, job_id: int) -> Response:
-    """The finished pack; a half-built one is never served."""
+@limiter.shared_limit(pdf_limit, scope="pdf")
+def download(drive_id: int, job_id: int) -> Response | tuple[str, int]:
+    """The finished pack; a half-built one is never served, a deleted one is gone (410)."""
     drive = _drive_or_404(drive_id)
     job = db.session.get(PrintJob, job_id)
     if job is None or job.drive_id != drive.id:
         abort(404)
+    if printing.pack_gone(job):
+        return render_template("drives/pack_gone.html", drive=drive), 410
     path = printing.pack_file(job)
     if path is None:
         abort(404)
@@ -243,7 +247,8 @@ def invite(drive_id: int) -> Response:
             current_user,
             drive,
             (form.emails.data or "").splitlines(),
-            url_for("drives.join", token=drive.join_token, _external=True),
+            # On PUBLIC_URL, never the Host header: a forged one would reach the mails.
+            external_url("drives.join", token=drive.join_token),
         )
         flash(
             ngettext("%(num)d invitation queued.", "%(num)d invitations queued.", sent), "success"

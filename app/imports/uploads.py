@@ -8,12 +8,13 @@ is deleted once imported. Expired files are swept whenever an upload is stored o
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.private_files import private_folder, write_private
 
 MAX_AGE_SECONDS = 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -34,21 +35,15 @@ def _paths(folder: Path, token: str) -> tuple[Path, Path]:
     return folder / f"{token}.data", folder / f"{token}.json"
 
 
-def _write_private(path: Path, content: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-
-
 def store_upload(folder: Path, kind: str, filename: str, data: bytes, user_id: int) -> str:
     """Keep ``data`` for a later import; returns the token that finds it again."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     purge_expired(folder)
     token = secrets.token_urlsafe(32)
     data_path, meta_path = _paths(folder, token)
-    _write_private(data_path, data)
+    write_private(data_path, data, exclusive=True)  # mode 0600
     meta = {"kind": kind, "filename": filename, "user_id": user_id}
-    _write_private(meta_path, json.dumps(meta).encode("utf-8"))
+    write_private(meta_path, json.dumps(meta).encode("utf-8"), exclusive=True)
     return token
 
 

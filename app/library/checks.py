@@ -8,7 +8,12 @@ from pathlib import Path
 
 from jinja2 import meta
 
-from app.composer.services import recipient_names, review_text, template_context
+from app.composer.services import (
+    recipient_names,
+    render_limits,
+    review_text,
+    template_context,
+)
 from app.library.files import TemplateFileError, TemplateSpec, read_template_file
 from app.library.samples import sample_prisoners
 from app.library.sandbox import TemplateRenderError, environment, render_body
@@ -40,7 +45,11 @@ def allowed_variables(kind: TemplateKind) -> frozenset[str]:
 
 
 def check_spec(spec: TemplateSpec) -> list[str]:
-    """Unknown variables, render errors for sample people, and censor risks in a letter."""
+    """Unknown variables, render errors for sample people, and censor risks in a letter.
+
+    A template that goes past the render bounds (time, loop iterations, size) for any sample
+    person fails, as one that raises does.
+    """
     problems: list[str] = []
     used = meta.find_undeclared_variables(environment().parse(spec.body))
     allowed = allowed_variables(spec.kind)
@@ -63,7 +72,7 @@ def check_spec(spec: TemplateSpec) -> list[str]:
             CHECK_DAY, official,
         )  # fmt: skip
         try:
-            text = render_body(spec.body, context)
+            text = render_body(spec.body, context, render_limits())
         except TemplateRenderError as error:
             problems.append(f"does not render for a sample ({sample.label}): {error}")
             continue

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, cast
 
 from flask import current_app
 from flask_mail import Message, email_dispatched
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.engine import Row
 
 from app.extensions import db
@@ -270,13 +270,40 @@ def _claim(message_id_: int, now: datetime, lease: timedelta) -> Row[Any] | None
         return connection.execute(select(_TABLE).where(_TABLE.c.id == message_id_)).one()
 
 
+# What a message keeps once it needs no content any more: kind, status and times. The
+# recipient, subject and bodies (with their reset, invitation and tracking links) and the
+# server's last reply (which may quote the address) are blanked.
+PRUNED = {"recipient": "", "subject": "", "body_text": "", "body_html": "", "last_error": ""}
+
+
 def _mark_sent(row: Any, now: datetime) -> None:
     with db.engine.begin() as connection:
         connection.execute(
             update(_TABLE)
             .where(_TABLE.c.id == row.id)
-            .values(status=OutboxStatus.SENT, sent_at=now, last_error="")
+            .values(status=OutboxStatus.SENT, sent_at=now, **PRUNED)
         )
+
+
+def prune_dead(now: datetime) -> int:
+    """Blank the content of messages dead for OUTBOX_DEAD_KEEP_DAYS; return how many.
+
+    Until then an admin may re-queue them (the server may have been down for days). Sent
+    messages are blanked at once, when they are marked sent.
+    """
+    days = int(current_app.config["OUTBOX_DEAD_KEEP_DAYS"])
+    # In the caller's session (a job, which commits at its end), unlike the sending above.
+    pruned = db.session.execute(
+        update(_TABLE)
+        .where(
+            _TABLE.c.status == OutboxStatus.DEAD,
+            # A dead message's next_attempt_at is the time it gave up.
+            _TABLE.c.next_attempt_at <= now - timedelta(days=days),
+            _TABLE.c.recipient != "",
+        )
+        .values(**PRUNED)
+    )
+    return int(cast(CursorResult[Any], pruned).rowcount)
 
 
 def _mark_failed(row: Any, now: datetime, error: str, permanent: bool) -> OutboxStatus:

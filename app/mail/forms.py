@@ -17,7 +17,8 @@ class ReminderForm(FlaskForm):
         description=_l(
             "Optional. Konvert will remind you to report what happened if there is no news "
             "14 and 45 days after you sent the letter, and nothing else. The address is kept "
-            "apart from the letter and deleted with one click from every reminder."
+            "apart from the letter and deleted with one click from every reminder. First, "
+            "one email asks you to confirm it."
         ),
     )
     submit = SubmitField(_l("Remind me"))
@@ -32,7 +33,7 @@ class FollowForm(FlaskForm):
         description=_l(
             "Konvert will write to you only when this person is moved to another facility, "
             "so that your next letter goes to the right address. Every message has a link "
-            "that deletes your address at once."
+            "that deletes your address at once. First, one email asks you to confirm it."
         ),
     )
     submit = SubmitField(_l("Tell me about transfers"))
@@ -42,6 +43,12 @@ class ConfirmForm(FlaskForm):
     """A single button: deleting needs a POST, so that link scanners cannot do it."""
 
     submit = SubmitField(_l("Delete my address"))
+
+
+class ConfirmAddressForm(FlaskForm):
+    """A single button: confirming needs a POST, so that link scanners cannot do it."""
+
+    submit = SubmitField(_l("Confirm my address"))
 
 
 class RequeueForm(FlaskForm):

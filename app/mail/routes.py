@@ -1,12 +1,14 @@
-"""The outbox for admins, and the supporters' opt-ins with their one-click removal.
+"""The outbox for admins, and the supporters' opt-ins: confirmed by a link in one email
+(double opt-in), removed with one click.
 
-Thin views over app.mail.services.
+Thin views over app.mail.services and app.mail.outbox.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -14,12 +16,58 @@ from app.auth.permissions import login_required
 from app.directory.services import get_prisoner, parse_page
 from app.domain import DomainError
 from app.extensions import limiter
+from app.i18n import current_language
 from app.mail import bp, services
-from app.mail.forms import ConfirmForm, FollowForm, ReminderForm, RequeueForm
-from app.models import Letter, OutboxStatus, Prisoner
+from app.mail import outbox as outbox_admin
+from app.mail.confirmation import Subscription, confirm_hours
+from app.mail.forms import ConfirmAddressForm, ConfirmForm, FollowForm, ReminderForm, RequeueForm
+from app.models import Letter, OutboxStatus, Prisoner, ReminderSubscription
 from app.refusals import flash_refusal, show_on_form
 from app.security import public_write_limit
+from app.tokens import keyed_hash
 from app.tracking.services import get_letter
+
+# --- rate limits on opt-ins ----------------------------------------------------------------------
+# Each opt-in sends a confirmation email, so they are counted per address (across reminders
+# and follows: nobody can flood a stranger's mailbox) and per prisoner (nobody can subscribe a
+# list of addresses to one person), besides the limit on every public write. Only opt-ins
+# that were stored count: typing mistakes cost nothing.
+
+
+def _optin_address_limit() -> str:
+    return str(current_app.config["RATELIMIT_OPTIN_ADDRESS"])
+
+
+def _optin_prisoner_limit() -> str:
+    return str(current_app.config["RATELIMIT_OPTIN_PRISONER"])
+
+
+def _address_key() -> str:
+    # A keyed hash of the address: the limiter's storage never holds an address.
+    address = (request.form.get("email") or "").strip().lower()
+    return "optin-address:" + keyed_hash(address, "ratelimit-optin")
+
+
+def _prisoner_key() -> str:
+    return f"optin-prisoner:{(request.view_args or {}).get('prisoner_id')}"
+
+
+def _stored(response: Response) -> bool:
+    return response.status_code in (302, 303)
+
+
+def _confirmation_sent_notice() -> str:
+    hours = confirm_hours()
+    return ngettext(
+        "Check your mailbox: Konvert sent a link to confirm this address. Nothing else will "
+        "be sent to it until the link is opened and its button pressed; an address not "
+        "confirmed within %(num)d hour is deleted.",
+        "Check your mailbox: Konvert sent a link to confirm this address. Nothing else will "
+        "be sent to it until the link is opened and its button pressed; an address not "
+        "confirmed within %(num)d hours is deleted.",
+        hours,
+    )
+
 
 # --- admins: the outbox ------------------------------------------------------------------------
 
@@ -34,8 +82,13 @@ def outbox() -> str:
         page = parse_page(request.args.get("page"))
     except DomainError:
         abort(400)
-    listing = services.list_outbox(current_user, status, page)
-    return render_template("mail/outbox.html", listing=listing, requeue_form=RequeueForm())
+    listing = outbox_admin.list_outbox(current_user, status, page)
+    return render_template(
+        "mail/outbox.html",
+        listing=listing,
+        requeue_form=RequeueForm(),
+        dead_keep_days=int(current_app.config["OUTBOX_DEAD_KEEP_DAYS"]),
+    )
 
 
 @bp.post("/admin/outbox/<int:message_id>/requeue")
@@ -46,7 +99,7 @@ def requeue(message_id: int) -> Response:
     if not form.validate():
         abort(400)
     try:
-        message = services.requeue_message(current_user, message_id)
+        message = outbox_admin.requeue_message(current_user, message_id)
     except DomainError as error:
         flash_refusal(error)
     else:
@@ -83,24 +136,33 @@ def reminders(token: str) -> tuple[str, int]:
 
 @bp.post("/t/<token>/reminders")
 @limiter.limit(public_write_limit)
+@limiter.shared_limit(
+    _optin_address_limit, scope="optin-address", key_func=_address_key, deduct_when=_stored
+)
 def subscribe_reminders(token: str) -> Response | tuple[str, int]:
-    """Keep an email, apart from the letter, to remind its writer to report back."""
+    """Keep an email, apart from the letter, to remind its writer to report back, once the
+    address is confirmed through the link mailed to it."""
     letter = _letter_or_404(token)
     form = ReminderForm()
     if form.validate():
         try:
-            services.subscribe_to_reminders(letter, form.email.data or "")
+            subscription = services.subscribe_to_reminders(
+                letter, form.email.data or "", current_language()
+            )
         except DomainError as error:
             show_on_form(form, error)
         else:
-            flash(
-                _(
-                    "Done: Konvert will remind you if there is no news 14 and 45 days after "
-                    "the letter was sent. Each reminder has a link that deletes your address "
-                    "at once; the link below does the same."
-                ),
-                "success",
-            )
+            if subscription.confirmed:
+                flash(
+                    _(
+                        "Done: Konvert will remind you if there is no news 14 and 45 days "
+                        "after the letter was sent. Each reminder has a link that deletes "
+                        "your address at once; the link below does the same."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_confirmation_sent_notice(), "success")
             return redirect(url_for("mail.reminders", token=token))
     return _reminder_page(letter, form, 422)
 
@@ -148,23 +210,24 @@ def follow_form(prisoner_id: int) -> str:
 
 @bp.post("/prisoners/<int:prisoner_id>/follow")
 @limiter.limit(public_write_limit)
+@limiter.shared_limit(
+    _optin_address_limit, scope="optin-address", key_func=_address_key, deduct_when=_stored
+)
+@limiter.limit(_optin_prisoner_limit, key_func=_prisoner_key, deduct_when=_stored)
 def follow(prisoner_id: int) -> Response | tuple[str, int]:
-    """Keep an email to tell when this prisoner is transferred."""
+    """Keep an email to tell when this prisoner is transferred, once the address is confirmed
+    through the link mailed to it."""
     prisoner = _prisoner_or_404(prisoner_id)
     form = FollowForm()
     if form.validate():
         try:
-            services.follow_prisoner(prisoner, form.email.data or "")
+            services.follow_prisoner(prisoner, form.email.data or "", current_language())
         except DomainError as error:
             show_on_form(form, error)
         else:
-            flash(
-                _(
-                    "Done: Konvert will write to you when this person is transferred. Every "
-                    "message has a link that deletes your address at once."
-                ),
-                "success",
-            )
+            # The same answer whether the address followed this person already (confirmed or
+            # not) or not: the page must not tell who follows whom.
+            flash(_confirmation_sent_notice(), "success")
             return redirect(url_for("directory.prisoner", prisoner_id=prisoner.id))
     return render_template("mail/follow.html", prisoner=prisoner, form=form), 422
 
@@ -189,3 +252,47 @@ def delete_follow(token: str) -> tuple[str, int]:
         return render_template("mail/link_gone.html"), 404
     services.unfollow(found)
     return render_template("mail/deleted.html", what="follow"), 200
+
+
+# --- supporters: confirming an address -----------------------------------------------------------
+# Like deleting, confirming takes a POST behind a page with a button: a mail scanner that opens
+# every link must not confirm an address its owner never saw.
+
+
+def _what(subscription: Subscription) -> str:
+    return "reminder" if isinstance(subscription, ReminderSubscription) else "follow"
+
+
+def _confirmation_gone() -> tuple[str, int]:
+    return render_template("mail/confirm_gone.html", hours=confirm_hours()), 404
+
+
+@bp.get("/confirm/<token>")
+def confirm_address(token: str) -> tuple[str, int]:
+    """Say what the address would receive, with a button to confirm it (changes nothing)."""
+    subscription = services.find_unconfirmed(token)
+    if subscription is None:
+        return _confirmation_gone()
+    return render_template(
+        "mail/confirm_address.html",
+        what=_what(subscription),
+        subscription=subscription,
+        hours=confirm_hours(),
+        form=ConfirmAddressForm(),
+    ), 200
+
+
+@bp.post("/confirm/<token>")
+@limiter.limit(public_write_limit)
+def confirm_address_now(token: str) -> tuple[str, int]:
+    """Confirm the address: from now on it gets the reminders or alerts it asked for."""
+    form = ConfirmAddressForm()
+    if not form.validate():
+        abort(400)
+    subscription = services.find_unconfirmed(token)
+    if subscription is None:
+        return _confirmation_gone()
+    services.confirm_address(subscription)
+    return render_template(
+        "mail/confirmed.html", what=_what(subscription), subscription=subscription
+    ), 200

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -14,30 +13,28 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import selectinload
 
-from app.appeals.services import overdue_appeals
-from app.auth.permissions import Actor, require_admin
-from app.domain import DomainError, Page, paginate
+from app.domain import DomainError
 from app.extensions import db
+from app.mail import confirmation
+from app.mail.confirmation import Subscription, forget_mail
 from app.models import (
     EventKind,
     Follow,
     Letter,
     MailEvent,
     OutboxMessage,
-    OutboxStatus,
     Prisoner,
-    PrisonerStatus,
     ReminderSubscription,
-    Role,
-    User,
 )
 from app.models.base import utcnow
 from app.tokens import looks_like_token, new_tracking_token
 
 # Content-neutral subjects: no prisoner names, nothing that says what the letter was about.
 SUBJECTS = {
+    "confirm_address": _l("Confirm your email address"),
     "invitation": _l("Your invitation to Konvert"),
     "password_reset": _l("Reset your Konvert password"),
+    "login_link": _l("Log in to Konvert"),
     "drive_invitation": _l("A letter-writing evening"),
     "reminder": _l("A reminder from Konvert"),
     "transfer_alert": _l("An update from Konvert"),
@@ -95,7 +92,7 @@ def external_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _language(code: str | None) -> str:
+def email_language(code: str | None) -> str:
     """A language the emails exist in: ``code`` if supported, else the default."""
     if code in current_app.config["LANGUAGES"]:
         return str(code)
@@ -109,6 +106,43 @@ def _checked_address(email: str) -> str:
     return address
 
 
+def _tie(message: OutboxMessage, subscription: Subscription) -> None:
+    """Link a message to the subscription it is for: deleting the address deletes it."""
+    if isinstance(subscription, ReminderSubscription):
+        message.reminder = subscription
+    else:
+        message.follow = subscription
+
+
+def _ask_to_confirm(subscription: Subscription, language: str) -> None:
+    """Queue the one email an address gets before its owner confirms it.
+
+    It names nobody and says nothing of a letter: it may reach a stranger whose address
+    someone else typed. What is being confirmed is said on the page the link opens.
+    """
+    token = confirmation.start(subscription, utcnow())
+    message = queue_email(
+        subscription.email,
+        "confirm_address",
+        {
+            "confirm_url": external_url("mail.confirm_address", token=token),
+            "hours": confirmation.confirm_hours(),
+        },
+        email_language(language),
+    )
+    _tie(message, subscription)
+
+
+def find_unconfirmed(token: str) -> Subscription | None:
+    """The subscription behind a confirmation link that still works, or None."""
+    return confirmation.find_unconfirmed(token, utcnow())
+
+
+def confirm_address(subscription: Subscription) -> None:
+    """The owner of the address confirmed it: reminders or alerts may now go to it."""
+    confirmation.confirm(subscription, utcnow())
+
+
 # --- reminders to report back ----------------------------------------------------------------
 
 
@@ -119,18 +153,29 @@ def reminder_for(letter: Letter) -> ReminderSubscription | None:
     )
 
 
-def subscribe_to_reminders(letter: Letter, email: str) -> ReminderSubscription:
-    """Keep an email (apart from the letter) to remind its writer to report back.
+def subscribe_to_reminders(
+    letter: Letter, email: str, language: str = "en"
+) -> ReminderSubscription:
+    """Keep an email (apart from the letter) to remind its writer to report back, once its
+    owner confirms it: until then it gets one confirmation email (in ``language``) and nothing
+    else.
 
-    A second subscription replaces the address; the delete token stays, so the links in
-    mails already sent keep working.
+    A second subscription with another address replaces the address, which must then be
+    confirmed in its turn; the mail to the old one is deleted. The delete token stays, so the
+    links in mails already sent keep working. The same address again changes nothing and
+    sends nothing: it is confirmed, or its one confirmation email went already.
     """
     address = _checked_address(email)
     subscription = reminder_for(letter)
+    if subscription is not None and subscription.email.lower() == address.lower():
+        return subscription
     if subscription is None:
         subscription = ReminderSubscription(letter=letter, token=new_tracking_token())
         db.session.add(subscription)
+    else:
+        forget_mail(subscription)
     subscription.email = address
+    _ask_to_confirm(subscription, language)
     return subscription
 
 
@@ -144,7 +189,8 @@ def find_reminder(token: str) -> ReminderSubscription | None:
 
 
 def delete_reminder(subscription: ReminderSubscription) -> None:
-    """Forget the address: the row goes, nothing of it is kept."""
+    """Forget the address: the row and every message written to it go, nothing is kept."""
+    forget_mail(subscription)
     db.session.delete(subscription)
 
 
@@ -179,6 +225,7 @@ def send_due_reminders(today: date) -> int:
     due = db.session.execute(
         select(ReminderSubscription, sent_on)
         .where(
+            ReminderSubscription.confirmed_at.is_not(None),
             ReminderSubscription.reminded_45_at.is_(None),
             sent_on <= today - timedelta(days=first_days),
             ~later_news,
@@ -214,7 +261,7 @@ def send_due_reminders(today: date) -> int:
         if claim.rowcount != 1:
             continue
         letter = subscription.letter
-        queue_email(
+        message = queue_email(
             subscription.email,
             "reminder",
             {
@@ -225,8 +272,9 @@ def send_due_reminders(today: date) -> int:
                 "tracking_url": external_url("tracking.letter", token=letter.token),
                 "delete_url": external_url("mail.unsubscribe_reminder", token=subscription.token),
             },
-            _language(letter.language),
+            email_language(letter.language),
         )
+        _tie(message, subscription)
         queued += 1
     return queued
 
@@ -234,20 +282,25 @@ def send_due_reminders(today: date) -> int:
 # --- transfer alerts -------------------------------------------------------------------------
 
 
-def follow_prisoner(prisoner: Prisoner, email: str) -> Follow:
-    """Ask to be told when this prisoner is transferred (opt-in).
+def follow_prisoner(prisoner: Prisoner, email: str, language: str = "en") -> Follow:
+    """Ask to be told when this prisoner is transferred (double opt-in).
 
-    Following twice with one address keeps one row; the page answers the same either way, so
-    nobody learns whether an address already follows someone.
+    The address gets one confirmation email (in ``language``) that names nobody, and no alert
+    until its owner confirms. Following twice with one address keeps one row and sends
+    nothing more; the page answers the same either way, so nobody learns whether an address
+    already follows someone.
     """
     address = _checked_address(email)
     existing = db.session.scalar(
-        select(Follow).where(Follow.prisoner_id == prisoner.id, Follow.email == address)
+        select(Follow).where(
+            Follow.prisoner_id == prisoner.id, func.lower(Follow.email) == address.lower()
+        )
     )
     if existing is not None:
         return existing
     follow = Follow(prisoner=prisoner, email=address, token=new_tracking_token())
     db.session.add(follow)
+    _ask_to_confirm(follow, language)
     return follow
 
 
@@ -259,22 +312,26 @@ def find_follow(token: str) -> Follow | None:
 
 
 def unfollow(follow: Follow) -> None:
-    """Forget the address for this prisoner."""
+    """Forget the address for this prisoner, and every message written to it."""
+    forget_mail(follow)
     db.session.delete(follow)
 
 
 def notify_followers_of_transfer(prisoner: Prisoner) -> int:
-    """Queue a transfer alert to everyone who follows the prisoner; return how many.
+    """Queue a transfer alert to everyone who follows the prisoner and confirmed their
+    address; return how many.
 
     Call it in the transaction that records the transfer: the alerts are sent only if that
     commits. The name is in the body (the reader asked about this person), never the subject.
     """
     follows = db.session.scalars(
-        select(Follow).where(Follow.prisoner_id == prisoner.id).order_by(Follow.id)
+        select(Follow)
+        .where(Follow.prisoner_id == prisoner.id, Follow.confirmed_at.is_not(None))
+        .order_by(Follow.id)
     ).all()
     prisoner_url = external_url("directory.prisoner", prisoner_id=prisoner.id)
     for follow in follows:
-        queue_email(
+        message = queue_email(
             follow.email,
             "transfer_alert",
             {
@@ -284,130 +341,7 @@ def notify_followers_of_transfer(prisoner: Prisoner) -> int:
                 "prisoner_url": prisoner_url,
                 "unfollow_url": external_url("mail.unfollow", token=follow.token),
             },
-            _language(None),
+            email_language(None),
         )
+        _tie(message, follow)
     return len(follows)
-
-
-# --- weekly digest for organizers ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DigestCounts:
-    """A week in numbers: no supporter, no letter text, nothing identifying."""
-
-    since: date
-    until: date
-    written: int
-    sent: int
-    delivered: int
-    answered: int
-    returned_or_withheld: int
-    overdue_appeals: int
-    in_transit: int
-
-
-def digest_counts(now: datetime) -> DigestCounts:
-    """Letters written and events reported in the seven days before ``now``, plus what is
-    overdue or in transit now."""
-    since = now - timedelta(days=7)
-    written = db.session.scalar(
-        select(func.count(Letter.id)).where(Letter.created_at >= since, Letter.created_at < now)
-    )
-    by_kind = dict(
-        db.session.execute(
-            select(MailEvent.kind, func.count(MailEvent.id))
-            .where(MailEvent.reported_at >= since, MailEvent.reported_at < now)
-            .group_by(MailEvent.kind)
-        ).all()
-    )
-    in_transit = db.session.scalar(
-        select(func.count(Prisoner.id)).where(Prisoner.status == PrisonerStatus.IN_TRANSIT)
-    )
-    overdue = overdue_appeals(now.date(), int(current_app.config["APPEAL_DELIVERY_DAYS"]))
-    return DigestCounts(
-        since=since.date(),
-        until=now.date(),
-        written=written or 0,
-        sent=by_kind.get(EventKind.SENT, 0),
-        delivered=by_kind.get(EventKind.ARRIVED, 0),
-        answered=by_kind.get(EventKind.REPLY, 0),
-        returned_or_withheld=by_kind.get(EventKind.RETURNED, 0)
-        + by_kind.get(EventKind.WITHHELD, 0),
-        overdue_appeals=len(overdue),
-        in_transit=in_transit or 0,
-    )
-
-
-def send_weekly_digest(now: datetime) -> int:
-    """Queue the weekly summary to every active organizer and admin; return how many."""
-    recipients = db.session.scalars(
-        select(User)
-        .where(User.active.is_(True), User.role.in_([Role.ORGANIZER, Role.ADMIN]))
-        .order_by(User.id)
-    ).all()
-    if not recipients:
-        return 0
-    counts = digest_counts(now)
-    context = {
-        "counts": counts,
-        "site_url": external_url("main.index"),
-        "overdue_url": external_url("appeals.overdue"),
-    }
-    for user in recipients:
-        queue_email(user.email, "digest", {**context, "name": user.name}, _language(None))
-    return len(recipients)
-
-
-# --- the outbox, for admins ------------------------------------------------------------------
-
-OUTBOX_PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class OutboxPage(Page[OutboxMessage]):
-    """One page of the outbox list and the number of messages in each status."""
-
-    counts: dict[OutboxStatus, int]
-    status: OutboxStatus | None
-
-
-def list_outbox(actor: Actor, status: OutboxStatus | None, page: int = 1) -> OutboxPage:
-    """Messages newest first, optionally of one status (admins only). Three queries per page."""
-    require_admin(actor)
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
-    if status is not None:
-        query = query.where(OutboxMessage.status == status)
-    listed = paginate(query, page, OUTBOX_PAGE_SIZE, scalars=True)
-    counts = dict(
-        db.session.execute(
-            select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(
-                OutboxMessage.status
-            )
-        ).all()
-    )
-    return OutboxPage(
-        rows=listed.rows,
-        page=listed.page,
-        per_page=listed.per_page,
-        total=listed.total,
-        counts={member: counts.get(member, 0) for member in OutboxStatus},
-        status=status,
-    )
-
-
-def requeue_message(actor: Actor, message_id: int) -> OutboxMessage | None:
-    """Give a dead message a fresh set of attempts (admins only); None if there is none.
-
-    The commit that follows sends it: the outbox hook enqueues delivery for re-queued rows.
-    """
-    require_admin(actor)
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:
-        return None
-    if message.status is not OutboxStatus.DEAD:
-        raise DomainError("message", _l("Only messages that gave up can be queued again."))
-    message.status = OutboxStatus.PENDING
-    message.attempts = 0
-    message.next_attempt_at = utcnow()
-    return message

@@ -1,4 +1,5 @@
-"""Mail jobs: delivering the outbox, the daily reminders to report back, the weekly digest.
+"""Mail jobs: delivering the outbox, the daily reminders to report back, the weekly digest,
+and forgetting what mail no longer needs (unconfirmed addresses, long-dead messages).
 
 A commit that adds (or re-queues) outbox messages enqueues `deliver_outbox` right after it
 commits (see `app.mail.hooks`), so mail goes out within moments; the same task also runs
@@ -13,9 +14,10 @@ from huey import crontab
 
 from app import edge
 from app.jobs import enqueue, huey, log, task_app
-from app.mail.delivery import deliver_due
+from app.mail.confirmation import purge_unconfirmed
+from app.mail.delivery import deliver_due, prune_dead
+from app.mail.digest import send_weekly_digest as queue_digest
 from app.mail.services import send_due_reminders
-from app.mail.services import send_weekly_digest as queue_digest
 from app.models.base import utcnow
 
 
@@ -34,6 +36,20 @@ def deliver_outbox() -> None:
 def deliver_outbox_periodically() -> None:
     """Run the delivery every minute."""
     deliver_outbox.call_local()
+
+
+@huey.periodic_task(crontab(minute="41"))
+def forget_expired_mail() -> None:
+    """Hourly: delete addresses nobody confirmed in OPTIN_CONFIRM_HOURS (with their mail), and
+    blank the content of messages dead for OUTBOX_DEAD_KEEP_DAYS."""
+    with edge.job(task_app()):
+        now = utcnow()
+        addresses = purge_unconfirmed(now)
+        messages = prune_dead(now)
+    if addresses or messages:
+        log.info(
+            "mail: %s unconfirmed addresses deleted, %s dead messages pruned", addresses, messages
+        )
 
 
 @huey.periodic_task(crontab(minute="17", hour="8"))

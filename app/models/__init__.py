@@ -24,7 +24,15 @@ from app.models.official import Jurisdiction, Official, OfficialKind
 from app.models.outcome import DateProblem, LetterOutcome, RecentLetterCount, StatsSnapshot
 from app.models.prisoner import Placement, Prisoner, PrisonerStatus
 from app.models.template import Template, TemplateKind
-from app.models.user import AuditEntry, Invitation, PasswordReset, Role, User
+from app.models.user import (
+    AuditEntry,
+    Invitation,
+    LoginLink,
+    LoginSession,
+    PasswordReset,
+    Role,
+    User,
+)
 
 __all__ = [
     "APPEAL_ONLY_EVENTS",
@@ -43,6 +51,8 @@ __all__ = [
     "Letter",
     "LetterOutcome",
     "LetterStatus",
+    "LoginLink",
+    "LoginSession",
     "MailEvent",
     "Official",
     "OfficialKind",

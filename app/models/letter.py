@@ -84,6 +84,12 @@ def derive_status(kinds: Iterable[EventKind]) -> LetterStatus:
     return best[1]
 
 
+def closing_signature(body: str, signature: str) -> str:
+    """The signature to print under ``body``, or "" when the text already ends with it."""
+    last_line = body.rstrip().rsplit("\n", 1)[-1].strip()
+    return "" if last_line == signature.strip() else signature
+
+
 class Letter(Model):
     """One letter or appeal, reachable by its writer only through its private tracking token."""
 
@@ -135,8 +141,7 @@ class Letter(Model):
     @property
     def closing_signature(self) -> str:
         """The signature to print under the text, unless the text already ends with it."""
-        last_line = self.body.rstrip().rsplit("\n", 1)[-1].strip()
-        return "" if last_line == self.signature.strip() else self.signature
+        return closing_signature(self.body, self.signature)
 
     @property
     def status(self) -> LetterStatus:

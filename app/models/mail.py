@@ -45,9 +45,42 @@ class OutboxMessage(Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # The supporter's subscription a message is for: deleting the address deletes its mail.
+    reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminder_subscription.id", ondelete="CASCADE"), index=True
+    )
+    follow_id: Mapped[int | None] = mapped_column(
+        ForeignKey("follow.id", ondelete="CASCADE"), index=True
+    )
+
+    reminder: Mapped[ReminderSubscription | None] = relationship()
+    follow: Mapped[Follow | None] = relationship()
+
+    @property
+    def is_pruned(self) -> bool:
+        """True once only kind, status and times are left (after sending, or long dead)."""
+        return self.recipient == ""
 
 
-class ReminderSubscription(Model):
+class Confirmable:
+    """Double opt-in: nothing but one confirmation email goes to an address until its owner
+    confirms it through the link in that email (see app/mail/confirmation.py).
+
+    Only a keyed hash of the confirmation link's token is kept; it is cleared on use.
+    Unconfirmed addresses are deleted CONFIRM_HOURS after the request.
+    """
+
+    confirmed_at: Mapped[datetime | None]
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirm_requested_at: Mapped[datetime | None]
+
+    @property
+    def confirmed(self) -> bool:
+        """True once the owner of the address confirmed it."""
+        return self.confirmed_at is not None
+
+
+class ReminderSubscription(Confirmable, Model):
     """A supporter's optional email for reminders to report back on one letter.
 
     Stored apart from the letter so that the letter itself never carries an email address;
@@ -69,7 +102,7 @@ class ReminderSubscription(Model):
     letter: Mapped[Letter] = relationship()
 
 
-class Follow(Model):
+class Follow(Confirmable, Model):
     """Someone who asked to hear when a prisoner is transferred (opt-in, one-click removal)."""
 
     __tablename__ = "follow"

@@ -1,4 +1,5 @@
-"""Organizer and admin accounts, invitations, password resets, and the audit trail."""
+"""Organizer and admin accounts, their sessions, invitations, password resets, one-time login
+links, and the audit trail."""
 
 from __future__ import annotations
 
@@ -32,16 +33,10 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     active: Mapped[bool] = mapped_column(default=True)
-    # Part of the session identifier: bumping it (password change) ends every other session.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
-
-    def get_id(self) -> str:
-        """Flask-Login's session key: the id and the session version."""
-        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:
@@ -76,6 +71,40 @@ class PasswordReset(Model):
     """A single-use, expiring password-reset link."""
 
     __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginSession(Model):
+    """One logged-in browser. Its cookie holds a random key; only a keyed hash of it is kept.
+
+    Logging out deletes the row, so a copy of the cookie taken before stops working.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginLink(Model):
+    """A single-use, short-lived link that logs an account in, sent to its address on request.
+
+    Only a keyed hash of the token is kept.
+    """
+
+    __tablename__ = "login_link"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)

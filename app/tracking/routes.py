@@ -9,16 +9,18 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.appeals.services import deadlines
+from app.composer.length import print_limits
 from app.directory.transfers import transfer_notice
 from app.domain import DomainError
 from app.extensions import limiter
 from app.mail.forms import ReminderForm
 from app.mail.services import reminder_for
 from app.models import Channel, EventKind, Letter
-from app.pdf.render import SUPPORTED_ENVELOPES, render_appeal_pdf, render_letter_pdf
+from app.pdf.bounded import RenderFailed, RenderTimeout
+from app.pdf.render import SUPPORTED_ENVELOPES
 from app.refusals import show_on_form
-from app.security import public_write_limit
-from app.tracking import bp, services
+from app.security import pdf_limit, public_write_limit
+from app.tracking import bp, printing, services
 from app.tracking.forms import EventForm, PrintForm
 
 
@@ -98,25 +100,35 @@ def report(token: str) -> Response | tuple[str, int]:
 
 def _pdf_response(
     letter: Letter, envelope_size: str, sender_name: str, sender_address: str, country: str
-) -> Response:
-    envelope = None
-    if envelope_size != "none":
-        envelope = services.envelope_document(
-            letter, envelope_size, sender_name, sender_address, country
+) -> Response | tuple[str, int, dict[str, str]]:
+    try:
+        pdf = printing.letter_pdf(
+            letter, envelope_size, sender_name, sender_address, country, print_limits()
         )
-    if letter.is_appeal:
-        pdf = render_appeal_pdf(services.appeal_document(letter, sender_address), envelope)
-    else:
-        pdf = render_letter_pdf(services.letter_document(letter), envelope)
+    except DomainError as error:
+        return _pdf_refused(letter, error.message, 422)
+    except (RenderTimeout, RenderFailed) as error:
+        current_app.logger.warning("a letter's PDF could not be made (%s); answered 503", error)
+        message = _(
+            "The PDF could not be made in time. Please try again in a minute, or choose "
+            "“No envelope, letter only”."
+        )
+        return _pdf_refused(letter, message, 503)
     response = current_app.response_class(pdf, mimetype="application/pdf")
     # A neutral file name: nothing in it says who the letter is to or from.
     response.headers["Content-Disposition"] = 'inline; filename="konvert-letter.pdf"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
+def _pdf_refused(letter: Letter, message: str, status: int) -> tuple[str, int, dict[str, str]]:
+    headers = {"Retry-After": "60"} if status == 503 else {}
+    page = render_template("tracking/pdf_refused.html", letter=letter, message=message)
+    return page, status, headers
+
+
 @bp.get("/t/<token>/pdf")
-def pdf(token: str) -> Response:
+@limiter.shared_limit(pdf_limit, scope="pdf")
+def pdf(token: str) -> Response | tuple[str, int, dict[str, str]]:
     """The letter and an envelope (?envelope=dl|c5|none), sender lines blank to fill by hand.
 
     An appeal uses the applicant's name and, if they asked Konvert to keep it, their address.
@@ -132,7 +144,8 @@ def pdf(token: str) -> Response:
 
 @bp.post("/t/<token>/pdf")
 @limiter.limit(public_write_limit)
-def pdf_with_sender(token: str) -> Response | tuple[str, int]:
+@limiter.shared_limit(pdf_limit, scope="pdf")
+def pdf_with_sender(token: str) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """The letter and an envelope with the sender's typed return address.
 
     The address is not stored, except for an appeal whose applicant ticked "keep".

@@ -1,0 +1,201 @@
+"""Real server processes for tests: Konvert served by scripts/run.sh as `make run` serves it,
+and a throwaway redis-server on loopback.
+
+Both listen on 127.0.0.1 on a free port, run in their own process group, and are stopped at the
+end of the test, also when it fails. redis-server comes from Debian's `redis-server` package,
+which scripts/install-system-deps.sh installs (CI runs it before the tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+START_SECONDS = 90  # migrations, template sync and the first import of the app on 2 busy cores
+SECRET_KEY = "test-secret-key-not-for-production"
+REDIS_HINT = (
+    "run scripts/install-system-deps.sh (it installs Debian's `redis-server` package) so that "
+    "the tests can start a throwaway Redis"
+)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on at the moment."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    """True when something accepts connections on this loopback port."""
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def konvert_environment(instance: Path, settings: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a Konvert process on its own instance folder: no KONVERT_* setting of
+    the machine leaks in; ``settings`` are KONVERT_* names without the prefix."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KONVERT_")}
+    environment.update(
+        {
+            "VENV_BIN": str(VENV_BIN),
+            "KONVERT_INSTANCE_PATH": str(instance),
+            "KONVERT_DATABASE_URL": f"sqlite:///{instance / 'konvert.db'}",
+            "KONVERT_SECRET_KEY": SECRET_KEY,
+            "KONVERT_DEMO": "0",
+        }
+    )
+    environment.update({f"KONVERT_{key}": value for key, value in settings.items()})
+    return environment
+
+
+def stop_group(process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Stop a process started in its own session, and everything it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    with contextlib.suppress(ProcessLookupError):  # children that outlived their parent
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class Served:
+    """Konvert served by scripts/run.sh."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        """What run.sh, gunicorn and the job consumer wrote so far."""
+        return self.log.read_text(errors="replace")
+
+    def web_workers(self) -> int:
+        """How many gunicorn worker processes serve (the master's children)."""
+        table = subprocess.run(
+            ["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True, text=True, check=True
+        ).stdout
+        rows = [line.split(None, 2) for line in table.splitlines() if line.strip()]
+        parents = {int(row[0]): int(row[1]) for row in rows}
+        gunicorns = {int(row[0]) for row in rows if len(row) == 3 and "gunicorn" in row[2]}
+
+        def descends_from_run_sh(pid: int) -> bool:
+            while pid > 1:
+                if pid == self.process.pid:
+                    return True
+                pid = parents.get(pid, 0)
+            return False
+
+        ours = {pid for pid in gunicorns if descends_from_run_sh(pid)}
+        return sum(1 for pid in ours if parents[pid] in ours)
+
+    def wait_for_workers(self) -> int:
+        """Wait until every worker process has loaded the app (gunicorn.conf.py logs it), so
+        that requests can reach each of them; return how many there are."""
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            workers = self.web_workers()
+            if workers and self.log_text().count("Worker ready") >= workers:
+                return workers
+            if time.monotonic() > deadline:
+                pytest.fail(f"the web workers did not all start:\n{self.log_text()}")
+            time.sleep(0.3)
+
+
+@contextmanager
+def run_sh(instance: Path, settings: Mapping[str, str], log: Path) -> Iterator[Served]:
+    """Serve ``instance`` with scripts/run.sh (as `make run` does) until the block ends."""
+    port = free_port()
+    environment = konvert_environment(instance, settings)
+    environment.update({"HOST": "127.0.0.1", "PORT": str(port)})
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(REPO / "scripts" / "run.sh")],
+            cwd=REPO,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    served = Served(url, process, log)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not _answers(url):
+            if process.poll() is not None:
+                status = process.returncode
+                pytest.fail(f"scripts/run.sh exited with {status}:\n{served.log_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"scripts/run.sh did not answer in time:\n{served.log_text()}")
+            time.sleep(0.3)
+        yield served
+    finally:
+        stop_group(process)
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url + "/", timeout=5).close()
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer means the server is up
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port, nothing saved; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail(f"redis-server not found: {REDIS_HINT}")
+    port = free_port()
+    log = folder / "redis.log"
+    with log.open("wb") as output:
+        options = {"port": str(port), "bind": "127.0.0.1", "save": "", "appendonly": "no"}
+        arguments = [part for name, value in options.items() for part in (f"--{name}", value)]
+        process = subprocess.Popen(
+            [binary, *arguments, "--dir", str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not start:\n{log.read_text(errors='replace')}")
+                time.sleep(0.1)
+        client.close()
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_group(process, seconds=10)
