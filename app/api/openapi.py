@@ -69,6 +69,10 @@ TAGS = {
 
 # Every error answer, described once.
 INVALID = N_("Refused input: the field to correct and why.")
+UNREADABLE = N_(
+    "Unreadable input, refused before anything reads it: a path, query string or body that is "
+    "not UTF-8 text or holds NUL, or JSON nested too deeply."
+)
 NOT_FOUND = N_("Unknown id or token.")
 TOO_MANY = N_("Too many requests: wait and try again (see Retry-After).")
 NOT_MODIFIED = N_("Not modified: your copy with this ETag is current.")
@@ -212,8 +216,6 @@ class OperationTexts:
     description: str
     response_headers: dict[int, tuple[str, ...]] = field(default_factory=dict)
     path_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # SpecTree documents a refusal for every operation; this one's, if it never refuses.
-    never_refused: str | None = None
 
 
 _OPERATIONS: dict[str, OperationTexts] = {}
@@ -243,12 +245,16 @@ def operation(
     with ``headers=ConditionalHeaders``); ``rate_limited`` adds the 429 answer and the
     rate-limit headers. ``path_schemas`` replace the schemas SpecTree gives path parameters
     from their converters (a string's shape). The view receives the validated models as
-    ``query`` and ``json``.
+    ``query`` and ``json``. Every operation also documents the 400 that `app.inputguard`
+    answers to unreadable input before any schema reads it.
     """
     codes: dict[str, Any] = {f"HTTP_{code}": value for code, value in responses.items()}
-    codes.setdefault(f"HTTP_{refused_status}", (FieldErrorBody, INVALID))
     # Request headers (If-None-Match) are documented, but no value of theirs is refused.
     refuses = query is not None or body is not None or refused_status in responses
+    if refuses:
+        codes.setdefault(f"HTTP_{refused_status}", (FieldErrorBody, INVALID))
+    # Any operation: input refused before the schemas read it (app.inputguard).
+    codes.setdefault("HTTP_400", (FieldErrorBody, UNREADABLE))
     response_headers: dict[int, tuple[str, ...]] = {}
     success = min(responses)
     if cached:
@@ -264,7 +270,6 @@ def operation(
         description,
         response_headers,
         path_schemas or {},
-        None if refuses else str(refused_status),
     )
 
     def before(
@@ -310,8 +315,6 @@ def _document() -> str:
             for parameter in details["parameters"]:
                 if parameter["in"] == "path" and parameter["name"] in texts.path_schemas:
                     parameter["schema"] = texts.path_schemas[parameter["name"]]
-            if texts.never_refused:
-                del details["responses"][texts.never_refused]
             for code, names in texts.response_headers.items():
                 details["responses"][str(code)]["headers"] = {
                     name: HEADER_SCHEMAS[name] for name in names
