@@ -12,6 +12,11 @@ from typing import Any
 
 from config import Config
 
+# Gunicorn 24+ opens a control socket at ~/.gunicorn/gunicorn.ctl by default: one path for
+# every server this user starts, so a second Konvert (or a test's) would take over the first
+# one's socket. Konvert does not use it. (Older gunicorn ignores the unknown setting.)
+control_socket_disable = True
+
 
 def refusal(workers: int, storage_uri: str) -> str | None:
     """Why ``workers`` processes must not serve with this rate-limit store, or None if they may."""

@@ -36,8 +36,10 @@ def register_security_headers(app: Flask) -> None:
         # Modern browsers have no XSS filter and rely on the CSP above; the old ones that do
         # are told to block the page rather than rewrite it (rewriting could be abused).
         response.headers.setdefault("X-XSS-Protection", "1; mode=block")
-        # Tracking links are credentials: never leak them to another site.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Tracking links are credentials: never leak them to another site. Within the site the
+        # browser sends its Referer, which CSRF protection over HTTPS requires (Flask-WTF's
+        # strict referrer check); "no-referrer" made every form fail in production.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -92,24 +93,15 @@ class Served:
         """What run.sh, gunicorn and the job consumer wrote so far."""
         return self.log.read_text(errors="replace")
 
-    def web_workers(self) -> int:
-        """How many gunicorn worker processes serve (the master's children)."""
-        table = subprocess.run(
-            ["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True, text=True, check=True
-        ).stdout
-        rows = [line.split(None, 2) for line in table.splitlines() if line.strip()]
-        parents = {int(row[0]): int(row[1]) for row in rows}
-        gunicorns = {int(row[0]) for row in rows if len(row) == 3 and "gunicorn" in row[2]}
+    def web_workers(self) -> set[int]:
+        """The gunicorn worker processes that were booted and still live, by pid.
 
-        def descends_from_run_sh(pid: int) -> bool:
-            while pid > 1:
-                if pid == self.process.pid:
-                    return True
-                pid = parents.get(pid, 0)
-            return False
+        Read from gunicorn's own log rather than from ``ps``: process tables differ between
+        machines and sandboxes (on CI it never matched), the log does not."""
+        return {pid for pid in self._logged_pids(r"Booting worker with pid: (\d+)") if _alive(pid)}
 
-        ours = {pid for pid in gunicorns if descends_from_run_sh(pid)}
-        return sum(1 for pid in ours if parents[pid] in ours)
+    def _logged_pids(self, pattern: str) -> set[int]:
+        return {int(pid) for pid in re.findall(pattern, self.log_text())}
 
     def wait_for_workers(self) -> int:
         """Wait until every worker process has loaded the app (gunicorn.conf.py logs it), so
@@ -117,11 +109,22 @@ class Served:
         deadline = time.monotonic() + START_SECONDS
         while True:
             workers = self.web_workers()
-            if workers and self.log_text().count("Worker ready") >= workers:
-                return workers
+            if workers and workers <= self._logged_pids(r"Worker ready \(pid: (\d+)\)"):
+                return len(workers)
             if time.monotonic() > deadline:
                 pytest.fail(f"the web workers did not all start:\n{self.log_text()}")
             time.sleep(0.3)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager

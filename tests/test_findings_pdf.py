@@ -195,7 +195,8 @@ def test_finding_03_rendering_is_bounded_in_time_and_a_worker_survives(
     response = client.get(f"/t/{slow.token}/pdf", headers=RUSSIAN)
     assert time.perf_counter() - started < 5
     assert response.status_code == 503
-    assert response.headers["Retry-After"] == "60"
+    # About a minute (Flask-Limiter restates it in whole seconds left, so 59 or 60).
+    assert 55 <= int(response.headers["Retry-After"]) <= 60
     assert "PDF не удалось подготовить вовремя." in page_text(response)
     assert not helper.is_alive()  # the overrunning render was stopped, not left running
     assert "The PDF could not be made in time." in page_text(client.get(f"/t/{slow.token}/pdf"))
