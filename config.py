@@ -105,6 +105,14 @@ class Config:
     REDIS_URL: str | None = env("REDIS_URL") or None
     HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)  # run jobs in-process (tests)
     HUEY_WORKERS = int(env("HUEY_WORKERS", 2))
+    # A running print job renews its lease as it progresses; with no progress for this long its
+    # consumer is taken for dead and the job ends as interrupted (see app.drives.print_jobs).
+    JOB_LEASE_SECONDS = int(env("JOB_LEASE_SECONDS", 120))
+    # A job still queued after this long was lost with its queue: it ends as interrupted too.
+    JOB_QUEUE_TIMEOUT_SECONDS = int(env("JOB_QUEUE_TIMEOUT_SECONDS", 600))
+    # A task lock held this long by a consumer on another machine is taken for a dead one's
+    # (on the same machine, a lock whose process is gone is taken over at once).
+    JOB_LOCK_STALE_SECONDS = int(env("JOB_LOCK_STALE_SECONDS", 900))
     # Days after "sent" with no news at which a subscribed supporter is reminded, once each.
     REMINDER_DAYS = (14, 45)
     # Double opt-in: an address left for reminders or transfer alerts gets one confirmation

@@ -153,6 +153,25 @@ def task_app() -> Flask:
         return _app
 
 
+def queue_reachable() -> bool:
+    """Whether a job queued now would reach the queue: False when Redis does not answer.
+
+    The SQLite queue is a file of this machine, and immediate mode needs no queue at all.
+    """
+    if has_app_context():
+        # Flask types current_app as the app itself, hiding the proxy's method.
+        bind_queue(current_app._get_current_object())  # type: ignore[attr-defined]
+    storage = huey.storage
+    if huey.immediate or not isinstance(storage, RedisStorage):
+        return True
+    try:
+        storage.conn.ping()
+    except Exception:  # any failure to answer (refused, timed out, protocol) is the same here
+        log.warning("the job queue (Redis) does not answer", exc_info=True)
+        return False
+    return True
+
+
 def enqueue(task: TaskWrapper, *args: Any) -> bool:
     """Queue ``task`` on the queue the current app is configured for (in immediate mode it
     runs now, here); False when the queue cannot be reached.

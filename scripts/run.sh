@@ -48,11 +48,16 @@ fi
 # together on Ctrl+C, on `kill`, or when either of them exits.
 JOB_WORKERS=${KONVERT_HUEY_WORKERS:-2}
 # Poll the queue at least every 2 s (Huey's default backs off to 10 s): a print pack or a
-# /stats recount then starts within moments of being asked for. Locks left by a consumer that
-# was killed mid-task are cleared at start (the locked tasks are recounts: running one twice
-# only costs time), or the recounts would never run again.
+# /stats recount then starts within moments of being asked for. No --flush-locks: it would
+# clear the locks of consumers still running on other machines; a lock left by a consumer that
+# died is taken over once it is stale (app/job_locks.py).
+# TERM stops gracefully: the task at hand may finish for KONVERT_JOB_STOP_SECONDS, then a print
+# pack still being built is released as interrupted (app/drives/tasks.py). INT stops at once.
+# Only one consumer of a site enqueues the periodic jobs: KONVERT_JOB_SCHEDULER=0 on the others.
+CONSUMER_ARGS=(--graceful-signal TERM --shutdown-timeout "${KONVERT_JOB_STOP_SECONDS:-20}")
+if [ "${KONVERT_JOB_SCHEDULER:-1}" = "0" ]; then CONSUMER_ARGS+=(--no-periodic); fi
 "$BIN/huey_consumer" app.worker.huey --workers "$JOB_WORKERS" --worker-type thread --max-delay 2 \
-  --flush-locks &
+  "${CONSUMER_ARGS[@]}" &
 consumer=$!
 
 # HTTPS served by gunicorn itself when a certificate is given (behind a reverse proxy that

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -243,61 +242,8 @@ def start_pack(client, drive):
     )
 
 
-def test_print_pack_is_built_in_the_background_and_downloaded(client, organizer, pool):
-    import io
-
-    from pypdf import PdfReader
-
-    from app.models import PrintJob, PrintJobStatus
-
-    drive = new_drive(organizer, pool)
-    for prisoner in pool[:3]:
-        make_letter(
-            prisoner, drive_id=drive.id, body=f"Здравствуйте! Письмо для {prisoner.first_name}.\n"
-        )
-    log_in(client, organizer)
-    assert start_pack(client, drive).status_code == 302
-    job = db.session.scalar(select(PrintJob))
-    assert job.status is PrintJobStatus.DONE and job.done == job.total == 3
-    progress = client.get(f"/drives/{drive.id}/print/{job.id}.json").get_json()
-    assert progress["status"] == "done" and progress["download"]
-    with client.get(progress["download"]) as response:
-        reader = PdfReader(io.BytesIO(response.data))
-    texts = [page.extract_text() for page in reader.pages]
-    assert "ФКУ ИК-3 УФСИН России по Владимирской области" in texts[0]  # the cover list
-    envelopes = [t for t in texts if "РОССИЯ / RUSSIA" in t]
-    assert len(envelopes) == 3
-    assert all(letter.printed_at for letter in db.session.scalars(select(Letter)))
-    assert client.get(f"/drives/{drive.id}/stats.json").get_json()["printed"] == 3
-
-
-def test_a_failed_pack_shows_why_serves_nothing_and_can_be_retried(
-    client, organizer, pool, monkeypatch
-):
-    import app.pdf.pack
-    import app.pdf.pack_layout
-    from app.models import PrintJob, PrintJobStatus
-
-    drive = new_drive(organizer, pool)
-    make_letter(pool[0], drive_id=drive.id)
-    log_in(client, organizer)
-
-    def broken(*args, **kwargs):
-        raise app.pdf.pack_layout.PackRenderError("letter 1 of 1 could not be rendered")
-
-    monkeypatch.setattr(app.pdf.pack, "render_pack", broken)
-    start_pack(client, drive)
-    failed = db.session.scalar(select(PrintJob))
-    assert failed.status is PrintJobStatus.FAILED
-    assert "could not be rendered" in client.get(f"/drives/{drive.id}").get_data(as_text=True)
-    download = client.get(f"/drives/{drive.id}/print/{failed.id}.pdf")
-    assert download.status_code == 404
-    assert "There is nothing here." in page_text(download)
-    assert not list((Path(client.application.instance_path) / "packs").glob("*"))
-    monkeypatch.undo()
-    start_pack(client, drive)
-    retried = db.session.scalars(select(PrintJob).order_by(PrintJob.id.desc())).first()
-    assert retried.id != failed.id and retried.status is PrintJobStatus.DONE
+# Building, downloading, retrying and deleting packs: tests/test_print_jobs.py (on SQLite and
+# PostgreSQL) and tests/test_print_consumer.py (with real consumer processes).
 
 
 def test_no_pack_without_letters(client, organizer, pool):

@@ -22,7 +22,16 @@ from sqlalchemy import select, text
 from app import create_app
 from app.drives import services as drives
 from app.extensions import db
-from app.models import Drive, Letter, Official, PrintJob, PrintJobStatus, User
+from app.models import (
+    Drive,
+    Letter,
+    Official,
+    PrintJob,
+    PrintJobStatus,
+    StoredFile,
+    StoredFileChunk,
+    User,
+)
 from app.models.base import utcnow
 from app.pdf import bounded
 from app.pdf.render import clean_text
@@ -58,7 +67,7 @@ def no_rendering(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def pack(letter: Letter, organizer: User, age: timedelta = timedelta(0)) -> tuple[Drive, PrintJob]:
-    """A drive with a finished print pack on disk (the file's content does not matter here)."""
+    """A drive with a finished print pack (the file's content does not matter here)."""
     drive = drives.create_drive(
         organizer,
         drives.DriveInput(
@@ -71,14 +80,12 @@ def pack(letter: Letter, organizer: User, age: timedelta = timedelta(0)) -> tupl
 
 
 def add_pack(drive: Drive, age: timedelta = timedelta(0)) -> PrintJob:
-    from app.drives.printing import packs_folder
+    from app.stored_files import store_file
 
-    job = PrintJob(drive=drive, status=PrintJobStatus.DONE, total=1, done=1)
-    db.session.add(job)
-    db.session.flush()
-    job.file_name = f"pack-{job.id}-test.pdf"
+    stored = store_file("print_pack", b"%PDF-1.7 a pack\n", "application/pdf")
+    job = PrintJob(drive=drive, status=PrintJobStatus.DONE, total=1, done=1, file_id=stored.id)
     job.finished_at = utcnow() - age
-    (packs_folder() / job.file_name).write_bytes(b"%PDF-1.7 a pack\n")
+    db.session.add(job)
     db.session.commit()
     return job
 
@@ -300,7 +307,7 @@ def test_finding_13_a_superseded_pack_is_deleted_and_its_download_is_gone(
     drive, first = pack(letter, organizer)
     letter.drive_id = drive.id
     db.session.commit()
-    first_file = Path(app.instance_path) / "packs" / str(first.file_name)
+    first_file = first.file_id
     log_in(client, organizer)
     assert download(client, first).status_code == 200
 
@@ -311,7 +318,12 @@ def test_finding_13_a_superseded_pack_is_deleted_and_its_download_is_gone(
     assert started.status_code == 302
     newer = db.session.scalars(select(PrintJob).order_by(PrintJob.id.desc())).first()
     assert newer.id != first.id and newer.status is PrintJobStatus.DONE
-    assert not first_file.exists()
+    # Deleted from the database, every chunk of it; the job's row stays, without its pack.
+    assert db.session.get(StoredFile, first_file) is None
+    assert not db.session.scalars(
+        select(StoredFileChunk).where(StoredFileChunk.file_id == first_file)
+    ).all()
+    assert db.session.get(PrintJob, first.id).file_id is None
     gone = download(client, first)
     assert gone.status_code == 410
     assert "This print pack is no longer kept" in page_text(gone)
@@ -325,21 +337,24 @@ def test_finding_13_a_superseded_pack_is_deleted_and_its_download_is_gone(
 
 def test_finding_13_packs_are_deleted_after_the_days_they_are_kept(app, client, organizer, letter):
     from app.drives.tasks import purge_print_packs
+    from app.stored_files import store_file
 
     app.config["PACK_KEEP_DAYS"] = 3
     drive, old = pack(letter, organizer, age=timedelta(days=3, minutes=1))
     recent = add_pack(drive, age=timedelta(days=2))
-    folder = Path(app.instance_path) / "packs"
-    left_over = folder / "pack-999-crashed.pdf.part"
-    left_over.write_bytes(b"half")
-    os.utime(left_over, (time.time() - 7200, time.time() - 7200))
-    just_written = folder / "pack-1000-being-committed.pdf"
-    just_written.write_bytes(b"%PDF")
+    old_file, recent_file = old.file_id, recent.file_id
+    # A pack no job names (its drive was deleted), and a file of another kind, which has
+    # retention rules of its own.
+    orphan = store_file("print_pack", b"%PDF-1.7 nobody's\n", "application/pdf").id
+    other_kind = store_file("reply_scan", b"a scan", "image/png").id
+    db.session.commit()
 
     purge_print_packs.call_local()
 
-    assert not (folder / str(old.file_name)).exists() and not left_over.exists()
-    assert (folder / str(recent.file_name)).exists() and just_written.exists()
+    kept = set(db.session.scalars(select(StoredFile.id)))
+    assert kept == {recent_file, other_kind}
+    assert old_file not in kept and orphan not in kept
+    assert set(db.session.scalars(select(StoredFileChunk.file_id))) == kept
     log_in(client, organizer)
     gone = download(client, db.session.get(PrintJob, old.id))
     assert gone.status_code == 410 and "3 days after it was built" in page_text(gone)
@@ -365,8 +380,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_finding_13_database_queue_packs_and_uploads_are_private(tmp_path, loose_umask):
-    from app.drives.printing import packs_folder
+def test_finding_13_database_queue_and_uploads_are_private(tmp_path, loose_umask):
     from app.imports.uploads import store_upload
     from app.jobs import LazySqliteStorage
 
@@ -381,7 +395,6 @@ def test_finding_13_database_queue_packs_and_uploads_are_private(tmp_path, loose
         for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
             assert path.exists() and mode(path) == 0o600, path
         assert mode(folder) == 0o700
-        assert mode(packs_folder()) == 0o700
         token = store_upload(folder / "uploads", "prisoners", "a.csv", b"x", 1)
         assert mode(folder / "uploads") == 0o700
         assert {mode(path) for path in (folder / "uploads").glob(f"{token}.*")} == {0o600}
@@ -394,8 +407,10 @@ def test_finding_13_database_queue_packs_and_uploads_are_private(tmp_path, loose
 
 
 def test_finding_13_the_written_pack_is_private(app, organizer, letter, loose_umask, monkeypatch):
+    """A pack is written into the database (private as above), never as a file of its own."""
     from app.drives.printing import run_print_job
     from app.pdf import pack as pack_module
+    from app.stored_files import read_file
 
     monkeypatch.setattr(pack_module, "render_pack", lambda *args, **kwargs: b"%PDF-1.7 new\n")
 
@@ -406,8 +421,13 @@ def test_finding_13_the_written_pack_is_private(app, organizer, letter, loose_um
     db.session.commit()
     run_print_job(job.id, pool=None)
     db.session.commit()
-    written = Path(app.instance_path) / "packs" / str(db.session.get(PrintJob, job.id).file_name)
-    assert written.read_bytes().startswith(b"%PDF") and mode(written) == 0o600
+    written = db.session.get(PrintJob, job.id)
+    assert written.status is PrintJobStatus.DONE
+    assert read_file(written.file_id) == b"%PDF-1.7 new\n"
+    instance = Path(app.instance_path)
+    files = {path.name: mode(path) for path in instance.rglob("*")}
+    assert set(files) <= {"konvert.db", "konvert.db-wal", "konvert.db-shm"}, files
+    assert set(files.values()) == {0o600}
 
 
 def test_finding_13_an_old_database_readable_by_others_is_made_private(tmp_path, loose_umask):

@@ -8,11 +8,12 @@ from huey import crontab
 
 from app import edge
 from app.directory.recent import ensure_counted
+from app.job_locks import lock_task
 from app.jobs import huey, log, task_app
 
 
 @huey.periodic_task(crontab(minute="*/5"))
-@huey.lock_task("konvert-recent-letters")
+@lock_task("konvert-recent-letters")
 def recount_recent_letters() -> None:
     """Every five minutes, recount unless the counts hold for today (one query when they
     do): after midnight the 90-day window has moved."""

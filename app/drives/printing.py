@@ -1,37 +1,33 @@
 """Print packs: every letter of a drive with its envelope and a cover list, built by a job.
 
-A pack holds every letter of the evening in clear text, so it is kept no longer than needed:
-its file (mode 0600) is deleted when a newer pack of the same drive is finished, and by the
-hourly job after KONVERT_PACK_KEEP_DAYS; the job's row stays, without a file, so the
-download can say the pack is gone rather than that it never existed.
+How a job's life is kept in bounds (leases, sweeping, how long packs are kept) is in
+app.drives.print_jobs; this module starts a job and builds its pack. The pack is stored in the
+database (app.stored_files) in the transaction that marks the job done, so every machine can
+serve it and nobody ever sees half of it.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import time
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
 from app.directory.services import mailing_address, recipient_name
 from app.domain import DomainError
-from app.edge import after_commit
+from app.drives import print_jobs
 from app.extensions import db
+from app.jobs import queue_reachable
 from app.models import Drive, Letter, PrintJob, PrintJobStatus, TemplateKind, User
 from app.models.base import utcnow
 from app.pdf.render import EnvelopeDocument
-from app.private_files import private_folder, write_private
 from app.russian.address import with_country_line
+from app.stored_files import delete_files, store_file
 from app.tracking.services import destination, letter_document
 
 if TYPE_CHECKING:
@@ -55,86 +51,30 @@ def drive_letters(drive: Drive) -> list[Letter]:
 
 
 def start_print_job(actor: User, drive: Drive) -> PrintJob:
-    """Queue a print pack of every letter of the drive; it is built once this is committed."""
+    """Queue a print pack of every letter of the drive; it is built once this is committed.
+
+    A job of this drive that lost its consumer or its queue is ended first (see
+    app.drives.print_jobs), so it never blocks a new one. Refused while the print queue cannot
+    be reached: the job would only wait there to be failed.
+    """
     require_organizer(actor)
     count = len(drive_letters(drive))
     if count == 0:
         raise DomainError("submit", _l("No letters have been written at this drive yet."))
-    running = [
-        j for j in drive.print_jobs if j.status in (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
-    ]
-    if running:
+    print_jobs.end_abandoned_jobs(utcnow(), drive_id=drive.id)
+    running = db.session.scalar(
+        select(PrintJob.id).where(
+            PrintJob.drive_id == drive.id, PrintJob.status.in_(print_jobs.ACTIVE)
+        )
+    )
+    if running is not None:
         raise DomainError("submit", _l("A print pack is already being built."))
+    if not queue_reachable():
+        raise DomainError("submit", print_jobs.REASONS[print_jobs.QUEUE_UNREACHABLE])
     job = PrintJob(drive=drive, status=PrintJobStatus.QUEUED, total=count, done=0)
     db.session.add(job)
     db.session.flush()
     return job
-
-
-#: A file in the packs folder that no job names is left over (a crash between the commit and
-#: the deletion, or a killed build's .part) once it is this old; younger, it may be a pack
-#: whose job is about to commit.
-ORPHAN_SECONDS = 3600
-
-
-def packs_folder() -> Path:
-    """Where finished packs are kept: the instance folder (mode 0700), never a public one."""
-    return private_folder(Path(current_app.instance_path) / "packs")
-
-
-def pack_file(job: PrintJob) -> Path | None:
-    """The finished pack's file, only when the job is done and the file complete."""
-    if job.status is not PrintJobStatus.DONE or not job.file_name:
-        return None
-    path = packs_folder() / job.file_name
-    return path if path.is_file() else None
-
-
-def pack_gone(job: PrintJob) -> bool:
-    """True when the job finished its pack but the file is no longer kept."""
-    return job.status is PrintJobStatus.DONE and pack_file(job) is None
-
-
-def _delete_files(paths: Iterable[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
-
-
-def _forget_packs(jobs: Iterable[PrintJob]) -> list[Path]:
-    """Take the files from these jobs; the caller deletes them once that is committed."""
-    paths = []
-    for job in jobs:
-        if job.file_name:
-            paths.append(packs_folder() / job.file_name)
-            job.file_name = None
-    return paths
-
-
-def purge_old_packs(now: datetime, keep_days: int) -> int:
-    """Delete the packs finished more than ``keep_days`` ago, and left-over files.
-
-    The files go once the transaction commits (a rollback keeps them, and the jobs that name
-    them); returns how many files are to be deleted.
-    """
-    old = db.session.scalars(
-        select(PrintJob).where(
-            PrintJob.file_name.is_not(None), PrintJob.finished_at < now - timedelta(days=keep_days)
-        )
-    )
-    paths = _forget_packs(old)
-    named = set(
-        db.session.scalars(select(PrintJob.file_name).where(PrintJob.file_name.is_not(None)))
-    )
-    oldest_kept = time.time() - ORPHAN_SECONDS
-    for path in packs_folder().iterdir():
-        try:
-            if path.name not in named and path.stat().st_mtime < oldest_kept:
-                paths.append(path)
-        except OSError:
-            continue  # deleted by another consumer meanwhile
-    if paths:
-        after_commit(partial(_delete_files, paths))
-    return len(paths)
 
 
 def _pack_item(letter: Letter, envelope_size: str, sender_country: str) -> PackItem:
@@ -159,70 +99,93 @@ def _pack_item(letter: Letter, envelope_size: str, sender_country: str) -> PackI
     )
 
 
-def _record_progress(job_id: int, *, claim: bool = False, **values: object) -> bool:
-    """Write the job's progress in a short transaction of its own, so that the drive page
-    sees it while the pack is built; the job's results are committed once, at its end.
+class JobEnded(Exception):
+    """The job was ended elsewhere (lease expired, consumer stopping): stop building it."""
 
-    With ``claim``, only a queued job is taken (True when this call took it).
-    """
-    statement = update(PrintJob).where(PrintJob.id == job_id)
-    if claim:
-        statement = statement.where(PrintJob.status == PrintJobStatus.QUEUED)
-    with db.engine.begin() as connection:
-        return bool(connection.execute(statement.values(**values)).rowcount)
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def run_print_job(
-    job_id: int, envelope_size: str = "dl", sender_country: str = "", pool: PackPool | None = None
+    job_id: int,
+    envelope_size: str = "dl",
+    sender_country: str = "",
+    pool: PackPool | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Build the pack: progress is shown as groups finish; the file appears only when whole.
+    """Build the pack: progress is shown as groups finish; the pack appears only when whole.
 
-    Any failure marks the job failed with the reason, so the organizer can retry. The caller
-    (the job's edge) commits the outcome.
+    Any failure marks the job failed with the reason, so the organizer can retry. When
+    ``stopping()`` becomes true (the consumer is shutting down), or the job's lease was taken
+    from it, the build stops and the job is left failed as interrupted. The caller (the job's
+    edge) commits the outcome.
     """
     # Imported here: the web process need not load the worker pool machinery.
     from app.pdf.pack import render_pack
     from app.pdf.pack_layout import CoverInfo
 
-    if not _record_progress(job_id, claim=True, status=PrintJobStatus.RUNNING):
-        return
+    if not print_jobs.claim(job_id):
+        return  # ended while queued (swept, or its queue was unreachable), or taken
     job = db.session.get(PrintJob, job_id)
     assert job is not None
     drive = job.drive
-    part = None
     try:
         letters = drive_letters(drive)
         items = [_pack_item(letter, envelope_size, sender_country) for letter in letters]
-        _record_progress(job_id, total=len(items))
+        letter_ids = [letter.id for letter in letters]
+        cover = CoverInfo(title=drive.title, held_on=drive.held_on, generated_on=date.today())
+        drive_id = drive.id
+        # No snapshot held open (and no "idle in transaction") while the pack renders.
+        db.session.rollback()
 
         def progress(done: int, total: int) -> None:
-            _record_progress(job_id, done=done, total=total)
+            if stopping():
+                raise JobEnded(print_jobs.INTERRUPTED)
+            if not print_jobs.renew(job_id, done=done, total=total):
+                raise JobEnded("")
 
-        cover = CoverInfo(title=drive.title, held_on=drive.held_on, generated_on=date.today())
         pdf = render_pack(items, cover, progress, pool=pool)
-        name = f"pack-{job.id}-{secrets.token_hex(8)}.pdf"
-        part = packs_folder() / f"{name}.part"
-        write_private(part, pdf)
-        # The rename is atomic: a download sees either no file or the whole file.
-        os.replace(part, packs_folder() / name)
-        part = None
-        now = utcnow()
-        for letter in letters:
-            letter.printed_at = letter.printed_at or now
-        # The older packs of this drive are superseded: deleted once this one is committed.
-        superseded = _forget_packs(other for other in drive.print_jobs if other is not job)
-        after_commit(partial(_delete_files, superseded))
-        job.file_name = name
-        job.total = job.done = len(items)
-        job.status = PrintJobStatus.DONE
-        job.finished_at = now
+        progress(len(items), len(items))  # the lease covers the writing below
+        _finish(job_id, drive_id, letter_ids, pdf)
+    except JobEnded as ended:
+        db.session.rollback()
+        if ended.reason:
+            print_jobs.release(job_id, ended.reason)
+        current_app.logger.warning("print pack %s stopped: it was ended meanwhile", job_id)
     except Exception as error:  # any failure must reach the organizer, with its reason
         db.session.rollback()
-        if part is not None:
-            part.unlink(missing_ok=True)
-        job = db.session.get(PrintJob, job_id)
-        assert job is not None
-        job.status = PrintJobStatus.FAILED
-        job.error = f"{type(error).__name__}: {error}"[:2000]
-        job.finished_at = utcnow()
+        # A shutdown cancels the renders under way: that is an interruption, not an error.
+        reason = print_jobs.INTERRUPTED if stopping() else f"{type(error).__name__}: {error}"
+        print_jobs.fail_in_session(job_id, reason)
         current_app.logger.exception("print pack %s failed", job_id)
+
+
+def _finish(job_id: int, drive_id: int, letter_ids: list[int], pdf: bytes) -> None:
+    """Store the pack and mark the job done, in the job's transaction; the older packs of the
+    drive are superseded and deleted in it too. Raises JobEnded when the job is no longer
+    running (then nothing of this is kept)."""
+    stored = store_file(print_jobs.PRINT_PACK, pdf, "application/pdf")
+    now = utcnow()
+    done = db.session.execute(
+        update(PrintJob)
+        .where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.RUNNING)
+        .values(
+            status=PrintJobStatus.DONE,
+            file_id=stored.id,
+            total=len(letter_ids),
+            done=len(letter_ids),
+            finished_at=now,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], done).rowcount != 1:
+        raise JobEnded("")
+    db.session.execute(
+        update(Letter)
+        .where(Letter.id.in_(letter_ids), Letter.printed_at.is_(None))
+        .values(printed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    delete_files(print_jobs.superseded_packs(drive_id, job_id))

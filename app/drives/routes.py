@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -29,7 +28,7 @@ from app.composer.services import available_templates
 from app.composer.views import compose
 from app.directory.services import facilities, regions
 from app.domain import DomainError, as_id
-from app.drives import bp, printing, services
+from app.drives import bp, print_jobs, printing, services
 from app.drives.forms import (
     DriveForm,
     EmptyForm,
@@ -46,6 +45,7 @@ from app.mail.services import external_url
 from app.models import Channel, Drive, DriveParticipant, Letter, PrintJob
 from app.refusals import flash_refusal, show_on_form
 from app.security import pdf_limit, public_write_limit
+from app.stored_files import file_response
 
 PARTICIPANT_SESSION_KEY = "drive_participants"
 
@@ -128,6 +128,7 @@ def show(drive_id: int) -> str:
         invite_form=InviteForm(),
         retry_form=EmptyForm(),
         job=drive.print_jobs[0] if drive.print_jobs else None,
+        job_failure=print_jobs.failure_text(drive.print_jobs[0]) if drive.print_jobs else "",
         join_url=url_for("drives.join", token=drive.join_token, _external=True),
     )
 
@@ -157,9 +158,9 @@ def _job_json(job: PrintJob) -> dict[str, object]:
         "status": job.status.value,
         "done": job.done,
         "total": job.total,
-        "error": job.error,
+        "error": print_jobs.failure_text(job),
         "download": url_for("drives.download", drive_id=job.drive_id, job_id=job.id)
-        if printing.pack_file(job)
+        if print_jobs.pack_ready(job)
         else None,
     }
 
@@ -206,12 +207,13 @@ def download(drive_id: int, job_id: int) -> Response | tuple[str, int]:
     job = db.session.get(PrintJob, job_id)
     if job is None or job.drive_id != drive.id:
         abort(404)
-    if printing.pack_gone(job):
+    if print_jobs.pack_gone(job):
         return render_template("drives/pack_gone.html", drive=drive), 410
-    path = printing.pack_file(job)
-    if path is None:
+    stored = print_jobs.pack_of(job)
+    if stored is None:
         abort(404)
-    return send_file(path, mimetype="application/pdf", download_name=f"konvert-pack-{job.id}.pdf")
+    # Streamed from the database chunk by chunk: any machine serves any pack.
+    return file_response(stored, f"konvert-pack-{job.id}.pdf")
 
 
 @bp.post("/drives/<int:drive_id>/mark-sent")

@@ -23,6 +23,7 @@ from app.models.mail import Follow, OutboxMessage, OutboxStatus, ReminderSubscri
 from app.models.official import Jurisdiction, Official, OfficialKind
 from app.models.outcome import DateProblem, LetterOutcome, RecentLetterCount, StatsSnapshot
 from app.models.prisoner import Placement, Prisoner, PrisonerStatus
+from app.models.stored_file import StoredFile, StoredFileChunk
 from app.models.template import Template, TemplateKind
 from app.models.user import (
     AuditEntry,
@@ -68,6 +69,8 @@ __all__ = [
     "ReminderSubscription",
     "Role",
     "StatsSnapshot",
+    "StoredFile",
+    "StoredFileChunk",
     "Template",
     "TemplateKind",
     "User",

@@ -110,7 +110,13 @@ class PrintJobStatus(enum.StrEnum):
 
 
 class PrintJob(Model):
-    """A print pack built in the background; its file is served only once complete."""
+    """A print pack built in the background; its file is served only once complete.
+
+    The file is a `StoredFile` written in the transaction that marks the job done; when it is
+    deleted (superseded, or kept long enough) ``file_id`` becomes NULL and the row stays, so
+    the download can say the pack is gone. A running job holds a lease (``lease_until``),
+    renewed as it progresses: a job whose lease ran out lost its consumer.
+    """
 
     __tablename__ = "print_job"
 
@@ -121,9 +127,13 @@ class PrintJob(Model):
     )
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
+    #: Why it failed: a reason code of app.drives.printing (shown translated) or the error.
     error: Mapped[str] = mapped_column(Text, default="")
-    file_name: Mapped[str | None] = mapped_column(String(200))
+    file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
     drive: Mapped[Drive] = relationship(back_populates="print_jobs")

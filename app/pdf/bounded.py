@@ -33,6 +33,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from app.pdf import render
+from app.pdf.lifeline import die_with_parent
 from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,12 @@ _SAMPLE_ENVELOPE = EnvelopeDocument(
 )
 
 
-def _serve(connection: Connection) -> None:
+def _serve(connection: Connection, parent_pid: int) -> None:
     """The helper's life: warm up, then render what the parent sends until it goes away."""
+    # A web process killed outright cannot stop its helper: the helper watches for that
+    # itself, also in the middle of a render. (No kernel signal: a request's thread may be
+    # short-lived, and the kernel would kill the helper with the thread; see app.pdf.lifeline.)
+    die_with_parent(parent_pid)
     # Ctrl+C reaches the whole process group; the parent decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _letter_pdf(_SAMPLE_LETTER, _SAMPLE_ENVELOPE)  # parse stylesheets, load every font face
@@ -156,7 +161,7 @@ class BoundedRenderer:
             self._stop()
         parent_end, child_end = multiprocessing.get_context("spawn").Pipe()
         process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(child_end,), name="konvert-pdf", daemon=True
+            target=_serve, args=(child_end, os.getpid()), name="konvert-pdf", daemon=True
         )
         started = time.monotonic()
         try:

@@ -32,6 +32,7 @@ from datetime import date
 from types import TracebackType
 from typing import Any
 
+from app.pdf.lifeline import die_with_parent
 from app.pdf.pack_layout import (
     CoverInfo,
     CoverRow,
@@ -135,12 +136,15 @@ _SAMPLE_ITEMS = (
 )
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int) -> None:
     """Start a worker: parse the stylesheets and load every font face once, for its lifetime.
 
     Ctrl+C in a terminal reaches the whole process group; the parent decides what to do, so
-    the workers ignore it instead of printing a traceback each.
+    the workers ignore it instead of printing a traceback each. A worker dies with its parent
+    (app.pdf.lifeline), even when the parent is killed outright: the pool's threads that start
+    workers are the consumer's job threads, which live as long as the consumer.
     """
+    die_with_parent(parent_pid, kernel_signal=True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pack_stylesheets()
     # A sample group and cover lay out every face (serif regular, bold, italic; sans) so the
@@ -284,6 +288,7 @@ class PackPool:
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
+                    initargs=(os.getpid(),),
                     max_tasks_per_child=self.max_groups_per_worker,
                 )
             return self._executor

@@ -11,6 +11,7 @@ from flask import current_app
 from huey import crontab
 
 from app import edge
+from app.job_locks import lock_task
 from app.jobs import bind_queue, enqueue, huey, log, task_app
 from app.stats import snapshots
 from app.stats.overview import refresh_overview_now
@@ -24,7 +25,7 @@ _ask_lock = threading.Lock()
 
 
 @huey.task()
-@huey.lock_task("konvert-stats-overview")
+@lock_task("konvert-stats-overview")
 def refresh_overview() -> None:
     """Recompute the overview unless another run already brought it up to date."""
     with edge.job(task_app()):
@@ -36,7 +37,7 @@ def refresh_overview() -> None:
 
 
 @huey.periodic_task(crontab())  # every minute: after reports, a new day or a bulk load
-@huey.lock_task("konvert-stats-facilities")
+@lock_task("konvert-stats-facilities")
 def precompute_facility_figures() -> None:
     """Store the figures of every facility that has none for today, or whose figures a report
     made out of date (see the service)."""

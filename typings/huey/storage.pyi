@@ -29,6 +29,7 @@ class SqliteStorage(BaseSqlStorage):
     def _create_connection(self) -> sqlite3.Connection: ...
 
 class RedisStorage(BaseStorage):
+    conn: Any  # the redis.Redis client
     def __init__(
         self,
         name: str = "huey",
