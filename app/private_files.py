@@ -2,8 +2,9 @@
 
 The database (and with it the print packs, which are stored in it), the job queue and uploaded
 imports hold what supporters wrote and who prisoners are: they are created with mode 0600
-(folders 0700), whatever the umask, so that another account on the machine cannot read them. Modes are given when a file is created
-(os.open), never fixed afterwards, so there is no moment when a file is readable by others.
+(folders 0700), whatever the umask, so that another account on the machine cannot read them.
+Modes are given when a file is created (os.open), never fixed afterwards, so there is no moment
+when a file is readable by others.
 """
 
 from __future__ import annotations
