@@ -421,3 +421,48 @@ def test_a_lock_left_by_a_dead_consumer_is_taken_over_and_a_live_one_is_not(
     with pytest.raises(TaskLockedException):
         lock.acquire()  # another machine's, recent: it may well be running
     jobs.huey.delete(lock.key)
+
+
+# --- the upgrade from packs in the instance folder ----------------------------------------------
+
+
+def test_the_upgrade_moves_this_machine_s_packs_into_the_database(any_db_app):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    _, drive = drive_with_letters(1)
+    drive_id = drive.id
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="0212507e65d8")  # the schema of packs kept in instance/packs
+    folder = Path(any_db_app.instance_path) / "packs"
+    folder.mkdir(mode=0o700)
+    (folder / "pack-1-kept.pdf").write_bytes(b"%PDF-1.7 built before the upgrade\n")
+    (folder / "pack-3-crashed.pdf.part").write_bytes(b"half")
+    insert = text(
+        "INSERT INTO print_job (id, drive_id, status, total, done, error, file_name, created_at,"
+        " finished_at) VALUES (:id, :drive, :status, 1, 1, '', :file, :now, :now)"
+    )
+    now = utcnow()
+    with db.engine.begin() as connection:
+        for job_id, status, file_name in [
+            (1, "done", "pack-1-kept.pdf"),
+            (2, "done", "pack-2-built-on-another-machine.pdf"),
+            (3, "running", None),
+        ]:
+            connection.execute(
+                insert, {"id": job_id, "drive": drive_id, "status": status, "file": file_name,
+                         "now": now}
+            )  # fmt: skip
+
+    upgrade()
+
+    kept, elsewhere, running = (db.session.get(PrintJob, job_id) for job_id in (1, 2, 3))
+    assert read_file(kept.file_id) == b"%PDF-1.7 built before the upgrade\n"
+    assert print_jobs.pack_ready(kept)
+    assert print_jobs.pack_gone(elsewhere)  # "no longer kept": it can be built again
+    assert not folder.exists()  # no letter left in clear text beside the database
+    assert running.lease_until is None
+    end_abandoned_print_jobs.call_local()
+    db.session.expire_all()
+    assert db.session.get(PrintJob, 3).status is PrintJobStatus.FAILED
