@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -365,6 +366,33 @@ def test_a_dead_worker_fails_the_pack_and_the_pool_recovers(pool):
         render_pack(ITEMS, COVER, group_size=1, pool=pool)
     pdf = render_pack(ITEMS[:2], COVER, group_size=GROUP_SIZE, pool=pool)
     assert ITEMS[1].recipient_label in read(pdf).pages[-1].extract_text()
+
+
+def test_a_pack_waiting_for_a_busy_pool_beats_and_can_be_stopped(pool):
+    """While other work holds every worker, the caller hears a heartbeat (a print job renews
+    its lease with it); what the heartbeat raises stops the pack, and the pool serves on."""
+    beats: list[int] = []
+    busy = [pool.submit(time.sleep, 2) for _ in range(pool.processes)]
+    pdf = render_pack(
+        ITEMS[:2], COVER, pool=pool, heartbeat=lambda: beats.append(1), heartbeat_seconds=0.2
+    )
+    assert [future.result() for future in busy] == [None] * pool.processes
+    assert beats  # the pack could not start before the sleeps ended
+    assert ITEMS[1].recipient_label in read(pdf).pages[-1].extract_text()
+
+    class Stop(Exception):
+        pass
+
+    def stop() -> None:
+        raise Stop
+
+    busy = [pool.submit(time.sleep, 2) for _ in range(pool.processes)]
+    with pytest.raises(Stop):
+        render_pack(ITEMS, COVER, pool=pool, heartbeat=stop, heartbeat_seconds=0.2)
+    for future in busy:
+        future.result()
+    pdf = render_pack(ITEMS[:1], COVER, pool=pool)
+    assert ITEMS[0].recipient_label in read(pdf).pages[-1].extract_text()
 
 
 # --- untrusted text cannot load anything --------------------------------------------------------

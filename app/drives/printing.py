@@ -140,12 +140,23 @@ def run_print_job(
         db.session.rollback()
 
         def progress(done: int, total: int) -> None:
+            """Record progress (or, with -1, only that the job is alive) and renew the lease."""
             if stopping():
                 raise JobEnded(print_jobs.INTERRUPTED)
-            if not print_jobs.renew(job_id, done=done, total=total):
+            counts = {"done": done, "total": total} if done >= 0 else {}
+            if not print_jobs.renew(job_id, **counts):
                 raise JobEnded("")
 
-        pdf = render_pack(items, cover, progress, pool=pool)
+        # While the pool is busy with other packs, the lease is renewed all the same: it says
+        # that this consumer is alive, not that the pack moves.
+        pdf = render_pack(
+            items,
+            cover,
+            progress,
+            pool=pool,
+            heartbeat=lambda: progress(-1, -1),
+            heartbeat_seconds=max(1.0, print_jobs.lease_seconds() / 4),
+        )
         progress(len(items), len(items))  # the lease covers the writing below
         _finish(job_id, drive_id, letter_ids, pdf)
     except JobEnded as ended:

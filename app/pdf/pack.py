@@ -19,9 +19,10 @@ pages in memory at once, and report no progress.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
@@ -76,6 +77,8 @@ def render_pack(
     *,
     group_size: int = DEFAULT_GROUP_SIZE,
     pool: PackPool | None = None,
+    heartbeat: Callable[[], None] | None = None,
+    heartbeat_seconds: float = 10.0,
 ) -> bytes:
     """Render the print pack: the cover list, then each letter's pages followed by its envelope.
 
@@ -83,6 +86,9 @@ def render_pack(
     call and closed after it). ``progress(done, total)`` is called in this process with the
     number of letters rendered, first with 0, then as each group completes (in any order), last
     with ``(total, total)`` before the parts are joined. The pages keep the order of ``items``.
+    ``heartbeat()`` is called whenever ``heartbeat_seconds`` pass without a group completing
+    (the pool may be busy with another pack): the caller is alive and waiting. Whatever either
+    callback raises stops the pack, its documents not yet started dropped.
 
     Raises :class:`PackRenderError` with a readable message when any part fails; no partial
     file is ever returned.
@@ -90,11 +96,24 @@ def render_pack(
     if group_size < 1:
         raise ValueError("group_size must be at least 1")
     items = list(items)
+    beat = partial(_completed, heartbeat=heartbeat, seconds=heartbeat_seconds)
     if pool is not None:
-        return _render_pack(items, cover, progress, group_size, pool)
+        return _render_pack(items, cover, progress, group_size, pool, beat)
     documents = 1 + -(-len(items) // group_size)  # the cover and the groups
     with PackPool(min(default_processes(), documents)) as temporary:
-        return _render_pack(items, cover, progress, group_size, temporary)
+        return _render_pack(items, cover, progress, group_size, temporary, beat)
+
+
+def _completed(
+    futures: Iterable[Future[Any]], heartbeat: Callable[[], None] | None, seconds: float
+) -> Iterator[Future[Any]]:
+    """The futures as they complete (like as_completed), with a heartbeat while none does."""
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, timeout=seconds, return_when=FIRST_COMPLETED)
+        if not finished and heartbeat is not None:
+            heartbeat()
+        yield from finished
 
 
 def _groups(items: list[PackItem], group_size: int) -> Iterator[tuple[int, list[PackItem]]]:
@@ -109,6 +128,7 @@ def _render_pack(
     progress: Callable[[int, int], None] | None,
     group_size: int,
     pool: PackPool,
+    completed: Callable[[Iterable[Future[Any]]], Iterator[Future[Any]]],
 ) -> bytes:
     total = len(items)
     groups = list(_groups(items, group_size))
@@ -122,7 +142,7 @@ def _render_pack(
         if progress is not None:
             progress(0, total)
         done = 0
-        for future in as_completed(futures):
+        for future in completed(futures):
             index = futures[future]
             first, group = groups[index]
             parts[index] = _collect(future, pool, _describe(first, len(group), total))
