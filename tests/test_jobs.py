@@ -120,3 +120,30 @@ def test_a_consumer_process_delivers_mail_committed_in_another_process(
                 consumer.wait()
             jobs.huey.storage.close()
     assert consumer.returncode == 0  # a clean, graceful stop
+
+
+def test_make_run_keeps_the_locks_of_consumers_elsewhere_and_can_leave_the_schedule(
+    migrated_database: Path, tmp_path: Path
+):
+    """A consumer started by scripts/run.sh no longer flushes every lock (`--flush-locks`
+    cleared those of consumers still running on other machines), and with
+    KONVERT_JOB_SCHEDULER=0 leaves the periodic jobs to the one consumer that has them."""
+    from huey import RedisHuey
+
+    from tests.servers import redis_server, run_sh
+
+    instance = tmp_path / "served"
+    instance.mkdir()
+    shutil.copy(migrated_database, instance / "konvert.db")
+    with redis_server(tmp_path) as url:
+        queue = RedisHuey(jobs.QUEUE_NAME, url=url)
+        key = f"{jobs.QUEUE_NAME}.lock.konvert-stats-facilities"
+        # Held just now by a consumer on another machine, busy with a recount.
+        holder = {"machine": "another-machine", "pid": 4242, "since": time.time()}
+        queue.put(key, holder)
+        settings = {"REDIS_URL": url, "JOB_SCHEDULER": "0"}
+        with run_sh(instance, settings, tmp_path / "server.log") as served:
+            assert wait_for(lambda: "Huey consumer started" in served.log_text())
+            assert "Periodic tasks are disabled." in served.log_text()
+            assert queue.get(key, peek=True) == holder
+        queue.storage.close()
