@@ -22,8 +22,10 @@ system-deps:
 translations: $(BIN)/flask
 	$(BIN)/pybabel compile -d app/translations > /dev/null
 
+# `all`: set up the database (migrations, templates, demo data the first time), then serve with
+# the web server and the job scheduler on this machine. scripts/run.sh lists the other roles.
 run: system-deps install
-	scripts/run.sh
+	scripts/run.sh all
 
 test: system-deps install
 	$(BIN)/ruff check .

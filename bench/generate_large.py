@@ -57,7 +57,7 @@ from app.models.prisoner import build_search_text  # noqa: E402
 demo = demo_data().texts  # signatures, sentences and postal notes of the demo letters
 
 DEFAULT_INSTANCE = ROOT / "instance-bench"
-DEMO_MARKER = ".demo-loaded"  # scripts/run.sh loads demo data unless this file exists
+DEMO_MARKER = ".demo-loaded"  # `flask setup` loads demo data unless this file exists
 SEED = 20_251_105
 WINDOW_DAYS = 3 * 365
 BATCH_ROWS = 20_000  # letters per transaction (their events go in the same transaction)

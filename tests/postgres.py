@@ -298,3 +298,22 @@ def any_db_app(request: pytest.FixtureRequest) -> Flask:
             "factories in tests/factories.py instead"
         )
     return request.getfixturevalue("pg_app")
+
+
+def restart_server(server: PostgresServer) -> None:
+    """Restart the session's cluster as an administrator would (``pg_ctl restart``, fast mode:
+    every open connection is closed), on the same port, and wait until it accepts connections
+    again."""
+    command = [
+        *_as_server_user(),
+        str(postgres_bin_dir() / "pg_ctl"),
+        "restart",
+        "--pgdata",
+        str(server.folder / "data"),
+        "--log",
+        str(server.folder / "server.log"),
+        "--mode",
+        "fast",
+        "--wait",
+    ]
+    _run(command, server.folder, "pg_ctl restart")
