@@ -35,7 +35,7 @@ test: system-deps install
 # Two "machines" on PostgreSQL, Redis and an SMTP sink, on loopback, through fault scenarios
 # (tests/test_scale.py); a few minutes.
 scale-test: system-deps install
-	$(BIN)/python -m pytest -m scale -p no:randomly tests/test_scale.py
+	$(BIN)/python -m pytest -m scale tests/test_scale.py
 
 bench: system-deps install
 	$(BIN)/python bench/pdf_single.py
