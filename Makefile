@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app:create_app
 
-.PHONY: run test bench bench-load audit install system-deps translations lint clean
+.PHONY: run test scale-test bench bench-load audit install system-deps translations lint clean
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: system-deps install
 	$(BIN)/mypy
 	$(BIN)/flask letters check
 	$(BIN)/python -m pytest -n auto
+
+# Two "machines" on PostgreSQL, Redis and an SMTP sink, on loopback, through fault scenarios
+# (tests/test_scale.py); a few minutes.
+scale-test: system-deps install
+	$(BIN)/python -m pytest -m scale tests/test_scale.py
 
 bench: system-deps install
 	$(BIN)/python bench/pdf_single.py

@@ -256,7 +256,7 @@ def _migrate(url: str, folder: Path) -> None:
         db.engine.dispose()
 
 
-def _truncate_all_tables() -> None:
+def truncate_all_tables() -> None:
     """Empty every table but alembic_version, and restart the id sequences."""
     with db.engine.begin() as connection:
         tables = connection.exec_driver_sql(
@@ -268,18 +268,24 @@ def _truncate_all_tables() -> None:
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
-@pytest.fixture
-def pg_app(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Flask]:
-    """The application on the session's PostgreSQL database, emptied, in an app context."""
+def postgres_app(server: PostgresServer, tmp_path: Path) -> Iterator[Flask]:
+    """The application on the session's PostgreSQL database, emptied, in an app context
+    (the body of `pg_app`, and of `app` in a module marked ``both_databases``)."""
     instance = tmp_path / "instance"
     instance.mkdir()
-    application = create_app("testing", _settings(postgres_server.url, instance))
+    application = create_app("testing", _settings(server.url, instance))
     isolate_requests(application)
     with application.app_context():
-        _truncate_all_tables()
+        truncate_all_tables()
         yield application
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def pg_app(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Flask]:
+    """The application on the session's PostgreSQL database, emptied, in an app context."""
+    yield from postgres_app(postgres_server, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,0 +1,219 @@
+"""`make scale-test`: Konvert as an organisation scales it, with faults, on loopback.
+
+Two "machines" (each scripts/run.sh on its own instance folder and port: a web server and a job
+consumer) share a PostgreSQL database, a real redis-server (the job queue and the rate-limit
+counts) and an SMTP sink. The scenarios fail on any server error outside a deliberate outage,
+any write the server confirmed and then lost, any duplicate, or any job that does not end.
+
+Not part of `make test` (the marker ``scale`` is deselected there): `make scale-test` runs it,
+and `.ci/run` after the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.ctx import AppContext
+from sqlalchemy import func, select
+
+from app import create_app
+from app.extensions import db
+from app.mail.services import queue_email
+from app.models import EventKind, MailEvent, OutboxMessage, OutboxStatus
+from tests.factories import make_facility, make_letter, make_prisoner
+from tests.postgres import PostgresServer, truncate_all_tables
+from tests.servers import Served, free_port, redis_server, run_sh
+from tests.test_mail import Inbox, reminder_context, smtp_server
+
+pytestmark = pytest.mark.scale
+
+MACHINES = 2
+END_SECONDS = 90  # a job, a delivery or a retry must end within this (leases are shorter)
+
+
+@dataclass
+class Cluster:
+    """The running set-up: what the scenarios drive and what they check against."""
+
+    machines: list[Served]
+    database_url: str
+    redis_url: str
+    smtp_port: int
+    folder: Path
+    _app: Flask | None = None
+    _log_marks: list[int] | None = None
+
+    def context(self) -> AppContext:
+        """An app context on the shared database and queue, for setting up data and reading
+        results (the app is made once: it binds the job queue to this Redis)."""
+        if self._app is None:
+            self._app = create_app(
+                "testing",
+                {
+                    "SQLALCHEMY_DATABASE_URI": self.database_url,
+                    "INSTANCE_PATH": str(self.folder / "test-side"),
+                    "REDIS_URL": self.redis_url,
+                    "HUEY_IMMEDIATE": False,
+                },
+            )
+        return self._app.app_context()
+
+    def mark_logs(self) -> None:
+        """From now on, server_errors() reads only what the machines log from here."""
+        self._log_marks = [len(machine.log_text()) for machine in self.machines]
+
+    def server_errors(self) -> list[str]:
+        """Tracebacks the machines logged since the last mark: every one is a server error."""
+        errors = []
+        marks = self._log_marks or [0] * len(self.machines)
+        for machine, mark in zip(self.machines, marks, strict=True):
+            text = machine.log_text()[mark:]
+            errors += [part[:3000] for part in text.split("Traceback (most recent")[1:]]
+        return errors
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """PostgreSQL, Redis, an SMTP port and two machines serving from them."""
+    folder = tmp_path_factory.mktemp("scale")
+    (folder / "test-side").mkdir()
+    emptying = create_app("testing", {"SQLALCHEMY_DATABASE_URI": postgres_server.url,
+                                      "INSTANCE_PATH": str(folder / "test-side")})  # fmt: skip
+    with emptying.app_context():
+        truncate_all_tables()
+        db.engine.dispose()
+    smtp_port = free_port()
+    with redis_server(folder) as redis_url:
+        settings = {
+            "DATABASE_URL": postgres_server.url,
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url.rsplit("/", 1)[0] + "/1",
+            "RATELIMIT_PUBLIC_WRITES": "100000 per minute",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": str(smtp_port),
+            "MAIL_USE_TLS": "0",
+            "OUTBOX_BACKOFF_SECONDS": "1",
+            "OUTBOX_BACKOFF_MAX_SECONDS": "2",
+            "WEB_WORKERS": "1",
+        }
+        with ExitStack() as stack:
+            machines = []
+            for number in range(MACHINES):  # one after the other: each migrates (a no-op here)
+                instance = folder / f"machine-{number}"
+                instance.mkdir()
+                log = folder / f"machine-{number}.log"
+                machines.append(stack.enter_context(run_sh(instance, settings, log)))
+            yield Cluster(machines, postgres_server.url, redis_url, smtp_port, folder)
+
+
+@pytest.fixture(autouse=True)
+def _errors_of_this_scenario(cluster: Cluster) -> None:
+    """Each scenario answers for the server errors logged while it ran, not before."""
+    cluster.mark_logs()
+
+
+def _post_json(url: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _all_at_once(calls: list[Callable[[], tuple[int, dict[str, object]]]]) -> list[int]:
+    """Run the calls in threads released together; their statuses, in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[int] = [0] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = calls[index]()[0]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = END_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return condition()
+
+
+def test_the_same_report_sent_to_both_machines_at_once_is_recorded_once(cluster: Cluster):
+    """Two supporters' clicks (or one impatient one) on two machines: one "sent" event per
+    letter, every answer the one the first report got, no server error."""
+    with cluster.context():
+        prisoner = make_prisoner(make_facility())
+        tokens = [make_letter(prisoner).token for _ in range(10)]
+        db.session.commit()
+    report = {"kind": "sent", "date": date.today().isoformat(), "channel": "post"}
+    for token in tokens:
+        urls = [f"{machine.url}/api/v1/letters/{token}/events" for machine in cluster.machines]
+        calls = [partial(_post_json, url, report) for url in urls for _ in range(2)]
+        statuses = _all_at_once(calls)
+        assert statuses == [201] * len(calls), statuses
+    with cluster.context():
+        sent = db.session.execute(
+            select(MailEvent.letter_id, func.count())
+            .where(MailEvent.kind == EventKind.SENT)
+            .group_by(MailEvent.letter_id)
+        ).all()
+    assert len(sent) == len(tokens) and {count for _, count in sent} == {1}
+    assert cluster.server_errors() == []
+
+
+def test_mail_queued_while_smtp_is_down_is_delivered_once_when_it_is_back(cluster: Cluster):
+    """Both consumers try while the SMTP server is down, back off, and deliver each message
+    exactly once when it returns."""
+    addresses = [f"reader{number}@example.org" for number in range(5)]
+    with cluster.context():
+        for address in addresses:
+            queue_email(address, "reminder", reminder_context())
+        db.session.commit()  # the commit enqueues delivery on Redis for either consumer
+
+        def statuses() -> set[OutboxStatus]:
+            db.session.rollback()
+            return set(db.session.scalars(select(OutboxMessage.status)))
+
+        def attempts() -> list[int]:
+            db.session.rollback()
+            return list(db.session.scalars(select(OutboxMessage.attempts)))
+
+        # Down: each message is tried, fails, and waits for its retry.
+        assert _wait_for(lambda: all(tried >= 1 for tried in attempts())), attempts()
+        assert statuses() == {OutboxStatus.PENDING}
+        inbox: Inbox
+        with smtp_server(cluster.smtp_port) as inbox:
+            # Back up: a new message's delivery also takes the waiting ones.
+            queue_email("late@example.org", "reminder", reminder_context())
+            db.session.commit()
+            assert _wait_for(lambda: statuses() == {OutboxStatus.SENT}), statuses()
+            time.sleep(3)  # time for a duplicate to arrive, if there were one
+            received = sorted(message["To"] for message in inbox.messages)
+        db.session.remove()
+    assert received == sorted([*addresses, "late@example.org"])
+    assert cluster.server_errors() == []
