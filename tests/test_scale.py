@@ -1,7 +1,6 @@
 """`make scale-test`: Konvert as an organisation scales it, with faults, on loopback.
 
-Two "machines" (each scripts/run.sh on its own instance folder and port: a web server and a job
-consumer) share a PostgreSQL database, a real redis-server (the job queue and the rate-limit
+Two "machines" share a PostgreSQL database, a real redis-server (the job queue and the rate-limit
 counts) and an SMTP sink. The scenarios fail on any server error outside a deliberate outage,
 any write the server confirmed and then lost, any duplicate, or any job that does not end.
 
@@ -31,15 +30,14 @@ from sqlalchemy import func, select
 from app import create_app
 from app.extensions import db
 from app.mail.services import queue_email
-from app.models import EventKind, MailEvent, OutboxMessage, OutboxStatus
+from app.models import EventKind, Letter, MailEvent, OutboxMessage, OutboxStatus
 from tests.factories import make_facility, make_letter, make_prisoner
-from tests.postgres import PostgresServer, truncate_all_tables
-from tests.servers import Served, free_port, redis_server, run_sh
+from tests.postgres import PostgresServer, restart_server, truncate_all_tables
+from tests.servers import Served, consumer_sh, free_port, redis_server, run_sh
 from tests.test_mail import Inbox, reminder_context, smtp_server
 
 pytestmark = pytest.mark.scale
 
-MACHINES = 2
 END_SECONDS = 90  # a job, a delivery or a retry must end within this (leases are shorter)
 
 
@@ -47,7 +45,8 @@ END_SECONDS = 90  # a job, a delivery or a retry must end within this (leases ar
 class Cluster:
     """The running set-up: what the scenarios drive and what they check against."""
 
-    machines: list[Served]
+    machines: list[Served]  # the web servers, one per machine
+    processes: list[Served]  # every process whose log is read for server errors
     database_url: str
     redis_url: str
     smtp_port: int
@@ -72,14 +71,14 @@ class Cluster:
 
     def mark_logs(self) -> None:
         """From now on, server_errors() reads only what the machines log from here."""
-        self._log_marks = [len(machine.log_text()) for machine in self.machines]
+        self._log_marks = [len(process.log_text()) for process in self.processes]
 
     def server_errors(self) -> list[str]:
         """Tracebacks the machines logged since the last mark: every one is a server error."""
         errors = []
-        marks = self._log_marks or [0] * len(self.machines)
-        for machine, mark in zip(self.machines, marks, strict=True):
-            text = machine.log_text()[mark:]
+        marks = self._log_marks or [0] * len(self.processes)
+        for process, mark in zip(self.processes, marks, strict=True):
+            text = process.log_text()[mark:]
             errors += [part[:3000] for part in text.split("Traceback (most recent")[1:]]
         return errors
 
@@ -101,23 +100,31 @@ def cluster(
         settings = {
             "DATABASE_URL": postgres_server.url,
             "REDIS_URL": redis_url,
-            "RATELIMIT_STORAGE_URI": redis_url.rsplit("/", 1)[0] + "/1",
             "RATELIMIT_PUBLIC_WRITES": "100000 per minute",
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": str(smtp_port),
             "MAIL_USE_TLS": "0",
             "OUTBOX_BACKOFF_SECONDS": "1",
             "OUTBOX_BACKOFF_MAX_SECONDS": "2",
-            "WEB_WORKERS": "1",
         }
         with ExitStack() as stack:
-            machines = []
-            for number in range(MACHINES):  # one after the other: each migrates (a no-op here)
-                instance = folder / f"machine-{number}"
-                instance.mkdir()
-                log = folder / f"machine-{number}.log"
-                machines.append(stack.enter_context(run_sh(instance, settings, log)))
-            yield Cluster(machines, postgres_server.url, redis_url, smtp_port, folder)
+            # Machine 0 as `make run` serves (setup, web, a consumer running the schedule);
+            # machine 1 as the other machines of a deployment: a web server and a worker that
+            # leaves the schedule to machine 0.
+            first = folder / "machine-0"
+            second = folder / "machine-1"
+            first.mkdir()
+            second.mkdir()
+            machines = [
+                stack.enter_context(run_sh(first, settings, folder / "machine-0.log")),
+                stack.enter_context(run_sh(second, settings, folder / "web-1.log", role="web")),
+            ]
+            worker = stack.enter_context(
+                consumer_sh(second, settings, folder / "worker-1.log", role="worker")
+            )
+            yield Cluster(
+                machines, [*machines, worker], postgres_server.url, redis_url, smtp_port, folder
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -217,3 +224,61 @@ def test_mail_queued_while_smtp_is_down_is_delivered_once_when_it_is_back(cluste
         db.session.remove()
     assert received == sorted([*addresses, "late@example.org"])
     assert cluster.server_errors() == []
+
+
+def test_a_database_restart_under_writers_loses_no_confirmed_report(
+    cluster: Cluster, postgres_server: PostgresServer
+):
+    """Writers report on both machines while PostgreSQL restarts. What a machine confirmed
+    (201) is stored once; after the restart every request succeeds (pooled connections that
+    the restart closed are replaced, not handed to a request)."""
+    with cluster.context():
+        prisoner = make_prisoner(make_facility())
+        tokens = [make_letter(prisoner).token for _ in range(40)]
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # this side's pooled connection would die in the restart
+    report = {"kind": "sent", "date": date.today().isoformat(), "channel": "post"}
+    answers: list[tuple[str, int, float]] = []  # token, status, when the request started
+
+    def write(share: list[str], url: str) -> None:
+        for token in share:
+            started = time.monotonic()
+            status = _post_json(f"{url}/api/v1/letters/{token}/events", report)[0]
+            answers.append((token, status, started))
+            time.sleep(0.15)  # spread the writes over the restart
+
+    writers = [
+        threading.Thread(target=write, args=(tokens[i::4], cluster.machines[i % 2].url))
+        for i in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    time.sleep(0.5)
+    restart_server(postgres_server)
+    restarted = time.monotonic()
+    for writer in writers:
+        writer.join()
+
+    after_restart = [status for _, status, started in answers if started > restarted]
+    assert after_restart and set(after_restart) == {201}, after_restart
+    confirmed = {token for token, status, _ in answers if status == 201}
+    # What was refused during the outage is sent again, as a supporter would: accepted now.
+    for token in set(tokens) - confirmed:
+        assert (
+            _post_json(f"{cluster.machines[0].url}/api/v1/letters/{token}/events", report)[0]
+            == 201
+        )
+    with cluster.context():
+        db.session.rollback()
+        stored = db.session.execute(
+            select(Letter.token, func.count(MailEvent.id))
+            .join(MailEvent, MailEvent.letter_id == Letter.id)
+            .where(Letter.token.in_(tokens), MailEvent.kind == EventKind.SENT)
+            .group_by(Letter.token)
+        ).all()
+    assert dict(stored) == dict.fromkeys(tokens, 1)
+    for machine in cluster.machines:
+        for page in ("/", "/stats", "/prisoners"):
+            with urllib.request.urlopen(machine.url + page, timeout=30) as response:
+                assert response.status == 200
