@@ -290,7 +290,7 @@ def _assignment_counts(drive: Drive, prisoners: list[Prisoner]) -> list[int]:
         .where(Assignment.drive_id == drive.id)
         .group_by(Assignment.prisoner_id)
     )
-    counts = dict(rows.tuples())
+    counts = {prisoner_id: count for prisoner_id, count in rows}
     return [counts.get(p.id, 0) for p in prisoners]
 
 
@@ -351,8 +351,9 @@ def test_a_double_click_on_build_makes_one_print_pack(on_site):
 
 
 def test_marking_the_batch_sent_twice_at_once_records_each_letter_once(on_site):
-    """Two clicks on "Mark the printed letters sent" at once: each letter is sent once, and
-    both clicks are answered alike."""
+    """Two clicks on "Mark the printed letters sent" at once, while two writers report two of
+    the letters sent on the same day: each letter is sent once, both clicks are answered
+    alike, and so are both writers (nothing waits on anything forever: no deadlock)."""
     prisoners = _prisoners(3)
     email = _organizer()
     browser = Browser(on_site.url)
@@ -368,10 +369,15 @@ def test_marking_the_batch_sent_twice_at_once_records_each_letter_once(on_site):
         browser.open(f"/drives/{drive.id}")
         tabs = [browser.second_tab() for _ in range(2)]
         fields = {"sent_on": date.today().isoformat(), "channel": "post"}
-        answers = at_once([partial(t.post, f"/drives/{drive.id}/mark-sent", fields) for t in tabs])
-        assert [answer.status_code for answer in answers] == [302, 302], f"trial {trial}"
-        notices = [tab.follow(answer) for tab, answer in zip(tabs, answers, strict=True)]
+        writers = [_report_through_the_page(on_site, one, date.today()) for one in letters[1:]]
+        answers = at_once(
+            [partial(t.post, f"/drives/{drive.id}/mark-sent", fields) for t in tabs] + writers
+        )
+        clicks, reports = answers[:2], answers[2:]
+        assert [answer.status_code for answer in clicks] == [302, 302], f"trial {trial}"
+        notices = [tab.follow(answer) for tab, answer in zip(tabs, clicks, strict=True)]
         assert notices == [["3 letters marked sent."]] * 2, f"trial {trial}"
+        assert reports == [("page", 302, [THANKS])] * 2, f"trial {trial}"
         _fresh()
         assert [len(_sent_events(letter)) for letter in letters] == [1, 1, 1], f"trial {trial}"
 
