@@ -34,6 +34,14 @@ from app.models import EventKind, Letter, MailEvent, OutboxMessage, OutboxStatus
 from tests.factories import make_facility, make_letter, make_prisoner
 from tests.postgres import PostgresServer, restart_server, truncate_all_tables
 from tests.servers import Served, consumer_sh, free_port, redis_server, run_sh
+from tests.test_concurrent_writes import (
+    Browser,
+    _assignment_counts,
+    _drive,
+    _organizer,
+    _prisoners,
+    at_once,
+)
 from tests.test_mail import Inbox, reminder_context, smtp_server
 
 pytestmark = pytest.mark.scale
@@ -282,3 +290,26 @@ def test_a_database_restart_under_writers_loses_no_confirmed_report(
         for page in ("/", "/stats", "/prisoners"):
             with urllib.request.urlopen(machine.url + page, timeout=30) as response:
                 assert response.status == 200
+
+
+def test_participants_joining_through_both_machines_at_once_stay_balanced(cluster: Cluster):
+    """Eight people join one evening at the same moment, half through each machine, and get
+    two prisoners each: every prisoner gets two writers, as if they had come one by one."""
+    with cluster.context():
+        prisoners = _prisoners(8)
+        drive = _drive(_organizer(), prisoners)
+        path = f"/join/{drive.join_token}"
+        browsers = [Browser(cluster.machines[number % 2].url) for number in range(8)]
+        for browser in browsers:
+            browser.open(path)
+        joined = at_once(
+            [
+                partial(browser.post, path, {"name": f"Гость {number}", "languages": "ru"})
+                for number, browser in enumerate(browsers)
+            ]
+        )
+        assert [answer.status_code for answer in joined] == [302] * 8
+        db.session.rollback()
+        assert _assignment_counts(drive, prisoners) == [2] * 8
+        db.session.remove()
+    assert cluster.server_errors() == []
