@@ -1,8 +1,10 @@
 """Build a large, realistic data set for the load benchmark (bench/load.py, `make bench-load`).
 
-In a fresh instance folder (default ``instance-bench/`` at the repository root): migrate with the
-real migrations, load the template library and the federal officials as ``scripts/run.sh`` does,
-then insert with SQLAlchemy Core bulk inserts (executemany, one transaction per batch):
+In a fresh instance folder (default ``instance-bench/`` at the repository root), or in the
+PostgreSQL database given by ``--database-url`` (what `make bench-load DB=postgres` does, with
+the instance folder beside it): migrate with the real migrations, load the template library
+and the federal officials as ``scripts/run.sh`` does, then insert, one transaction per batch,
+with SQLAlchemy Core bulk inserts (executemany) on SQLite and COPY on PostgreSQL:
 
 - 300 facilities over 62 regions, of every kind, with official-pattern names, 6-digit postcodes
   and a hidden mail profile each: a lognormal delay with a median of 7–20 days (30–60 days for
@@ -17,8 +19,12 @@ then insert with SQLAlchemy Core bulk inserts (executemany, one transaction per 
   electronic letters and organisations. A few letters are reported twice, with contradictory
   dates or without a "sent" report, as real reports are. Nothing happens after today.
 
-Then ``letter_outcome`` is rebuilt from the events, and the marker that tells ``scripts/run.sh``
-the demo data was loaded is written, so ``make run`` on this folder adds no demo data.
+Then ``letter_outcome`` is rebuilt from the events, the overview and the facility figures are
+stored as ``flask stats rebuild`` does, the planner's statistics are gathered (on PostgreSQL
+also the id sequences moved past the ids written and VACUUM FREEZE, so that the first readers
+do not rewrite every page), and the marker that tells ``scripts/run.sh`` the demo data was
+loaded is written last, so ``make run`` on this folder adds no demo data (and bench/load.sh
+builds a PostgreSQL data set again when a build did not finish).
 
 Deterministic for a given ``--seed`` and ``--today``. Measured on the 2-core development machine:
 see the README's bench section.
@@ -26,6 +32,7 @@ see the README's bench section.
 Run: .venv/bin/python bench/generate_large.py [--instance PATH] [--events 1000000]
                                               [--prisoners 10000] [--facilities 300]
                                               [--seed N] [--today YYYY-MM-DD] [--force]
+                                              [--database-url postgresql+psycopg://…]
 """
 
 from __future__ import annotations
