@@ -82,7 +82,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [ "$DB" = postgres ]; then
-  # The settings of a small dedicated server: the data set (about 1 GB with its indexes)
+  # The settings of a small dedicated server: the data set (about 500 MB with its indexes)
   # mostly in PostgreSQL's own cache, and fewer checkpoints while it is loaded.
   cluster_started=yes
   DATABASE_URL=$("$BIN/python" scripts/pg_cluster.py start "$CLUSTER" \
