@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+DB ?= sqlite
 export FLASK_APP := app:create_app
 
 .PHONY: run test scale-test bench bench-load audit install system-deps translations lint clean
@@ -51,8 +52,9 @@ audit: system-deps install
 
 # Not part of `make bench`: builds a 1,000,000-event data set in ./instance-bench the first time
 # (about 2–3 minutes), serves it with scripts/run.sh and loads it with bench/load.py.
+# DB=postgres: the same in a PostgreSQL cluster kept in ./instance-bench-pg (see bench/load.sh).
 bench-load: system-deps install
-	bench/load.sh $(LOAD_ARGS)
+	DB=$(DB) bench/load.sh $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
