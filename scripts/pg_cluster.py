@@ -222,6 +222,25 @@ def stop_cluster(folder: Path, binaries: Path, prefix: list[str], *, mode: str =
         )
 
 
+def restart_cluster(folder: Path, binaries: Path, prefix: list[str]) -> None:
+    """Restart the cluster in ``folder`` as an administrator would (``pg_ctl restart``, fast
+    mode: every open connection is closed), on the same port; returns once it accepts
+    connections again."""
+    command = [
+        *prefix,
+        str(binaries / "pg_ctl"),
+        "restart",
+        "--pgdata",
+        str(folder / "data"),
+        "--log",
+        str(folder / "server.log"),
+        "--mode",
+        "fast",
+        "--wait",
+    ]
+    _run(command, folder, "pg_ctl restart")
+
+
 def database_url(port: int, database: str) -> str:
     """SQLAlchemy URL of ``database`` in a cluster on ``port``, over TCP on loopback."""
     return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/{database}"

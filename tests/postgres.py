@@ -177,16 +177,5 @@ def restart_server(server: PostgresServer) -> None:
     """Restart the session's cluster as an administrator would (``pg_ctl restart``, fast mode:
     every open connection is closed), on the same port, and wait until it accepts connections
     again."""
-    command = [
-        *_as_server_user(),
-        str(postgres_bin_dir() / "pg_ctl"),
-        "restart",
-        "--pgdata",
-        str(server.folder / "data"),
-        "--log",
-        str(server.folder / "server.log"),
-        "--mode",
-        "fast",
-        "--wait",
-    ]
-    _run(command, server.folder, "pg_ctl restart")
+    binaries, prefix = postgres_bin_dir(), _as_server_user()
+    _or_fail(lambda: pg_cluster.restart_cluster(server.folder, binaries, prefix))
