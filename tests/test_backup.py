@@ -325,3 +325,62 @@ def _new_postgres_database(pg_app: Flask, name: str) -> str:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def test_a_different_konvert_secret_key_on_the_target_is_pointed_out(app, runner, tmp_path):
+    folder = tmp_path / "backup"
+    assert runner.invoke(args=["backup", "create", str(folder)]).exit_code == 0
+    assert _manifest(folder)["secret_key_from"] == "setting"
+    target = _target_app(tmp_path, SECRET_KEY="another key set by KONVERT_SECRET_KEY")
+    result = target.test_cli_runner().invoke(args=["backup", "restore", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "KONVERT_SECRET_KEY is set and differs from the backup's secret key" in result.output
+    restored_key = (Path(target.instance_path) / "secret_key").read_text()
+    assert restored_key == app.config["SECRET_KEY"]
+    assert restored_key not in result.output  # a secret is never printed
+
+
+def test_a_failed_backup_leaves_no_copy_behind(app, runner, tmp_path):
+    Path(app.instance_path, "jobs.db").write_bytes(b"not a database at all, " * 100)
+    folder = tmp_path / "backup"
+    result = runner.invoke(args=["backup", "create", str(folder)])
+    assert result.exit_code != 0
+    assert list(folder.iterdir()) == []
+
+
+def test_on_postgresql_a_backup_replaces_a_migrated_database(pg_app, tmp_path):
+    """pg_dump and pg_restore from Debian's package: into a migrated, still empty database
+    (as `make run` leaves one, templates loaded), and with --force over one with data."""
+    token = _letters_with_events()[0].token
+    folder = tmp_path / "backup"
+    created = pg_app.test_cli_runner().invoke(args=["backup", "create", str(folder)])
+    assert created.exit_code == 0, created.output
+    assert {path.name for path in folder.iterdir()} == {
+        "konvert.pgdump",
+        "secret_key",
+        "manifest.json",
+    }
+    assert _mode(folder / "konvert.pgdump") == 0o600
+    assert _manifest(folder)["counts"]["letters"] == 3
+
+    database = _new_postgres_database(pg_app, "restored_over_migrated")
+    target = _target_app(tmp_path, SQLALCHEMY_DATABASE_URI=database)
+    with target.app_context():
+        upgrade()
+        runner = target.test_cli_runner()
+        assert runner.invoke(args=["letters", "sync"]).exit_code == 0
+        restored = runner.invoke(args=["backup", "restore", str(folder)])
+        assert restored.exit_code == 0, restored.output
+        assert "pg_restore can read konvert.pgdump" in restored.output
+        assert "3 letters, 3 events, 1 prisoners" in restored.output
+        add_event(make_letter(make_prisoner()), EventKind.SENT, date.today(), note="later")
+        refused = runner.invoke(args=["backup", "restore", str(folder)])
+        assert "already holds data (4 letters" in refused.output
+        db.session.remove()
+        forced = runner.invoke(args=["backup", "restore", "--force", str(folder)])
+        assert forced.exit_code == 0, forced.output
+        assert "(as in the backup)" in forced.output
+        page = target.test_client().get(f"/t/{token}")
+        assert "note 0" in page_text(page)
+        db.session.remove()
+        db.engine.dispose()

@@ -2,8 +2,8 @@
 
 Nothing is changed before every file of the backup matches its checksum, the backup is of the
 same kind of database as the instance, and the instance's database holds no data (unless
-``force``: then it is replaced). The secrets are restored first, then the database and the job
-queue; then the database is checked (SQLite's integrity check, the migration it is at: an
+``force``: then it is replaced). The database is restored first, then the job queue and the
+secrets; then the database is checked (SQLite's integrity check, the migration it is at: an
 older one is upgraded, an unknown one refused). Recounting the statistics is the command's
 last step (app/backup/cli.py), since it commits.
 """
@@ -185,9 +185,9 @@ def restore_backup(
     restored = Restored(manifest, checked=sum(1 for item in manifest.files if item.sha256))
     if not database_restored:
         _refuse_unless_empty(force)
-    _restore_secrets(folder, manifest, restored)
-    if not database_restored:
         _restore_database(folder, manifest, restored)
     _restore_queue(folder, manifest, restored)
+    # Last: should the database fail to restore, the instance keeps the key it had.
+    _restore_secrets(folder, manifest, restored)
     _check_database(restored)
     return restored

@@ -141,9 +141,21 @@ def _postgres_database(folder: Path, created: Created) -> tuple[list[BackupFile]
 
 
 def create_backup(folder: Path) -> Created:
-    """Make a backup of this instance in ``folder`` (new or empty)."""
+    """Make a backup of this instance in ``folder`` (new or empty).
+
+    A backup that fails half-way leaves the folder empty again: no copy of the data or the
+    secrets lies around without a manifest that says what it is."""
     kind = database_kind()
     _prepare(folder)
+    try:
+        return _fill(folder, kind)
+    except BaseException:
+        for path in folder.iterdir():
+            path.unlink()
+        raise
+
+
+def _fill(folder: Path, kind: str) -> Created:
     instance = Path(current_app.instance_path)
     secrets = collect_secrets(instance, str(current_app.config["SECRET_KEY"]))
     queue = queue_file()
