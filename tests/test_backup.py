@@ -306,6 +306,7 @@ def test_on_postgresql_without_pg_dump_the_command_to_run_is_printed(pg_app, tmp
 
     assert restored.exit_code == 0, restored.output
     assert "restored database: 3 letters, 3 events, 1 prisoners" in restored.output
+    assert "konvert.pgdump was made by hand after the backup" in restored.output
     with target.app_context():
         client = target.test_client()
         assert "note 2" in page_text(client.get(f"/t/{token}"))

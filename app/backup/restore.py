@@ -183,6 +183,12 @@ def restore_backup(
             f"{kind}: restore it into an instance on {manifest.database}"
         )
     restored = Restored(manifest, checked=sum(1 for item in manifest.files if item.sha256))
+    for item in manifest.files:
+        if item.sha256 is None:
+            restored.notes.append(
+                f"{item.name} was made by hand after the backup: the manifest holds no "
+                "checksum of it to check."
+            )
     if not database_restored:
         _refuse_unless_empty(force)
         _restore_database(folder, manifest, restored)
