@@ -60,8 +60,13 @@ def restore_from_file(source: Path, target: Path) -> None:
         live.execute("PRAGMA journal_mode=WAL")  # as the app runs it (app/database.py)
 
 
-def integrity_problems(path: Path) -> list[str]:
-    """What ``PRAGMA integrity_check`` finds wrong in a database file (none: it is sound)."""
+def integrity_problems(path: Path, *, thorough: bool = True) -> list[str]:
+    """What SQLite's check finds wrong in a database file (none: it is sound).
+
+    ``PRAGMA integrity_check`` also checks every index against its table: on the 450 MB load
+    test data set it takes about ten times as long as ``quick_check``, which checks every page
+    and the structure of every tree, and suffices for a fresh copy of a live database."""
+    pragma = "integrity_check" if thorough else "quick_check"
     with closing(_open(path, "rw")) as connection:  # a WAL database needs its -shm
-        rows = [str(row[0]) for row in connection.execute("PRAGMA integrity_check")]
+        rows = [str(row[0]) for row in connection.execute(f"PRAGMA {pragma}")]
     return [] if rows == ["ok"] else rows
