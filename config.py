@@ -162,6 +162,9 @@ class Config:
     REDIS_URL: str | None = env("REDIS_URL") or None
     HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)  # run jobs in-process (tests)
     HUEY_WORKERS = int(env("HUEY_WORKERS", 2))
+    # Backups on PostgreSQL: the folder of pg_dump and pg_restore. Unset, they are looked up
+    # on PATH, then in Debian's /usr/lib/postgresql/<version>/bin (app/backup/postgres.py).
+    PG_BIN: str | None = env("PG_BIN") or None
     # Days after "sent" with no news at which a subscribed supporter is reminded, once each.
     REMINDER_DAYS = (14, 45)
     # Double opt-in: an address left for reminders or transfer alerts gets one confirmation

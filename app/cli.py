@@ -152,3 +152,6 @@ def register_cli(app: Flask) -> None:
     from app.stats.cli import stats_cli
 
     app.cli.add_command(stats_cli)
+    from app.backup.cli import backup_cli
+
+    app.cli.add_command(backup_cli)
