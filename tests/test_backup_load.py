@@ -50,6 +50,7 @@ ADMIN = "admin@example.org"
 PASSWORD = "correct horse battery staple"
 # The instance's own secret key file, not KONVERT_SECRET_KEY: the backup must carry it.
 SETTINGS = {"SECRET_KEY": "", "RATELIMIT_PUBLIC_WRITES": "100000 per minute"}
+SHARED_KEY = "a-shared-secret-key-for-every-machine-not-for-production"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -196,7 +197,7 @@ def _seed(instance: Path, url: str) -> list[int]:
 
 def _flask(instance: Path, database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     """`flask …` in a process of its own, configured as the served instance is."""
-    environment = konvert_environment(instance, {**SETTINGS, "DATABASE_URL": database_url})
+    environment = konvert_environment(instance, _settings(database_url))
     environment["FLASK_APP"] = "app:create_app"
     return subprocess.run(
         [str(VENV_BIN / "flask"), *arguments],
@@ -225,6 +226,15 @@ class Backup:
     plain_copy: Path | None  # konvert.db copied as a file at the same moment (SQLite)
 
 
+def _settings(database_url: str) -> dict[str, str]:
+    """The served instance's settings. On SQLite its secret key is its instance file, which
+    the backup must carry; on PostgreSQL Konvert requires KONVERT_SECRET_KEY (every machine
+    shares it), which the backup carries as well."""
+    if database_url.startswith("sqlite"):
+        return {**SETTINGS, "DATABASE_URL": database_url}
+    return {**SETTINGS, "DATABASE_URL": database_url, "SECRET_KEY": SHARED_KEY}
+
+
 def _back_up_under_load(tmp_path: Path, database_url: str, admin: Browser) -> Backup:
     """Serve a seeded instance, log the admin in, and back it up while writers run."""
     instance = tmp_path / "served"
@@ -232,7 +242,7 @@ def _back_up_under_load(tmp_path: Path, database_url: str, admin: Browser) -> Ba
     prisoner_ids = _seed(instance, database_url)
     folder = tmp_path / "backup"
     plain_copy = None
-    settings = {**SETTINGS, "DATABASE_URL": database_url}
+    settings = _settings(database_url)
     with run_sh(instance, settings, tmp_path / "served.log") as served:
         admin.url = served.url
         status, _, _ = admin.submit("/login", {"email": ADMIN, "password": PASSWORD})
@@ -260,8 +270,10 @@ def _restore_and_check(tmp_path: Path, backup: Backup, database_url: str, admin:
     restored = _flask(instance, database_url, "backup", "restore", str(backup.folder))
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert "(as in the backup)" in restored.stdout
-    assert (instance / "secret_key").read_bytes() == (tmp_path / "served/secret_key").read_bytes()
-    settings = {**SETTINGS, "DATABASE_URL": database_url}
+    served_key = tmp_path / "served/secret_key"
+    key_in_use = served_key.read_text() if served_key.exists() else SHARED_KEY
+    assert (instance / "secret_key").read_text().strip() == key_in_use.strip()
+    settings = _settings(database_url)
     with run_sh(instance, settings, tmp_path / "restored.log") as served:
         reader = Browser(served.url)
         notes: dict[str, set[str]] = {token: set() for token in backup.letters}
