@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy.engine import make_url
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -27,12 +30,61 @@ def instance_path() -> Path:
     return Path(env("INSTANCE_PATH", BASE_DIR / "instance")).resolve()
 
 
+def ratelimit_storage(explicit: str | None, redis_url: str | None) -> str:
+    """Where rate limits are counted: KONVERT_RATELIMIT_STORAGE_URI when it is set; else the
+    job queue's Redis when KONVERT_REDIS_URL is set (several processes or machines then count
+    together, under their own key prefix); else the memory of each process."""
+    if explicit:
+        return explicit
+    if redis_url:
+        parts = urlsplit(redis_url)
+        if parts.scheme == "unix":  # redis-py's name for a socket; the limits library's:
+            return urlunsplit(parts._replace(scheme="redis+unix"))
+        return redis_url
+    return "memory://"
+
+
+def database_needs_shared_secret(database_uri: str, folder: Path) -> bool:
+    """Whether processes on this database could run on other machines: every database but a
+    SQLite one in memory or in the instance folder ``folder`` (whose secret key file all the
+    processes of this machine share)."""
+    url = make_url(database_uri)
+    if url.get_backend_name() != "sqlite":
+        return True
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        return False
+    if database.startswith("file:"):  # a URI filename (?uri=true)
+        database = urlsplit(database).path
+    return not Path(database).resolve().is_relative_to(folder.resolve())
+
+
+def missing_shared_secret(secret_key: str | None, database_uri: str, folder: Path) -> str | None:
+    """Why a process must not start without KONVERT_SECRET_KEY, or None when it may.
+
+    Without one, each instance folder gets a key of its own: sessions, form tokens, private
+    links (stored as keyed hashes) and rate-limit keys made on one machine would mean nothing
+    on another.
+    """
+    if secret_key or not database_needs_shared_secret(database_uri, folder):
+        return None
+    return (
+        "Set KONVERT_SECRET_KEY (the same long random value on every machine, for example from "
+        "`python3 -c 'import secrets; print(secrets.token_hex(32))'`) before starting Konvert "
+        "on this database: without it each machine would make a key of its own in its instance "
+        "folder, and sessions, forms and private links made on one machine would fail on "
+        "another. Only the default SQLite database in the instance folder works without it."
+    )
+
+
 class Config:
     """Defaults for running Konvert on one machine (SQLite, console mail)."""
 
     SECRET_KEY: str | None = env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = env("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}  # noqa: RUF012 - read-only settings
+    # Test each pooled connection before a request uses it (a round trip on loopback): after
+    # a database restart the dead connections are replaced instead of failing one request each.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}  # noqa: RUF012
     SQLITE_BUSY_TIMEOUT_MS = int(env("SQLITE_BUSY_TIMEOUT_MS", 5000))
 
     BABEL_DEFAULT_LOCALE = "en"
@@ -48,8 +100,13 @@ class Config:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 
     # memory:// counts in each process: scripts/run.sh then serves with one process (threads)
-    # and refuses several; with several processes or machines, use a shared store (redis://…).
-    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    # and refuses several; with several processes or machines, use a shared store (redis://…),
+    # which is the job queue's Redis by default when KONVERT_REDIS_URL is set.
+    RATELIMIT_STORAGE_URI = ratelimit_storage(env("RATELIMIT_STORAGE_URI"), env("REDIS_URL"))
+    RATELIMIT_KEY_PREFIX = "konvert-ratelimit"  # beside the queue's keys in the same Redis
+    # While a shared store cannot be reached, each process counts in its own memory (and
+    # tries the store again): limits still hold, per process, and no request fails.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none,
     # the headers are ignored, so that nobody can pick the address their requests count for).
     PROXY_COUNT = int(env("PROXY_COUNT", 0))
@@ -113,6 +170,9 @@ class Config:
     # A task lock held this long by a consumer on another machine is taken for a dead one's
     # (on the same machine, a lock whose process is gone is taken over at once).
     JOB_LOCK_STALE_SECONDS = int(env("JOB_LOCK_STALE_SECONDS", 900))
+    # Backups on PostgreSQL: the folder of pg_dump and pg_restore. Unset, they are looked up
+    # on PATH, then in Debian's /usr/lib/postgresql/<version>/bin (app/backup/postgres.py).
+    PG_BIN: str | None = env("PG_BIN") or None
     # Days after "sent" with no news at which a subscribed supporter is reminded, once each.
     REMINDER_DAYS = (14, 45)
     # Double opt-in: an address left for reminders or transfer alerts gets one confirmation
@@ -161,3 +221,11 @@ CONFIGS: dict[str, type[Config]] = {
     "production": ProductionConfig,
     "testing": TestConfig,
 }
+
+
+def missing_shared_secret_in_environment() -> str | None:
+    """`missing_shared_secret` for the configuration the environment names, checked before a
+    process builds the app: the web server's master and the job consumer refuse at once."""
+    config = CONFIGS[os.environ.get("KONVERT_CONFIG", "default")]
+    database_uri = config.SQLALCHEMY_DATABASE_URI or "sqlite://"  # unset: the default SQLite
+    return missing_shared_secret(config.SECRET_KEY, database_uri, instance_path())

@@ -1,16 +1,20 @@
 """Gunicorn reads this file whenever it starts in this folder (scripts/run.sh names it too).
 
 It refuses to start several worker processes while rate limits are counted in each process's
-memory (KONVERT_RATELIMIT_STORAGE_URI=memory://, the default): every limit would be multiplied
-by the number of processes. Serve with one process and threads (what scripts/run.sh does by
-default), or count in a store all processes share (redis://…).
+memory (KONVERT_RATELIMIT_STORAGE_URI=memory://, the default without KONVERT_REDIS_URL): every
+limit would be multiplied by the number of processes. Serve with one process and threads (what
+scripts/run.sh does by default), or count in a store all processes share (redis://…, the job
+queue's Redis when KONVERT_REDIS_URL is set).
+
+It also refuses to start without KONVERT_SECRET_KEY on any database but the default SQLite in
+the instance folder: web servers on several machines must share one key.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from config import Config
+from config import Config, missing_shared_secret_in_environment
 
 # Gunicorn 24+ opens a control socket at ~/.gunicorn/gunicorn.ctl by default: one path for
 # every server this user starts, so a second Konvert (or a test's) would take over the first
@@ -34,6 +38,7 @@ def refusal(workers: int, storage_uri: str) -> str | None:
 def on_starting(server: Any) -> None:
     """Gunicorn's hook before the master starts: stop here, before any socket is bound."""
     message = refusal(int(server.cfg.workers), str(Config.RATELIMIT_STORAGE_URI))
+    message = message or missing_shared_secret_in_environment()
     if message is not None:
         raise RuntimeError(message)  # gunicorn prints "Error: <message>" and exits with 1
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from app.private_files import private_folder
-from config import BASE_DIR, CONFIGS, instance_path
+from config import BASE_DIR, CONFIGS, instance_path, missing_shared_secret
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -31,6 +31,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'konvert.db'}"
     if not app.config.get("SECRET_KEY"):
+        refusal = missing_shared_secret(None, app.config["SQLALCHEMY_DATABASE_URI"], folder)
+        if refusal is not None:
+            raise RuntimeError(refusal)
         app.config["SECRET_KEY"] = _instance_secret_key(folder)
     _require_public_url(app)
 
@@ -79,13 +82,25 @@ def _require_public_url(app: Flask) -> None:
 
 
 def _instance_secret_key(folder: Path) -> str:
-    """Read the secret key kept in the instance folder, creating it on first run."""
+    """Read the secret key kept in the instance folder, creating it on first run.
+
+    Processes started at once on a new folder (the web server and the job consumer) agree on
+    one key: each writes a whole key to a file of its own and links it into place, and the
+    first link wins; nobody ever reads a half-written key.
+    """
     key_file = folder / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        logging.getLogger(__name__).info("Generated a new secret key in %s", key_file)
+        draft = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            os.link(draft, key_file)
+            logging.getLogger(__name__).info("Generated a new secret key in %s", key_file)
+        except FileExistsError:
+            pass  # another process made it a moment ago: use theirs
+        finally:
+            draft.unlink()
     return key_file.read_text().strip()
 
 

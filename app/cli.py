@@ -1,4 +1,4 @@
-"""`flask …` commands: the template library and demo data."""
+"""`flask …` commands: setting up the database, the template library and demo data."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 
@@ -103,8 +103,39 @@ def demo_load() -> None:
         )
 
 
+# In the instance folder once the demo data was loaded there: it is never loaded again, even
+# when an organizer deleted it (bench/generate_large.py writes it too).
+DEMO_MARKER = ".demo-loaded"
+
+
+@click.command("setup")
+@with_appcontext
+def setup() -> None:
+    """Make the database ready to serve: migrate it, load the letter templates and the federal
+    addressees of appeals and, the first time (unless KONVERT_DEMO=0), the demo data.
+
+    Idempotent. Every role of scripts/run.sh needs it done first (`scripts/run.sh setup`, or
+    `run.sh all`, which runs it); setups started at once wait for each other.
+    """
+    from flask_migrate import upgrade
+
+    from app.database import setup_lock
+
+    context = click.get_current_context()
+    with setup_lock(current_app):
+        upgrade()
+        context.invoke(letters_sync, directory=None)
+        context.invoke(officials_sync)
+        marker = Path(current_app.instance_path) / DEMO_MARKER
+        if current_app.config["DEMO"] and not marker.exists():
+            context.invoke(demo_load)
+            marker.touch()
+    click.echo("setup: the database is ready")
+
+
 def register_cli(app: Flask) -> None:
-    """Attach the command groups to the app."""
+    """Attach the commands and command groups to the app."""
+    app.cli.add_command(setup)
     app.cli.add_command(letters_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(officials_cli)
@@ -121,3 +152,6 @@ def register_cli(app: Flask) -> None:
     from app.stats.cli import stats_cli
 
     app.cli.add_command(stats_cli)
+    from app.backup.cli import backup_cli
+
+    app.cli.add_command(backup_cli)

@@ -1,13 +1,16 @@
-"""Database connection settings that depend on the dialect, and ids in URLs kept within what
-the database can hold."""
+"""Database connection settings that depend on the dialect, ids in URLs kept within what the
+database can hold, and the lock that lets one setup run at a time."""
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, text
 from werkzeug.routing import IntegerConverter, Map
 
 from app.domain import MAX_ID
@@ -54,3 +57,34 @@ def configure_sqlite(app: Flask) -> None:
         cursor.close()
 
     event.listen(engine, "connect", set_pragmas)
+
+
+# Any constant number both setups agree on: the key of PostgreSQL's advisory lock.
+SETUP_LOCK_KEY = 0x6B6F6E76  # "konv"
+
+
+@contextmanager
+def setup_lock(app: Flask) -> Iterator[None]:
+    """Hold a lock while the database is set up, so that setups started at once on several
+    machines (or twice on one) run one after the other: the second finds everything done.
+
+    On PostgreSQL a session-level advisory lock on a connection of its own, outside any
+    transaction (the migrations take their locks on another one); on SQLite, whose processes
+    all run on this machine, a file lock in the instance folder.
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SETUP_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": SETUP_LOCK_KEY}
+                )
+        return
+    lock_file = Path(app.instance_path) / "setup.lock"
+    ensure_private_file(lock_file)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield

@@ -8,9 +8,21 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from app.extensions import db
+
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
+
+
+def _forget_the_view_s_work() -> None:
+    """Roll back what the view did before its error page is made.
+
+    An error answer keeps nothing of the view's work anyway (see app.edge); and after a
+    database error (a write that broke a constraint, say) the session refuses every query
+    until it is rolled back, so the page, which reads who is logged in, would fail too.
+    """
+    db.session.rollback()
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -18,6 +30,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+        _forget_the_view_s_work()
         message = _(
             "This form has expired or was sent from somewhere else. "
             "Go back, reload the page and send it again: what you typed is still in your browser."
@@ -28,6 +41,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response | str, int]:
+        _forget_the_view_s_work()
         code = error.code or 500
         if isinstance(error.response, Response):
             # A page made for this case (the login page of a locked account, say).

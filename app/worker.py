@@ -16,10 +16,16 @@ from app.drives import tasks as drive_tasks
 from app.jobs import huey, mark_in_consumer, use_app_factory
 from app.mail import tasks as mail_tasks
 from app.stats import tasks as stats_tasks
+from config import missing_shared_secret_in_environment
 
 TASK_MODULES = (directory_tasks, drive_tasks, mail_tasks, stats_tasks)
 __all__ = ["TASK_MODULES", "huey"]
 
+# Refused here, at start, rather than on the first task: a consumer on a shared database with
+# a key of its own would write private links that no web server can open.
+_refusal = missing_shared_secret_in_environment()
+if _refusal is not None:
+    raise SystemExit(_refusal)
 use_app_factory(create_app)
 _log_lock = threading.Lock()
 

@@ -1,8 +1,10 @@
 """Build a large, realistic data set for the load benchmark (bench/load.py, `make bench-load`).
 
-In a fresh instance folder (default ``instance-bench/`` at the repository root): migrate with the
-real migrations, load the template library and the federal officials as ``scripts/run.sh`` does,
-then insert with SQLAlchemy Core bulk inserts (executemany, one transaction per batch):
+In a fresh instance folder (default ``instance-bench/`` at the repository root), or in the
+PostgreSQL database given by ``--database-url`` (what `make bench-load DB=postgres` does, with
+the instance folder beside it): migrate with the real migrations, load the template library
+and the federal officials as ``scripts/run.sh`` does, then insert, one transaction per batch,
+with SQLAlchemy Core bulk inserts (executemany) on SQLite and COPY on PostgreSQL:
 
 - 300 facilities over 62 regions, of every kind, with official-pattern names, 6-digit postcodes
   and a hidden mail profile each: a lognormal delay with a median of 7–20 days (30–60 days for
@@ -17,8 +19,12 @@ then insert with SQLAlchemy Core bulk inserts (executemany, one transaction per 
   electronic letters and organisations. A few letters are reported twice, with contradictory
   dates or without a "sent" report, as real reports are. Nothing happens after today.
 
-Then ``letter_outcome`` is rebuilt from the events, and the marker that tells ``scripts/run.sh``
-the demo data was loaded is written, so ``make run`` on this folder adds no demo data.
+Then ``letter_outcome`` is rebuilt from the events, the overview and the facility figures are
+stored as ``flask stats rebuild`` does, the planner's statistics are gathered (on PostgreSQL
+also the id sequences moved past the ids written and VACUUM FREEZE, so that the first readers
+do not rewrite every page), and the marker that tells ``scripts/run.sh`` the demo data was
+loaded is written last, so ``make run`` on this folder adds no demo data (and bench/load.sh
+builds a PostgreSQL data set again when a build did not finish).
 
 Deterministic for a given ``--seed`` and ``--today``. Measured on the 2-core development machine:
 see the README's bench section.
@@ -26,6 +32,7 @@ see the README's bench section.
 Run: .venv/bin/python bench/generate_large.py [--instance PATH] [--events 1000000]
                                               [--prisoners 10000] [--facilities 300]
                                               [--seed N] [--today YYYY-MM-DD] [--force]
+                                              [--database-url postgresql+psycopg://…]
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import argparse
 import base64
 import bisect
 import itertools
+import json
 import math
 import random
 import sys
@@ -57,7 +65,7 @@ from app.models.prisoner import build_search_text  # noqa: E402
 demo = demo_data().texts  # signatures, sentences and postal notes of the demo letters
 
 DEFAULT_INSTANCE = ROOT / "instance-bench"
-DEMO_MARKER = ".demo-loaded"  # scripts/run.sh loads demo data unless this file exists
+DEMO_MARKER = ".demo-loaded"  # `flask setup` loads demo data unless this file exists
 SEED = 20_251_105
 WINDOW_DAYS = 3 * 365
 BATCH_ROWS = 20_000  # letters per transaction (their events go in the same transaction)
@@ -722,19 +730,61 @@ def letter_batches(
         yield letter_rows, event_rows
 
 
-def insert_rows(engine: Any, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows with executemany, one transaction per batch."""
-    from sqlalchemy import insert
+def write_rows(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in the connection's transaction: COPY on PostgreSQL, executemany on SQLite.
 
+    COPY streams the rows in PostgreSQL's text format, several times faster than the
+    multi-row INSERTs SQLAlchemy makes of an executemany. Values are what the model's columns
+    store: enums as their values (the generator writes them as strings), JSON as its text.
+    """
+    from sqlalchemy import JSON
+
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    columns = list(rows[0])
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
+
+
+def insert_rows(engine: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, one transaction per batch."""
     for start in range(0, len(rows), BATCH_ROWS):
         with engine.begin() as connection:
-            connection.execute(insert(table), rows[start : start + BATCH_ROWS])
+            write_rows(connection, table, rows[start : start + BATCH_ROWS])
+
+
+def advance_sequences(connection: Any, tables: Sequence[Any]) -> None:
+    """On PostgreSQL, move each table's id sequence past the ids written here: COPY and
+    explicit ids leave it at 1, and the app's next insert would collide with row 1."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite takes the next rowid after the largest one
+    for table in tables:
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"(SELECT max(id) FROM {connection.dialect.identifier_preparer.quote(table.name)}))"
+        )
 
 
 def _large_cache(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA cache_size = -524288")  # KiB: 512 MB
     cursor.close()
+
+
+def _no_commit_wait(dbapi_connection: Any, _record: Any) -> None:
+    # A lost last batch after a crash costs nothing here: the run is started again.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET synchronous_commit = off")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 def prepare_instance(folder: Path, force: bool) -> None:
@@ -747,6 +797,29 @@ def prepare_instance(folder: Path, force: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
+def prepare_postgres(url: str, folder: Path, force: bool) -> None:
+    """Refuse to touch a PostgreSQL database that has tables unless asked; then empty it (its
+    schema dropped and made again) and the instance folder's marker."""
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            tables = inspect(connection).get_table_names()
+            if tables and not force:
+                sys.exit(
+                    f"the database {engine.url.render_as_string(hide_password=True)} has "
+                    f"{len(tables)} tables: pass --force to replace them"
+                )
+            if tables:
+                connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+                connection.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / DEMO_MARKER).unlink(missing_ok=True)
+
+
 def main() -> None:
     """Build the data set and print what was made and how long it took."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -757,11 +830,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--today", type=date.fromisoformat, default=None)
     parser.add_argument("--force", action="store_true", help="replace an existing database")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="write into this PostgreSQL database (postgresql+psycopg://…) instead of the "
+        "instance folder's SQLite file; needs KONVERT_SECRET_KEY, as the server will",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
     folder = args.instance.resolve()
-    prepare_instance(folder, args.force)
+    if args.database_url:
+        if not args.database_url.startswith("postgresql"):
+            sys.exit("--database-url takes a PostgreSQL URL (postgresql+psycopg://…)")
+        prepare_postgres(args.database_url, folder, args.force)
+        database_url = args.database_url
+    else:
+        prepare_instance(folder, args.force)
+        database_url = f"sqlite:///{folder / 'konvert.db'}"
     now = datetime.now(UTC).replace(tzinfo=None)
     today = args.today or min(date.today(), now.date())
     if args.today:
@@ -769,7 +855,7 @@ def main() -> None:
     rng = random.Random(args.seed)  # reproducible, not for secrets
 
     from flask_migrate import upgrade
-    from sqlalchemy import event, func, select
+    from sqlalchemy import event, func, select, text
 
     from app import create_app
     from app.appeals.federal import sync_federal_officials
@@ -793,9 +879,10 @@ def main() -> None:
         "default",
         {
             "INSTANCE_PATH": str(folder),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'konvert.db'}",
+            "SQLALCHEMY_DATABASE_URI": database_url,
         },
     )
+    postgres = not database_url.startswith("sqlite")
     with app.app_context():
         upgrade()
         # What scripts/run.sh does before serving, so the composer has its templates.
@@ -811,10 +898,13 @@ def main() -> None:
         log(started, f"migrated and synced the library in {folder}")
 
         engine = db.engine
-        # A large page cache for the load: inserting half a million random tokens into the
-        # unique index otherwise rereads index pages from disk all the time.
         engine.dispose()
-        event.listen(engine, "connect", _large_cache)
+        if postgres:
+            event.listen(engine, "connect", _no_commit_wait)
+        else:
+            # A large page cache for the load: inserting half a million random tokens into the
+            # unique index otherwise rereads index pages from disk all the time.
+            event.listen(engine, "connect", _large_cache)
         facility_rows, facility_plans = make_facilities(rng, args.facilities, now)
         prisoner_rows, placement_rows, prisoner_plans = make_prisoners(
             rng, args.prisoners, facility_plans, today, now
@@ -835,20 +925,33 @@ def main() -> None:
         done = 0
         for letter_rows, event_rows in letter_batches(rng, letters, now):
             with engine.begin() as connection:
-                connection.execute(Letter.__table__.insert(), letter_rows)
-                if event_rows:
-                    connection.execute(MailEvent.__table__.insert(), event_rows)
+                write_rows(connection, Letter.__table__, letter_rows)
+                write_rows(connection, MailEvent.__table__, event_rows)
             done += len(letter_rows)
             if done % (BATCH_ROWS * 5) == 0 or done == len(letters):
                 log(started, f"inserted {done} letters")
         del letters
 
         with engine.begin() as connection:
+            advance_sequences(
+                connection,
+                [m.__table__ for m in (Facility, Prisoner, Placement, Letter, MailEvent)],
+            )
             # The migrations' ix_mail_event_letter_kind_happened makes the rebuild's "channel of
-            # the first sent report" one seek per letter; ANALYZE lets SQLite's planner know it.
+            # the first sent report" one seek per letter; ANALYZE lets the planner know it
+            # (PostgreSQL plans the rebuild with statistics, SQLite then serves with them).
+            if postgres:
+                connection.exec_driver_sql("ANALYZE")
             outcomes = rebuild_all_outcomes(connection)
             connection.exec_driver_sql("ANALYZE")
-        log(started, f"rebuilt {outcomes} letter outcomes")
+        if postgres:
+            # Rows written by COPY are not yet marked visible to all in the visibility map, so
+            # index-only scans would still read the table, and the first readers would set
+            # hint bits (writes) while the benchmark runs: VACUUM does both now, and FREEZE
+            # saves the anti-wraparound pass autovacuum would otherwise start later.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM (FREEZE, ANALYZE)")
+        log(started, f"rebuilt {outcomes} letter outcomes and analysed the tables")
         # What `flask stats rebuild` does after a bulk load: the overview and the facility
         # figures are stored before the first reader comes, as the background jobs keep them.
         refresh_overview_now(date.today())
@@ -876,10 +979,14 @@ def main() -> None:
             counts["regions"] = connection.scalar(
                 select(func.count(func.distinct(Facility.region)))
             )
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            if postgres:
+                size = connection.scalar(text("SELECT pg_database_size(current_database())"))
+            else:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                size = (folder / "konvert.db").stat().st_size
         engine.dispose()
 
-    size_mb = (folder / "konvert.db").stat().st_size / 1024 / 1024
+    size_mb = (size or 0) / 1024 / 1024
     print("\n".join(f"  {name:>16}: {value}" for name, value in counts.items()))
     print(f"  {'database':>16}: {size_mb:.0f} MB")
     log(started, f"done: {folder}")

@@ -1,9 +1,10 @@
 """Load a running Konvert server with concurrent clients and report latency per page.
 
-Stdlib only: one thread and one keep-alive HTTP connection per client (reopened when the
-server closes it, as gunicorn's sync workers do after every response). The clients go round the
-pages in turn, with random prisoner and facility ids read from the instance database (or drawn
-up to ``--max-prisoner-id`` / ``--max-facility-id``):
+Stdlib only (and psycopg when the ids come from PostgreSQL): one thread and one keep-alive
+HTTP connection per client (reopened when the server closes it, as gunicorn's sync workers do
+after every response). The clients go round the pages in turn, with random prisoner and
+facility ids read from the instance's SQLite database, or from the PostgreSQL database at
+``--database-url`` (or drawn up to ``--max-prisoner-id`` / ``--max-facility-id``):
 
     /stats, /prisoners/<id>, /facilities/<id>, /prisoners,
     /api/v1/stats/facilities, /api/v1/stats/facilities/<id>
@@ -17,7 +18,8 @@ Usually run by `make bench-load` (bench/load.sh), which serves the data set made
 bench/generate_large.py; figures are in the README's bench section.
 
 Run: .venv/bin/python bench/load.py [BASE_URL] [--clients 10] [--duration 30 | --requests N]
-                                    [--instance PATH] [--max-prisoner-id N]
+                                    [--instance PATH | --database-url URL]
+                                    [--max-prisoner-id N]
                                     [--max-facility-id N] [--warmup 3] [--seed N]
                                     [--page /prisoners/{id} ...]
 """
@@ -122,6 +124,17 @@ def read_ids(instance: Path) -> dict[str, list[int]]:
             f"{database} not found: pass --instance, or --max-prisoner-id and --max-facility-id"
         )
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        return {
+            "prisoner": [row[0] for row in connection.execute("SELECT id FROM prisoner")],
+            "facility": [row[0] for row in connection.execute("SELECT id FROM facility")],
+        }
+
+
+def read_ids_from_postgres(url: str) -> dict[str, list[int]]:
+    """Prisoner and facility ids from a PostgreSQL database (an SQLAlchemy or libpq URL)."""
+    import psycopg  # only here: the SQLite case needs nothing outside the standard library
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as connection:
         return {
             "prisoner": [row[0] for row in connection.execute("SELECT id FROM prisoner")],
             "facility": [row[0] for row in connection.execute("SELECT id FROM facility")],
@@ -260,6 +273,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
     parser.add_argument("--requests", type=int, default=None, help="stop after N requests")
     parser.add_argument("--instance", type=Path, default=DEFAULT_INSTANCE)
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="read the ids from this PostgreSQL database instead of the instance's SQLite file",
+    )
     parser.add_argument("--max-prisoner-id", type=int, default=None)
     parser.add_argument("--max-facility-id", type=int, default=None)
     parser.add_argument("--warmup", type=int, default=3, help="requests per page, not counted")
@@ -284,7 +302,11 @@ def main() -> None:
             "facility": list(range(1, args.max_facility_id + 1)),
         }
     else:
-        ids = read_ids(args.instance)
+        ids = (
+            read_ids_from_postgres(args.database_url)
+            if args.database_url
+            else read_ids(args.instance)
+        )
         if args.max_prisoner_id:
             ids["prisoner"] = list(range(1, args.max_prisoner_id + 1))
         if args.max_facility_id:

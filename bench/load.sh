@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Serve the large data set as `make run` does and load it with bench/load.py; `make bench-load`.
-# Builds the data set first when its folder does not exist (bench/generate_large.py, about
-# 2–3 minutes). The server always stops at the end, also when the load script fails.
-# BENCH_INSTANCE (default ./instance-bench), BENCH_PORT (default: a free port) and
+#
+# DB=sqlite (the default): the data set is ./instance-bench/konvert.db, built first when the
+# folder does not exist (bench/generate_large.py, about 2–3 minutes).
+# DB=postgres: the data set is in a PostgreSQL cluster of its own, kept in
+# ./instance-bench-pg/cluster (BENCH_PG_CLUSTER) and started here on a free loopback port, with
+# the instance folder (job queue, secret key) in ./instance-bench-pg/instance; the data set is
+# built into it the first time, and again when a previous build did not finish.
+#
+# The server, and the cluster, always stop at the end, also when a step fails.
+# BENCH_INSTANCE (the instance folder), BENCH_PORT (default: a free port) and
 # KONVERT_WEB_WORKERS (gunicorn workers: scripts/run.sh's default is 1 with threads, several
 # need a shared KONVERT_RATELIMIT_STORAGE_URI) are honoured; arguments are passed to
 # bench/load.py (e.g. --duration 60 --clients 10).
@@ -10,7 +17,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=.venv/bin
-INSTANCE=$(realpath -m "${BENCH_INSTANCE:-$PWD/instance-bench}")
+DB=${DB:-sqlite}
+case $DB in
+  sqlite) INSTANCE=$(realpath -m "${BENCH_INSTANCE:-$PWD/instance-bench}") ;;
+  postgres)
+    INSTANCE=$(realpath -m "${BENCH_INSTANCE:-$PWD/instance-bench-pg/instance}")
+    CLUSTER=$(realpath -m "${BENCH_PG_CLUSTER:-$PWD/instance-bench-pg/cluster}")
+    ;;
+  *)
+    echo "DB must be sqlite or postgres (got '$DB')." >&2
+    exit 2
+    ;;
+esac
 HOST=127.0.0.1
 # A free port unless told: a `make run` (5000) or another engineer's server stays untouched.
 PORT=${BENCH_PORT:-$("$BIN/python" -c '
@@ -33,28 +51,26 @@ except OSError:
 ' "$URL/"
 }
 
-if [ ! -d "$INSTANCE" ]; then
-  "$BIN/python" bench/generate_large.py --instance "$INSTANCE"
-fi
 if answers; then
   echo "Something already answers on $URL: stop it or set BENCH_PORT." >&2
   exit 1
 fi
 
 log=$(mktemp)
-# Its own session and process group (setsid), so that stopping it reaches the web server and
-# the job consumer that scripts/run.sh starts. The database URL is set explicitly so that a
-# KONVERT_DATABASE_URL in the environment cannot point the server at another database.
-KONVERT_INSTANCE_PATH=$INSTANCE KONVERT_DATABASE_URL="sqlite:///$INSTANCE/konvert.db" \
-  HOST=$HOST PORT=$PORT setsid scripts/run.sh >"$log" 2>&1 &
-server=$!
+server=
+cluster_started=
 
 stop() {
   local status=$?
   trap - EXIT INT TERM
-  kill -TERM -- "-$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  if [ "$status" -ne 0 ]; then
+  if [ -n "$server" ]; then
+    kill -TERM -- "-$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+  if [ -n "$cluster_started" ]; then
+    "$BIN/python" scripts/pg_cluster.py stop "$CLUSTER" || true
+  fi
+  if [ "$status" -ne 0 ] && [ -s "$log" ]; then
     echo "--- server log (last 30 lines) ---" >&2
     tail -n 30 "$log" >&2
   fi
@@ -64,6 +80,43 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+if [ "$DB" = postgres ]; then
+  # The settings of a small dedicated server: the data set (about 500 MB with its indexes)
+  # mostly in PostgreSQL's own cache, and fewer checkpoints while it is loaded.
+  cluster_started=yes
+  DATABASE_URL=$("$BIN/python" scripts/pg_cluster.py start "$CLUSTER" \
+    --setting shared_buffers=512MB --setting max_wal_size=4GB)
+  echo "PostgreSQL cluster in $CLUSTER: $DATABASE_URL"
+  # Several machines share one database, so Konvert wants one shared secret key rather than
+  # one per instance folder: this data set keeps its own.
+  mkdir -p -m 700 "$INSTANCE"
+  if [ ! -s "$INSTANCE/bench-secret-key" ]; then
+    (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_hex(32))' \
+      >"$INSTANCE/bench-secret-key")
+  fi
+  KONVERT_SECRET_KEY=$(cat "$INSTANCE/bench-secret-key")
+  export KONVERT_SECRET_KEY
+  # The generator marks a finished build last: without the mark, build (again) from scratch.
+  if [ ! -e "$INSTANCE/.demo-loaded" ]; then
+    "$BIN/python" bench/generate_large.py --instance "$INSTANCE" \
+      --database-url "$DATABASE_URL" --force
+  fi
+  IDS=(--database-url "$DATABASE_URL")
+else
+  if [ ! -d "$INSTANCE" ]; then
+    "$BIN/python" bench/generate_large.py --instance "$INSTANCE"
+  fi
+  DATABASE_URL="sqlite:///$INSTANCE/konvert.db"
+  IDS=(--instance "$INSTANCE")
+fi
+
+# Its own session and process group (setsid), so that stopping it reaches the web server and
+# the job consumer that scripts/run.sh starts. The database URL is set explicitly so that a
+# KONVERT_DATABASE_URL in the environment cannot point the server at another database.
+KONVERT_INSTANCE_PATH=$INSTANCE KONVERT_DATABASE_URL=$DATABASE_URL \
+  HOST=$HOST PORT=$PORT setsid scripts/run.sh >"$log" 2>&1 &
+server=$!
 
 echo "Starting the server on $INSTANCE at $URL ..."
 for _ in $(seq 180); do
@@ -78,4 +131,4 @@ for _ in $(seq 180); do
 done
 answers || { echo "The server did not answer within 3 minutes." >&2; exit 1; }
 
-"$BIN/python" bench/load.py "$URL" --instance "$INSTANCE" "$@"
+"$BIN/python" bench/load.py "$URL" "${IDS[@]}" "$@"

@@ -22,7 +22,7 @@ from app import create_app
 from app.extensions import db
 from tests.isolation import isolate_requests
 from tests.mailbox import clear_sent_mail
-from tests.postgres import any_db_app, pg_app, postgres_server  # noqa: F401 - fixtures
+from tests.postgres import any_db_app, pg_app, postgres_app, postgres_server  # noqa: F401
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 FLASH_PATTERN = re.compile(r'<div class="flash flash-\w+" role="status">(.*?)</div>', re.DOTALL)
@@ -73,14 +73,29 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """In a module marked ``both_databases``, every test built on `app` (and so on `client`,
+    `runner`, `organizer`, `admin`…) runs twice: on SQLite, then on PostgreSQL."""
+    if metafunc.definition.get_closest_marker("both_databases") and (
+        "app" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("app", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def app(migrated_database: Path, tmp_path: Path) -> Iterator[Flask]:
+def app(
+    request: pytest.FixtureRequest, migrated_database: Path, tmp_path: Path
+) -> Iterator[Flask]:
     """The application on a fresh copy of the migrated database.
 
     The test body runs inside an app context of its own, with its own session (for
     factories and for reading results); requests and commands get theirs (see
-    `IsolatedClient`).
+    `IsolatedClient`). In a module marked ``both_databases`` it is also the application on
+    the session's PostgreSQL database, emptied (see tests/postgres.py).
     """
+    if getattr(request, "param", "sqlite") == "postgresql":
+        yield from postgres_app(request.getfixturevalue("postgres_server"), tmp_path)
+        return
     instance = tmp_path / "instance"
     instance.mkdir()
     shutil.copy(migrated_database, instance / "konvert.db")

@@ -11,17 +11,13 @@ A test module that must hold on both databases asks for `any_db_app` instead of 
 from __future__ import annotations
 
 import os
-import pwd
-import re
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TypeVar
 
 import psycopg
 import pytest
@@ -31,15 +27,13 @@ from psycopg import sql
 
 from app import create_app
 from app.extensions import db
+from scripts import pg_cluster
+from scripts.pg_cluster import ClusterError
 from tests.isolation import isolate_requests
 
 DATABASE = "konvert"
-SUPERUSER = "postgres"
-SERVER_USER = "postgres"  # the system account that runs the server when tests run as root
-INSTALL_HINT = (
-    "run scripts/install-system-deps.sh (it installs Debian's `postgresql` package) "
-    "so that the PostgreSQL tests can start a throwaway server"
-)
+SUPERUSER = pg_cluster.SUPERUSER
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,170 +47,43 @@ class PostgresServer:
     @property
     def url(self) -> str:
         """SQLAlchemy URL of the test database, over TCP on loopback (psycopg 3)."""
-        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
+        return pg_cluster.database_url(self.port, DATABASE)
+
+
+def _or_fail(step: Callable[[], T]) -> T:
+    """Run a cluster step; one that cannot be done fails the test, with the reason."""
+    try:
+        return step()
+    except ClusterError as error:
+        pytest.fail(str(error))
 
 
 def postgres_bin_dir() -> Path:
     """The newest PostgreSQL server binaries installed, Debian's layout first, then PATH."""
-    found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
-    if found:
-        return max(found, key=lambda path: _version_key(path.parent.name))
-    initdb = shutil.which("initdb")
-    if initdb and shutil.which("pg_ctl"):
-        return Path(initdb).parent
-    pytest.fail(f"PostgreSQL server binaries (initdb, pg_ctl) not found: {INSTALL_HINT}")
-
-
-def _version_key(name: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", name))
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return _or_fail(pg_cluster.bin_dir)
 
 
 def _as_server_user() -> list[str]:
     """The prefix that runs a server binary: initdb and postgres refuse to run as root."""
-    if os.geteuid() != 0:
-        return []
-    runuser = shutil.which("runuser")
-    if runuser is None:
-        pytest.fail("tests run as root but `runuser` is missing (Debian package util-linux)")
-    _server_user_ids()  # fails clearly when the account is missing
-    return [runuser, "-u", SERVER_USER, "--"]
+    return _or_fail(pg_cluster.as_server_user)
 
 
 def _server_user_ids() -> tuple[int, int]:
-    try:
-        entry = pwd.getpwnam(SERVER_USER)
-    except KeyError:
-        pytest.fail(f"tests run as root but there is no `{SERVER_USER}` user: {INSTALL_HINT}")
-    return entry.pw_uid, entry.pw_gid
-
-
-def _attempt(command: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        cwd=folder,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def _run(command: list[str], folder: Path, what: str) -> None:
-    result = _attempt(command, folder)
-    if result.returncode != 0:
-        _fail(what, result, folder)
-
-
-def _server_log(folder: Path) -> str:
-    log = folder / "server.log"
-    return log.read_text(errors="replace") if log.exists() else ""
-
-
-def _fail(what: str, result: subprocess.CompletedProcess[str], folder: Path) -> NoReturn:
-    pytest.fail(
-        f"{what} failed ({result.returncode}): {result.stdout}{result.stderr}\n"
-        f"server log:\n{_server_log(folder)[-3000:]}"
-    )
-
-
-def _ctype() -> str:
-    """C.UTF-8 where the machine has it, so that lower() and upper() know Cyrillic."""
-    result = subprocess.run(
-        ["locale", "-a"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    names = {name.lower().replace("-", "") for name in result.stdout.split()}
-    return "C.UTF-8" if "c.utf8" in names else "C"
+    return _or_fail(pg_cluster.server_user_ids)
 
 
 def _start(folder: Path, bin_dir: Path, prefix: list[str]) -> int:
-    """initdb and start a cluster in ``folder`` (owned by the server's user); returns its port."""
-    data = folder / "data"
-    sockets = folder / "sockets"
-    sockets.mkdir(mode=0o700)
-    if prefix:
-        os.chown(sockets, *_server_user_ids())
-    _run(
-        [
-            *prefix,
-            str(bin_dir / "initdb"),
-            "--pgdata",
-            str(data),
-            "--username",
-            SUPERUSER,
-            "--auth",
-            "trust",
-            "--encoding",
-            "UTF8",
-            "--locale",
-            _ctype(),
-            "--lc-collate",
-            "C",  # text sorts by code point, as on SQLite
-            "--no-sync",  # a throwaway cluster: nothing to keep after a crash
-        ],
-        folder,
-        "initdb",
+    """initdb and start a throwaway cluster in ``folder`` (owned by the server's user), which
+    waits for no disk write; returns its port."""
+    _or_fail(lambda: pg_cluster.init_cluster(folder, bin_dir, prefix, durable=False))
+    return _or_fail(
+        lambda: pg_cluster.start_cluster(folder, bin_dir, prefix, pg_cluster.THROWAWAY_SETTINGS)
     )
-    # Another process may take the port between the probe and the start: try a few.
-    for attempt in range(3):
-        port = _free_loopback_port()
-        options = " ".join(
-            [
-                "-c listen_addresses=127.0.0.1",
-                f"-p {port}",
-                f"-k {sockets}",
-                "-c unix_socket_permissions=0700",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-            ]
-        )
-        command = [
-            *prefix,
-            str(bin_dir / "pg_ctl"),
-            "start",
-            "--pgdata",
-            str(data),
-            "--log",
-            str(folder / "server.log"),
-            "--wait",
-            "--options",
-            options,
-        ]
-        result = _attempt(command, folder)
-        if result.returncode == 0:
-            return port
-        if attempt == 2 or "Address already in use" not in _server_log(folder):
-            _fail("pg_ctl start", result, folder)
-    raise AssertionError("unreachable")
 
 
 def _stop(folder: Path, bin_dir: Path, prefix: list[str]) -> None:
-    if (folder / "data" / "postmaster.pid").exists():
-        subprocess.run(
-            [
-                *prefix,
-                str(bin_dir / "pg_ctl"),
-                "stop",
-                "--pgdata",
-                str(folder / "data"),
-                "--mode",
-                "immediate",
-                "--wait",
-            ],
-            cwd=folder,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
+    """Kill the cluster in ``folder`` (nothing in it is kept) and remove the folder."""
+    pg_cluster.stop_cluster(folder, bin_dir, prefix, mode="immediate")
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -256,7 +123,7 @@ def _migrate(url: str, folder: Path) -> None:
         db.engine.dispose()
 
 
-def _truncate_all_tables() -> None:
+def truncate_all_tables() -> None:
     """Empty every table but alembic_version, and restart the id sequences."""
     with db.engine.begin() as connection:
         tables = connection.exec_driver_sql(
@@ -268,18 +135,24 @@ def _truncate_all_tables() -> None:
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
-@pytest.fixture
-def pg_app(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Flask]:
-    """The application on the session's PostgreSQL database, emptied, in an app context."""
+def postgres_app(server: PostgresServer, tmp_path: Path) -> Iterator[Flask]:
+    """The application on the session's PostgreSQL database, emptied, in an app context
+    (the body of `pg_app`, and of `app` in a module marked ``both_databases``)."""
     instance = tmp_path / "instance"
     instance.mkdir()
-    application = create_app("testing", _settings(postgres_server.url, instance))
+    application = create_app("testing", _settings(server.url, instance))
     isolate_requests(application)
     with application.app_context():
-        _truncate_all_tables()
+        truncate_all_tables()
         yield application
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def pg_app(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Flask]:
+    """The application on the session's PostgreSQL database, emptied, in an app context."""
+    yield from postgres_app(postgres_server, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -298,3 +171,11 @@ def any_db_app(request: pytest.FixtureRequest) -> Flask:
             "factories in tests/factories.py instead"
         )
     return request.getfixturevalue("pg_app")
+
+
+def restart_server(server: PostgresServer) -> None:
+    """Restart the session's cluster as an administrator would (``pg_ctl restart``, fast mode:
+    every open connection is closed), on the same port, and wait until it accepts connections
+    again."""
+    binaries, prefix = postgres_bin_dir(), _as_server_user()
+    _or_fail(lambda: pg_cluster.restart_cluster(server.folder, binaries, prefix))

@@ -1,5 +1,6 @@
-"""Real server processes for tests: Konvert served by scripts/run.sh as `make run` serves it,
-and a throwaway redis-server on loopback.
+"""Real server processes for tests: Konvert served by scripts/run.sh as `make run` serves it
+(or in one of its roles: setup, web, worker, scheduler), and a throwaway redis-server on
+loopback.
 
 Both listen on 127.0.0.1 on a free port, run in their own process group, and are stopped at the
 end of the test, also when it fails. redis-server comes from Debian's `redis-server` package,
@@ -127,23 +128,34 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@contextmanager
-def run_sh(instance: Path, settings: Mapping[str, str], log: Path) -> Iterator[Served]:
-    """Serve ``instance`` with scripts/run.sh (as `make run` does) until the block ends."""
-    port = free_port()
-    environment = konvert_environment(instance, settings)
-    environment.update({"HOST": "127.0.0.1", "PORT": str(port)})
-    url = f"http://127.0.0.1:{port}"
+def _start_run_sh(
+    role: str | None, environment: Mapping[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    """Start scripts/run.sh (in ``role``, or with no argument) in a session of its own."""
+    command = [str(REPO / "scripts" / "run.sh"), *([role] if role else [])]
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(REPO / "scripts" / "run.sh")],
+        return subprocess.Popen(
+            command,
             cwd=REPO,
-            env=environment,
+            env=dict(environment),
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+@contextmanager
+def run_sh(
+    instance: Path, settings: Mapping[str, str], log: Path, role: str | None = None
+) -> Iterator[Served]:
+    """Serve ``instance`` with scripts/run.sh until the block ends: with no role (`all`, as
+    `make run` does: setup, web server and scheduler), or in the role ``web``."""
+    port = free_port()
+    environment = konvert_environment(instance, settings)
+    environment.update({"HOST": "127.0.0.1", "PORT": str(port)})
+    url = f"http://127.0.0.1:{port}"
+    process = _start_run_sh(role, environment, log)
     served = Served(url, process, log)
     try:
         deadline = time.monotonic() + START_SECONDS
@@ -157,6 +169,53 @@ def run_sh(instance: Path, settings: Mapping[str, str], log: Path) -> Iterator[S
         yield served
     finally:
         stop_group(process)
+
+
+def run_sh_setup(instance: Path, settings: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/run.sh setup`` on ``instance`` to its end (migrations, templates,
+    addressees, demo data unless KONVERT_DEMO=0)."""
+    return subprocess.run(
+        [str(REPO / "scripts" / "run.sh"), "setup"],
+        cwd=REPO,
+        env=konvert_environment(instance, settings),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS,
+        check=False,
+    )
+
+
+@contextmanager
+def consumer_sh(
+    instance: Path, settings: Mapping[str, str], log: Path, role: str = "worker"
+) -> Iterator[Served]:
+    """A job consumer started by ``scripts/run.sh worker`` (or ``scheduler``) until the block
+    ends, once it has started consuming (its ``url`` is empty)."""
+    process = _start_run_sh(role, konvert_environment(instance, settings), log)
+    served = Served("", process, log)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while "Huey consumer started" not in served.log_text():
+            if process.poll() is not None:
+                pytest.fail(
+                    f"scripts/run.sh {role} exited with {process.returncode}:\n{served.log_text()}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(f"scripts/run.sh {role} did not start in time:\n{served.log_text()}")
+            time.sleep(0.3)
+        yield served
+    finally:
+        stop_group(process)
+
+
+def wait_for_log(served: Served, text: str, seconds: float = START_SECONDS) -> None:
+    """Wait until ``text`` appears in the process's log (fail after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while text not in served.log_text():
+        if served.process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{text!r} never appeared in the log:\n{served.log_text()}")
+        time.sleep(0.3)
 
 
 def _answers(url: str) -> bool:

@@ -15,6 +15,9 @@ from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_letter, make_prisoner, make_user
 from tests.mailbox import sent_mail
 
+# Writes that must hold on both databases: each test runs on SQLite, then on PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 TODAY = date.today()
 
 

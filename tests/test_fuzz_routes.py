@@ -67,7 +67,7 @@ from config import BASE_DIR
 from tests.conftest import _settings, log_in
 from tests.factories import make_user
 from tests.isolation import isolate_requests
-from tests.postgres import _truncate_all_tables
+from tests.postgres import truncate_all_tables
 
 EXAMPLES = int(os.environ.get("KONVERT_FUZZ_EXAMPLES", "500"))
 RANDOM = os.environ.get("KONVERT_FUZZ_RANDOM") == "1"
@@ -302,7 +302,7 @@ def fuzz_app(
     isolate_requests(application)
     with application.app_context():
         if request.param == "postgresql":
-            _truncate_all_tables()
+            truncate_all_tables()
         known = _seed()
         admin = make_user(email="fuzz-admin@example.org", role=Role.ADMIN)
         _discover_forms(application, known, admin)

@@ -8,8 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from app import create_app, jobs
@@ -17,6 +20,8 @@ from app.extensions import db
 from app.mail import tasks as mail_tasks
 from app.mail.services import queue_email
 from app.models import OutboxMessage, OutboxStatus
+from tests.postgres import truncate_all_tables
+from tests.servers import redis_server
 from tests.test_mail import free_port, reminder_context, smtp_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,13 +37,40 @@ def wait_for(condition, seconds: float = WAIT_SECONDS) -> bool:
     return condition()
 
 
+@contextmanager
+def database_and_queue(
+    request: pytest.FixtureRequest, instance: Path, setup: str
+) -> Iterator[tuple[str, str | None]]:
+    """The database URL and Redis URL (None: the SQLite queue in the instance folder) of a
+    set-up: "embedded" is what `make run` uses, "scaled" what several machines use."""
+    if setup == "embedded":
+        shutil.copy(request.getfixturevalue("migrated_database"), instance / "konvert.db")
+        yield f"sqlite:///{instance / 'konvert.db'}", None
+        return
+    server = request.getfixturevalue("postgres_server")
+    emptying = create_app("testing", {"SQLALCHEMY_DATABASE_URI": server.url,
+                                      "INSTANCE_PATH": str(instance)})  # fmt: skip
+    with emptying.app_context():
+        truncate_all_tables()
+        db.engine.dispose()
+    with redis_server(instance.parent) as redis_url:
+        yield server.url, redis_url
+
+
+@pytest.mark.parametrize("setup", ["embedded", "scaled"])
 def test_a_consumer_process_delivers_mail_committed_in_another_process(
-    migrated_database: Path, tmp_path: Path
+    request: pytest.FixtureRequest, tmp_path: Path, setup: str
 ):
+    """Embedded: SQLite and the SQLite queue. Scaled: PostgreSQL and Huey on a real Redis."""
     instance = tmp_path / "instance"
     instance.mkdir()
-    shutil.copy(migrated_database, instance / "konvert.db")
-    database_url = f"sqlite:///{instance / 'konvert.db'}"
+    with database_and_queue(request, instance, setup) as (database_url, redis_url):
+        _deliver_through_a_consumer(instance, tmp_path, database_url, redis_url)
+
+
+def _deliver_through_a_consumer(
+    instance: Path, tmp_path: Path, database_url: str, redis_url: str | None
+) -> None:
     port = free_port()
     settings = {
         "INSTANCE_PATH": str(instance),
@@ -48,6 +80,7 @@ def test_a_consumer_process_delivers_mail_committed_in_another_process(
         "MAIL_PORT": str(port),
         "MAIL_USE_TLS": "0",
         "HUEY_IMMEDIATE": "0",
+        **({"REDIS_URL": redis_url} if redis_url else {}),
     }
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KONVERT_")}
     environment.update({f"KONVERT_{key}": value for key, value in settings.items()})
@@ -63,6 +96,7 @@ def test_a_consumer_process_delivers_mail_committed_in_another_process(
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": port,
             "MAIL_USE_TLS": False,
+            "REDIS_URL": redis_url,
         },
     )
     with smtp_server(port) as inbox, log_file.open("wb") as log:
@@ -86,7 +120,8 @@ def test_a_consumer_process_delivers_mail_committed_in_another_process(
                 # The commit enqueues delivery into the queue in the instance folder.
                 queue_email("first@example.org", "reminder", reminder_context())
                 db.session.commit()
-                assert (instance / "jobs.db").exists()
+                # The queue is where the set-up says: a file here, or Redis and no file.
+                assert (instance / "jobs.db").exists() is (redis_url is None)
                 assert wait_for(lambda: len(inbox.messages) >= 1), log_file.read_text()
                 assert wait_for(lambda: statuses() == [OutboxStatus.SENT]), log_file.read_text()
                 # What the job reports is in the consumer's log, beside huey's own lines.
@@ -122,17 +157,16 @@ def test_a_consumer_process_delivers_mail_committed_in_another_process(
     assert consumer.returncode == 0  # a clean, graceful stop
 
 
-def test_make_run_keeps_the_locks_of_consumers_elsewhere_and_can_leave_the_schedule(
+def test_a_consumer_started_by_run_sh_keeps_the_locks_of_consumers_elsewhere(
     migrated_database: Path, tmp_path: Path
 ):
-    """A consumer started by scripts/run.sh no longer flushes every lock (`--flush-locks`
-    cleared those of consumers still running on other machines), and with
-    KONVERT_JOB_SCHEDULER=0 leaves the periodic jobs to the one consumer that has them."""
+    """A consumer started by scripts/run.sh no longer flushes the locks at start
+    (`--flush-locks` cleared those of consumers still running on other machines)."""
     from huey import RedisHuey
 
-    from tests.servers import redis_server, run_sh
+    from tests.servers import consumer_sh, redis_server
 
-    instance = tmp_path / "served"
+    instance = tmp_path / "worker"
     instance.mkdir()
     shutil.copy(migrated_database, instance / "konvert.db")
     with redis_server(tmp_path) as url:
@@ -141,9 +175,6 @@ def test_make_run_keeps_the_locks_of_consumers_elsewhere_and_can_leave_the_sched
         # Held just now by a consumer on another machine, busy with a recount.
         holder = {"machine": "another-machine", "pid": 4242, "since": time.time()}
         queue.put(key, holder)
-        settings = {"REDIS_URL": url, "JOB_SCHEDULER": "0"}
-        with run_sh(instance, settings, tmp_path / "server.log") as served:
-            assert wait_for(lambda: "Huey consumer started" in served.log_text())
-            assert "Periodic tasks are disabled." in served.log_text()
+        with consumer_sh(instance, {"REDIS_URL": url}, tmp_path / "worker.log"):
             assert queue.get(key, peek=True) == holder
         queue.storage.close()

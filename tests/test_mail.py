@@ -52,6 +52,9 @@ from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import add_event, make_facility, make_letter, make_prisoner, make_user
 from tests.mailbox import sent_mail
 
+# Writes that must hold on both databases: each test runs on SQLite, then on PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 TODAY = date.today()
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 

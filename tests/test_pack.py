@@ -32,6 +32,9 @@ from app.pdf.pack_layout import CoverInfo, PackItem, PackRenderError  # noqa: E4
 from app.pdf.pool import PackPool  # noqa: E402
 from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument  # noqa: E402
 
+# Writes that must hold on both databases: each test runs on SQLite, then on PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 MM = 72 / 25.4
 A4 = (595.28, 841.89)
 DL = (220 * MM, 110 * MM)

@@ -434,7 +434,7 @@ def test_the_upgrade_moves_this_machine_s_packs_into_the_database(any_db_app):
     drive_id = drive.id
     db.session.commit()
     db.session.close()
-    downgrade(revision="0212507e65d8")  # the schema of packs kept in instance/packs
+    downgrade(revision="5d0c2b7e9a41")  # the schema of packs kept in instance/packs
     folder = Path(any_db_app.instance_path) / "packs"
     folder.mkdir(mode=0o700)
     (folder / "pack-1-kept.pdf").write_bytes(b"%PDF-1.7 built before the upgrade\n")

@@ -15,6 +15,9 @@ from app.models import Channel, EventKind, LetterStatus, MailEvent, Placement
 from tests.conftest import flashed, follow, page_text, submit
 from tests.factories import add_event, make_facility, make_letter, make_prisoner
 
+# Writes that must hold on both databases: each test runs on SQLite, then on PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 TODAY = date.today()
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 BEFORE_WRITING = (TODAY - timedelta(days=40)).isoformat()

@@ -122,8 +122,10 @@ def letter(token: str) -> Response:
     N_(
         "Sent, arrived, answered, returned, withheld or no news; for appeals also extended "
         "and refused. A report that cannot be right (a date in the future or before the "
-        "letter was written, an outcome before it was sent) is refused with the reason. "
-        "Rate-limited (KONVERT_RATELIMIT_PUBLIC_WRITES, by default 30 a minute)."
+        "letter was written, an outcome before it was sent) is refused with the reason, and "
+        "so is a second, different report of something already reported. The same report "
+        "sent again (a retry) records nothing and gets the first answer again: 201 with the "
+        "same event. Rate-limited (KONVERT_RATELIMIT_PUBLIC_WRITES, by default 30 a minute)."
     ),
     tag="letters",
     body=EventReport,

@@ -18,6 +18,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
+from app.concurrency import dialect_insert
 from app.directory.services import mailing_address, recipient_name
 from app.domain import DomainError
 from app.drives import print_jobs
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.jobs import queue_reachable
 from app.models import Drive, Letter, PrintJob, PrintJobStatus, TemplateKind, User
 from app.models.base import utcnow
+from app.models.drive import PRINT_JOB_ACTIVE
 from app.pdf.render import EnvelopeDocument
 from app.russian.address import with_country_line
 from app.stored_files import delete_files, store_file
@@ -62,18 +64,22 @@ def start_print_job(actor: User, drive: Drive) -> PrintJob:
     if count == 0:
         raise DomainError("submit", _l("No letters have been written at this drive yet."))
     print_jobs.end_abandoned_jobs(utcnow(), drive_id=drive.id)
-    running = db.session.scalar(
-        select(PrintJob.id).where(
-            PrintJob.drive_id == drive.id, PrintJob.status.in_(print_jobs.ACTIVE)
-        )
-    )
-    if running is not None:
-        raise DomainError("submit", _l("A print pack is already being built."))
     if not queue_reachable():
         raise DomainError("submit", print_jobs.REASONS[print_jobs.QUEUE_UNREACHABLE])
-    job = PrintJob(drive=drive, status=PrintJobStatus.QUEUED, total=count, done=0)
-    db.session.add(job)
-    db.session.flush()
+    # One active pack per drive, kept by a unique index (see PrintJob): the insert itself
+    # asks it, so that of two clicks at the same moment exactly one makes a job.
+    statement = dialect_insert(db.session.get_bind().dialect.name, PrintJob.__table__)
+    job_id = db.session.scalar(
+        statement.values(
+            drive_id=drive.id, status=PrintJobStatus.QUEUED, total=count, done=0, error=""
+        )
+        .on_conflict_do_nothing(index_elements=[PrintJob.drive_id], index_where=PRINT_JOB_ACTIVE)
+        .returning(PrintJob.id)
+    )
+    if job_id is None:
+        raise DomainError("submit", _l("A print pack is already being built."))
+    job = db.session.get_one(PrintJob, job_id)
+    db.session.expire(drive, ["print_jobs"])
     return job
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
+from app.concurrency import lock
 from app.domain import DomainError
 from app.extensions import db
 from app.mail.services import queue_email, valid_address
@@ -28,7 +29,7 @@ from app.models import (
     TemplateKind,
     User,
 )
-from app.tracking.services import EventInput, record_event
+from app.tracking.services import EventInput, record_event, same_report
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a room
 CODE_LENGTH = 6
@@ -133,6 +134,7 @@ def join(drive: Drive, name: str, languages: list[str]) -> DriveParticipant:
         raise DomainError("name", _l("Any name will do, a first name or a nickname."))
     if len(name) > 100:
         raise DomainError("name", _l("Please use a shorter name."))
+    lock(drive)  # see assign_next
     participant = DriveParticipant(
         drive=drive,
         name=name,
@@ -202,7 +204,14 @@ def choose_next_prisoner(
 
 
 def assign_next(participant: DriveParticipant) -> Assignment | None:
-    """Give the participant one more prisoner to write to; None when nobody is left."""
+    """Give the participant one more prisoner to write to; None when nobody is left.
+
+    Assignments in one drive are made one at a time (the drive's row is locked until the
+    transaction ends): two people joining or asking for more at the same moment would
+    otherwise both count the same assignments and both take the same prisoner.
+    """
+    lock(participant.drive)
+    db.session.expire(participant, ["assignments"])  # a second tab may have added one
     prisoner = choose_next_prisoner(participant)
     if prisoner is None:
         return None
@@ -257,16 +266,34 @@ def drive_stats(drive: Drive) -> DriveStats:
 
 
 def mark_batch_sent(actor: User, drive: Drive, sent_on: date, channel: Channel) -> int:
-    """Record "sent" for every printed letter of the drive not yet reported sent."""
+    """Record "sent" for every printed letter of the drive not yet reported sent; return how
+    many letters are recorded sent on that day that way.
+
+    Idempotent: marking the same batch again (a double click, two organizers at once)
+    records nothing more and returns the same count. A letter its writer reported sent
+    otherwise keeps that report and is not counted.
+    """
     require_organizer(actor)
+    lock(drive)
+    # Every letter is locked before any "sent" is written, in one order: a writer's report
+    # on one of them (which locks its letter, then the statistics rows) cannot deadlock
+    # with this batch on PostgreSQL.
+    letters = db.session.scalars(
+        select(Letter)
+        .where(Letter.drive_id == drive.id, Letter.printed_at.is_not(None))
+        .order_by(Letter.id)
+        .with_for_update()
+        .options(selectinload(Letter.events))
+        .execution_options(populate_existing=True)
+    ).all()
+    batch = EventInput(EventKind.SENT, sent_on, channel)
     count = 0
-    for letter in db.session.scalars(
-        select(Letter).where(Letter.drive_id == drive.id, Letter.printed_at.is_not(None))
-    ):
-        if letter.first_event(EventKind.SENT) is not None:
+    for letter in letters:
+        sent = letter.first_event(EventKind.SENT)
+        if sent is not None and not same_report(sent, batch):
             continue
         try:
-            record_event(letter, EventInput(EventKind.SENT, sent_on, channel), date.today())
+            record_event(letter, batch, date.today())
         except DomainError as error:
             raise DomainError("sent_on", error.message) from error
         count += 1

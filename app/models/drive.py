@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model, db
@@ -109,8 +109,16 @@ class PrintJobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+#: The print jobs still at work ("queued", "running"), in SQL: the condition of the partial
+#: unique index that allows one of them per drive, spelled as the index has it.
+PRINT_JOB_ACTIVE = text("status IN ('queued', 'running')")
+
+
 class PrintJob(Model):
     """A print pack built in the background; its file is served only once complete.
+
+    A drive has at most one job queued or running at a time: a unique index on the active
+    jobs keeps it so, however many requests ask at once.
 
     The file is a `StoredFile` written in the transaction that marks the job done; when it is
     deleted (superseded, or kept long enough) ``file_id`` becomes NULL and the row stays, so
@@ -119,6 +127,15 @@ class PrintJob(Model):
     """
 
     __tablename__ = "print_job"
+    __table_args__ = (
+        Index(
+            "uq_print_job_active_per_drive",
+            "drive_id",
+            unique=True,
+            sqlite_where=PRINT_JOB_ACTIVE,
+            postgresql_where=PRINT_JOB_ACTIVE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     drive_id: Mapped[int] = mapped_column(ForeignKey("drive.id", ondelete="CASCADE"), index=True)

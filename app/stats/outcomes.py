@@ -26,6 +26,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.concurrency import dialect_insert
 from app.models import (
     DateProblem,
     EventKind,
@@ -181,6 +183,35 @@ def _rows_of(connection: Connection, letter_ids: list[int]) -> list[tuple[Any, .
     ]
 
 
+def _write_outcomes(connection: Connection, letter_ids: list[int]) -> None:
+    """Make the outcome rows of these letters what their events say.
+
+    Upserted, never deleted and inserted again: two transactions refreshing one letter at the
+    same moment (a report and a print pack marking it printed, say) would otherwise both
+    insert it, and on PostgreSQL the second would fail on the primary key. A row that would
+    not change is not written. Only a letter whose events are all gone loses its row.
+    """
+    table = LetterOutcome.__table__
+    events = MailEvent.__table__
+    connection.execute(
+        delete(table).where(
+            table.c.letter_id.in_(letter_ids),
+            ~select(events.c.id).where(events.c.letter_id == table.c.letter_id).exists(),
+        )
+    )
+    # "WHERE true": SQLite could read the ON of ON CONFLICT as a join's after a bare FROM.
+    rows = _outcome_rows(letter_ids).where(true())
+    statement = dialect_insert(connection.dialect.name, table).from_select(_COLUMNS, rows)
+    values = {name: statement.excluded[name] for name in _COLUMNS if name != "letter_id"}
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.letter_id],
+            set_=values,
+            where=or_(*(table.c[name].is_distinct_from(new) for name, new in values.items())),
+        )
+    )
+
+
 def refresh_outcomes(connection: Connection, letter_ids: Iterable[int]) -> None:
     """Recompute the outcome rows of these letters from their events, in SQL, and when they
     changed, forget the stored figures they count in (their facilities before and after) and
@@ -193,8 +224,7 @@ def refresh_outcomes(connection: Connection, letter_ids: Iterable[int]) -> None:
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         before = _rows_of(connection, chunk)
-        connection.execute(delete(table).where(table.c.letter_id.in_(chunk)))
-        connection.execute(insert(table).from_select(_COLUMNS, _outcome_rows(chunk)))
+        _write_outcomes(connection, chunk)
         after = _rows_of(connection, chunk)
         if before != after:
             changed = True

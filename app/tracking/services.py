@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.appeals.deadlines import MAX_EXTENSION_DAYS
+from app.concurrency import lock
 from app.directory.services import mailing_address, recipient_name
 from app.domain import DomainError
 from app.extensions import db
@@ -87,10 +88,43 @@ def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
         )
 
 
+def _tracking_number_as_stored(typed: str) -> str | None:
+    """A tracking number as it is stored: normalised when valid (an invalid one is refused
+    before anything is stored), None when none was given."""
+    if not typed.strip():
+        return None
+    return typed if tracking_number_problem(typed) else normalize_tracking_number(typed)
+
+
+def same_report(event: MailEvent, report: EventInput) -> bool:
+    """Whether ``event`` is what recording ``report`` would store: the same report again."""
+    return (
+        event.kind is report.kind
+        and event.happened_on == report.happened_on
+        and event.channel == (report.channel if report.kind is EventKind.SENT else None)
+        and event.tracking_number == _tracking_number_as_stored(report.tracking_number)
+        and event.extension_days
+        == (report.extension_days if report.kind is EventKind.EXTENDED else None)
+        and event.note == report.note.strip()
+    )
+
+
 def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
-    """Validate a report against the letter's history and add it; the caller commits."""
-    if letter.first_event(report.kind) is not None:
-        raise DomainError("kind", _l("This has already been reported for this letter."))
+    """Validate a report against the letter's history and add it; the caller commits.
+
+    Reports on one letter are recorded one at a time (the letter's row is locked until the
+    transaction ends): of two sent at the same moment, the second is checked against the
+    first. A report identical to one already recorded records nothing and returns that
+    event, so that a double click or a request sent again is answered as the first was; a
+    different report of a kind already recorded is refused.
+    """
+    lock(letter)
+    recorded = [event for event in letter.events if event.kind is report.kind]
+    if recorded:
+        same = next((event for event in recorded if same_report(event, report)), None)
+        if same is None:
+            raise DomainError("kind", _l("This has already been reported for this letter."))
+        return same
     if report.kind in APPEAL_ONLY_EVENTS and not letter.is_appeal:
         raise DomainError("kind", _l("This applies to appeals to officials only."))
     _check_dates(letter, report, today)

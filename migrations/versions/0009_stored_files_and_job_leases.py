@@ -14,7 +14,7 @@ have no lease: the first sweep ends them as interrupted, so they can be built ag
 The downgrade drops the packs kept in the database (their jobs read as "no longer kept").
 
 Revision ID: cdb64746f187
-Revises: 0212507e65d8
+Revises: 5d0c2b7e9a41
 Create Date: 2026-12-08 10:00:00.000000
 
 """
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'cdb64746f187'
-down_revision = '0212507e65d8'
+down_revision = '5d0c2b7e9a41'
 branch_labels = None
 depends_on = None
 
