@@ -248,15 +248,16 @@ def test_a_job_with_a_live_lease_blocks_a_new_build_and_an_expired_one_does_not(
 
 def test_the_sweeper_ends_lost_jobs_as_interrupted_and_says_so(any_db_app):
     organizer, drive = drive_with_letters(3)
-    _, other = drive_with_letters_for(organizer)
+    # One drive each: a drive has one active job at most.
+    others = [drive_with_letters_for(organizer)[1] for _ in range(4)]
     expired = left_running(drive, timedelta(seconds=-1))
-    from_before_leases = left_running(other, None)
-    lost_in_queue = PrintJob(drive=other, status=PrintJobStatus.QUEUED, total=3, done=0)
+    from_before_leases = left_running(others[0], None)
+    lost_in_queue = PrintJob(drive=others[1], status=PrintJobStatus.QUEUED, total=3, done=0)
     lost_in_queue.created_at = utcnow() - timedelta(seconds=601)
-    waiting = PrintJob(drive=other, status=PrintJobStatus.QUEUED, total=3, done=0)
+    waiting = PrintJob(drive=others[2], status=PrintJobStatus.QUEUED, total=3, done=0)
     db.session.add_all([lost_in_queue, waiting])
     db.session.commit()
-    alive = left_running(other, timedelta(minutes=1))
+    alive = left_running(others[3], timedelta(minutes=1))
 
     end_abandoned_print_jobs.call_local()
 
