@@ -77,6 +77,14 @@ class Cluster:
             )
         return self._app.app_context()
 
+    def close(self) -> None:
+        """Close this side's pooled database connections (left open they would be collected
+        unclosed at exit, which pytest reports as an error)."""
+        if self._app is not None:
+            with self._app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
     def mark_logs(self) -> None:
         """From now on, server_errors() reads only what the machines log from here."""
         self._log_marks = [len(process.log_text()) for process in self.processes]
@@ -130,9 +138,11 @@ def cluster(
             worker = stack.enter_context(
                 consumer_sh(second, settings, folder / "worker-1.log", role="worker")
             )
-            yield Cluster(
+            cluster = Cluster(
                 machines, [*machines, worker], postgres_server.url, redis_url, smtp_port, folder
             )
+            yield cluster
+            cluster.close()
 
 
 @pytest.fixture(autouse=True)
