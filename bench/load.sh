@@ -8,11 +8,16 @@
 # the instance folder (job queue, secret key) in ./instance-bench-pg/instance; the data set is
 # built into it the first time, and again when a previous build did not finish.
 #
-# The server, and the cluster, always stop at the end, also when a step fails.
-# BENCH_INSTANCE (the instance folder), BENCH_PORT (default: a free port) and
-# KONVERT_WEB_WORKERS (gunicorn workers: scripts/run.sh's default is 1 with threads, several
-# need a shared KONVERT_RATELIMIT_STORAGE_URI) are honoured; arguments are passed to
-# bench/load.py (e.g. --duration 60 --clients 10).
+# BENCH_REDIS=yes (the default): served as an organisation serving that load would, with a
+# redis-server on a free loopback port for the job queue and the rate limits, which lets
+# scripts/run.sh run one web process per core (KONVERT_WEB_WORKERS, default: the number of
+# cores) instead of one. BENCH_REDIS=no serves exactly as `make run` does: one web process
+# with threads and the queue in the instance folder.
+#
+# The server, Redis and the cluster always stop at the end, also when a step fails.
+# BENCH_INSTANCE (the instance folder), BENCH_PORT (default: a free port), KONVERT_WEB_WORKERS
+# and KONVERT_WEB_THREADS are honoured; arguments are passed to bench/load.py
+# (e.g. --duration 60 --clients 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +64,8 @@ fi
 log=$(mktemp)
 server=
 cluster_started=
+redis=
+redis_dir=
 
 stop() {
   local status=$?
@@ -69,6 +76,13 @@ stop() {
   fi
   if [ -n "$cluster_started" ]; then
     "$BIN/python" scripts/pg_cluster.py stop "$CLUSTER" || true
+  fi
+  if [ -n "$redis" ]; then
+    kill -TERM "$redis" 2>/dev/null || true
+    wait "$redis" 2>/dev/null || true
+  fi
+  if [ -n "$redis_dir" ]; then
+    rm -rf "$redis_dir"
   fi
   if [ "$status" -ne 0 ] && [ -s "$log" ]; then
     echo "--- server log (last 30 lines) ---" >&2
@@ -109,6 +123,28 @@ else
   fi
   DATABASE_URL="sqlite:///$INSTANCE/konvert.db"
   IDS=(--instance "$INSTANCE")
+fi
+
+if [ "${BENCH_REDIS:-yes}" = yes ]; then
+  REDIS_PORT=$("$BIN/python" -c '
+import socket
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    print(probe.getsockname()[1])
+')
+  redis_dir=$(mktemp -d)
+  # Nothing saved: a throwaway queue for the length of the run.
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$redis_dir" >"$redis_dir/redis.log" 2>&1 &
+  redis=$!
+  for _ in $(seq 50); do
+    if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then break; fi
+    sleep 0.1
+  done
+  redis-cli -p "$REDIS_PORT" ping >/dev/null || { echo "redis-server did not start." >&2; exit 1; }
+  export KONVERT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  export KONVERT_WEB_WORKERS=${KONVERT_WEB_WORKERS:-$(nproc)}
+  echo "Job queue and rate limits in $KONVERT_REDIS_URL; $KONVERT_WEB_WORKERS web processes."
 fi
 
 # Its own session and process group (setsid), so that stopping it reaches the web server and
