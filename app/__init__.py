@@ -135,9 +135,11 @@ def _init_extensions(app: Flask) -> None:
     from app.auth.loader import load_user
 
     login_manager.user_loader(load_user)
+    from app.html import select_options
     from app.i18n import inject_language_context
     from app.labels import inject_labels
 
+    app.add_template_global(select_options)
     app.context_processor(inject_language_context)
     app.context_processor(inject_labels)
 

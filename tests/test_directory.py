@@ -98,6 +98,21 @@ def test_filter_by_facility(client, people):
     assert names_in(response.get_data(as_text=True), people) == ["gorinov"]
 
 
+def test_filter_menus_keep_the_choice_and_escape_what_organizers_typed(app, client, people):
+    odd = make_facility(code='ИК-<b>"7"</b>', region="Край & <i>область</i>")
+    db.session.commit()
+    html = client.get(
+        "/prisoners", query_string={"facility": odd.id, "region": "г. Москва"}
+    ).get_data(as_text=True)
+    assert (
+        f'<option value="{odd.id}" selected>ИК-&lt;b&gt;&#34;7&#34;&lt;/b&gt; — '
+        "Край &amp; &lt;i&gt;область&lt;/i&gt;</option>"
+    ) in html
+    assert '<option value="г. Москва" selected>г. Москва</option>' in html
+    assert f'<option value="{people["vladimir"].id}">' in html
+    assert "<b>" not in html and "<i>" not in html
+
+
 def test_pagination(app, client, people):
     app.config["PRISONERS_PER_PAGE"] = 2
     first = client.get("/prisoners", query_string={"sort": "name"}).get_data(as_text=True)

@@ -6,12 +6,13 @@ from typing import Any
 
 from app.directory.services import mailing_address, recipient_name
 from app.models import Facility, Letter, MailEvent, Prisoner
+from app.models.facility import PublicFacility
 from app.russian.names import Case, all_forms, decline
 from app.stats.services import Figures
 from app.tracking.services import delays
 
 
-def facility_json(facility: Facility | None) -> dict[str, Any] | None:
+def facility_json(facility: PublicFacility | None) -> dict[str, Any] | None:
     """A facility's public fields."""
     if facility is None:
         return None

@@ -24,8 +24,11 @@ def _prisoner_list(
         results=results,
         filters=filters,
         error=error,
-        regions=services.regions(),
-        facilities=services.facility_choices(),
+        region_choices=[(region, region) for region in services.regions()],
+        facility_choices=[
+            (facility.id, f"{facility.code} — {facility.region}")
+            for facility in services.facility_choices()
+        ],
         statuses=list(PrisonerStatus),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -59,3 +59,23 @@ class Facility(Model):
     def electronic_service_list(self) -> list[str]:
         """The electronic-letter services this facility accepts, e.g. ["FSIN-Pismo"]."""
         return [part.strip() for part in self.electronic_services.split(",") if part.strip()]
+
+
+class PublicFacility(Protocol):
+    """A facility's public columns (the API's facility_json reads them): a Facility, or a row
+    of just these columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> FacilityKind: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def postcode(self) -> str: ...
+    @property
+    def is_demo(self) -> bool: ...
