@@ -6,6 +6,11 @@ back otherwise; a job commits once, when its body finished without raising. Work
 wait until the data it needs is committed (enqueueing a job, sending mail) registers with
 `after_commit` and runs right after the commit, or never, when the transaction rolls back.
 
+One kind of step cannot wait for the end of its request: using up a single-use credential
+whose use must stay done whatever the request does next (an import upload, used up by its
+confirmation even when the import is then refused). The view commits that step with
+`commit_used_up`, before it goes on.
+
 `install` puts the request edge and the session hook behind `after_commit` in place; it is
 called by `create_app`, which the job worker uses too.
 """
@@ -45,6 +50,16 @@ def _end_request(response: Response) -> Response:
     else:
         db.session.rollback()
     return response
+
+
+def commit_used_up() -> None:
+    """Commit, in the middle of a request, the step that used up a single-use credential.
+
+    Only for that: what the view does next is committed or rolled back at the end of the
+    request as usual, but the credential stays used, so that a refused or failed request
+    cannot be replayed and a second request racing for it finds it gone.
+    """
+    db.session.commit()
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """Files and folders on the server's disk that only Konvert's own user may read.
 
-The database (and with it the print packs, which are stored in it), the job queue and uploaded
-imports hold what supporters wrote and who prisoners are: they are created with mode 0600
-(folders 0700), whatever the umask, so that another account on the machine cannot read them.
+The database (and with it the print packs and the files uploaded for import, which are stored
+in it) and the job queue hold what supporters wrote and who prisoners are: they are created with
+mode 0600 (folders 0700), whatever the umask, so that another account on the machine cannot
+read them.
 Modes are given when a file is created (os.open), never fixed afterwards, so there is no moment
 when a file is readable by others.
 """

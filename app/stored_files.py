@@ -49,8 +49,9 @@ def store_file(kind: str, content: bytes, media_type: str) -> StoredFile:
 def delete_files(file_ids: Iterable[int]) -> int:
     """Delete these files and their chunks, in the current transaction; returns how many.
 
-    Owners' links to them become NULL (their foreign keys say ON DELETE SET NULL); owners
-    already loaded in this session still show the old link until they are refreshed.
+    Owners' links to them become NULL (a print job's foreign key says ON DELETE SET NULL), or
+    the owners go with them (an import upload's says CASCADE); owners already loaded in this
+    session still show the old state until they are refreshed.
     """
     ids = sorted(set(file_ids))
     if not ids:

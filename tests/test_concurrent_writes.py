@@ -38,6 +38,7 @@ from app.models import (
     Assignment,
     Drive,
     EventKind,
+    ImportUpload,
     Letter,
     LetterOutcome,
     MailEvent,
@@ -380,6 +381,55 @@ def test_marking_the_batch_sent_twice_at_once_records_each_letter_once(on_site):
         assert reports == [("page", 302, [THANKS])] * 2, f"trial {trial}"
         _fresh()
         assert [len(_sent_events(letter)) for letter in letters] == [1, 1, 1], f"trial {trial}"
+
+
+def _facilities_file(trial: int) -> bytes:
+    """Two facilities no other trial has (rows match on external_id and source_url)."""
+    tag = uuid.uuid4().hex[:8]
+    rows = [
+        "external_id,code,name,kind,region,postcode,address",
+        *(
+            f"race-{tag}-{n},ИК-{n},ФКУ ИК-{n} {tag},colony,Пермский край,618350,"
+            f'"ул. Заводская, д. {trial}, г. Кизел"'
+            for n in (1, 2)
+        ),
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_a_double_click_on_import_imports_the_file_once(on_site):
+    """Two clicks on "Import" at once, after one dry run: the file is imported once, and the
+    other click is told that its upload is gone (the two machines share the upload)."""
+    email = _organizer()
+    browser = Browser(on_site.url)
+    browser.log_in(email)
+    for trial in range(TRIALS):
+        browser.open("/manage/import/")
+        dry_run = browser.http.post(
+            f"{on_site.url}/manage/import/preview",
+            data={"csrf_token": browser.token, "kind": "facilities"},
+            files={"file": ("f.csv", _facilities_file(trial), "text/csv")},
+            timeout=120,
+        )
+        assert dry_run.status_code == 200, f"trial {trial}"
+        token = dry_run.text.split('name="token" type="hidden" value="', 1)[1].split('"', 1)[0]
+        tabs = [browser.second_tab() for _ in range(2)]
+        answers = at_once(
+            [partial(t.post, "/manage/import/confirm", {"token": token}) for t in tabs]
+        )
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [200, 302], f"trial {trial}: {statuses}"
+        [(tab, gone)] = [
+            (tab, answer) for tab, answer in zip(tabs, answers, strict=True)
+            if answer.status_code == 302
+        ]  # fmt: skip
+        assert tab.follow(gone) == [
+            "That upload has expired (files are kept for an hour). Upload the file again."
+        ], f"trial {trial}"
+        [done] = [answer for answer in answers if answer.status_code == 200]
+        assert "Imported: 2 created, 0 updated." in unescape(done.text), f"trial {trial}"
+        _fresh()
+        assert db.session.scalar(select(func.count()).select_from(ImportUpload)) == 0
 
 
 def test_the_served_site_logged_no_server_error(site):

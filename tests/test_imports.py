@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,16 +13,18 @@ from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
 from app.imports.schema import split_address
-from app.imports.services import upload_folder
-from app.imports.uploads import purge_expired, store_upload
+from app.imports.uploads import store_upload
 from app.models import (
     AuditEntry,
     Facility,
     Follow,
+    ImportUpload,
     Placement,
     Prisoner,
     PrisonerStatus,
+    StoredFile,
 )
+from app.models.base import utcnow
 from app.russian.names import Gender
 from tests.conftest import flashed, follow, log_in, submit
 from tests.factories import make_facility, make_prisoner
@@ -539,7 +539,7 @@ def test_web_preview_then_confirm_imports_the_file(client, organizer):
     assert "line 2: ИК-3 — ФКУ ИК-3 УФСИН России по Владимирской области [vlad-ik3]" in html
     assert count(Facility) == 0  # the preview is a dry run
     token = confirm_token(html)
-    assert any(upload_folder().iterdir())
+    assert count(ImportUpload) == 1 and count(StoredFile) == 1  # kept for the confirmation
 
     done = submit(client, preview, {"token": token}, action="/manage/import/confirm")
 
@@ -547,7 +547,7 @@ def test_web_preview_then_confirm_imports_the_file(client, organizer):
     assert flashed(done) == ["Imported: 3 created, 0 updated."]
     assert "3 created, 0 updated, 0 unchanged, 0 refused" in done.get_data(as_text=True)
     assert count(Facility) == 3
-    assert not any(upload_folder().iterdir())  # the kept upload is deleted after use
+    assert count(ImportUpload) == 0 and count(StoredFile) == 0  # deleted after use
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity_id.is_not(None)))
     assert entry.user_id == organizer.id
     assert entry.changes["via"] == "web"
@@ -567,7 +567,7 @@ def test_web_preview_of_a_bad_file_lists_refused_lines_and_offers_no_import(clie
     assert "birth_date: “2023-02-30” is not a real date" in html
     assert "Nothing was imported because 2 rows were refused." in html
     assert 'name="token"' not in html
-    assert not upload_folder().exists() or not any(upload_folder().iterdir())
+    assert count(ImportUpload) == 0 and count(StoredFile) == 0
 
 
 def test_web_report_escapes_what_the_file_says(client, organizer):
@@ -607,13 +607,8 @@ def test_web_export_download(client, organizer):
 
 
 def test_someone_elses_upload_cannot_be_confirmed(client, organizer, admin):
-    token = store_upload(
-        upload_folder(),
-        "facilities",
-        "f.csv",
-        (DATA / "facilities_cp1251_comma.csv").read_bytes(),
-        admin.id,
-    )
+    data = (DATA / "facilities_cp1251_comma.csv").read_bytes()
+    token = store_upload(admin.id, "facilities", "f.csv", data, utcnow())
     log_in(client, organizer)
 
     response = submit(client, "/manage/import/", {"token": token}, action="/manage/import/confirm")
@@ -645,14 +640,3 @@ def test_anonymous_visitors_are_sent_to_log_in(client, path):
 )
 def test_split_address(address, street, locality):
     assert split_address(address) == (street, locality)
-
-
-def test_uploads_older_than_an_hour_are_deleted(tmp_path):
-    token = store_upload(tmp_path, "facilities", "f.csv", b"data", 1)
-    old = time.time() - 2 * 3600
-    for path in tmp_path.iterdir():
-        os.utime(path, (old, old))
-
-    purge_expired(tmp_path)
-
-    assert not any(tmp_path.iterdir()), token

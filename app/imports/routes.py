@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app import edge
 from app.auth.permissions import login_required
 from app.extensions import db
 from app.imports import bp, services
@@ -61,14 +62,12 @@ def preview() -> Page:
     if not form.validate():
         return _index_page(form), 422
     upload = form.file.data
-    report, token = services.preview_upload(
-        current_user,
-        services.upload_folder(),
-        form.kind.data or "facilities",
-        _display_name(upload.filename),
-        upload.read(),
+    data = upload.read()
+    report = services.preview_upload(
+        current_user, form.kind.data or "facilities", _display_name(upload.filename), data
     )
-    db.session.rollback()  # a dry run: nothing to keep
+    db.session.rollback()  # a dry run keeps nothing of its own; only the file is kept, next
+    token = services.keep_upload(current_user, report, data)
     if token is None:
         return _report_page(report), (200 if report.ok else 422)
     confirm_form = ConfirmForm(formdata=None)
@@ -82,18 +81,19 @@ def confirm() -> Page:
     """Import the previewed file: every row, or none if any is refused now."""
     services.check_access(current_user)
     form = ConfirmForm()
-    report = None
+    upload = None
     if form.validate():
-        report = services.confirm_upload(
-            current_user, services.upload_folder(), form.token.data or ""
-        )
-    if report is None:
-        db.session.rollback()
+        upload = services.claim_upload(current_user, form.token.data or "")
+    if upload is None:
         flash(
             _("That upload has expired (files are kept for an hour). Upload the file again."),
             "warning",
         )
         return redirect(url_for("imports.index"))
+    # Used up now, on every machine: a refused import starts again from the upload, and a
+    # second click finds it gone rather than importing it twice.
+    edge.commit_used_up()
+    report = services.import_upload(current_user, upload)
     if not report.imported:
         return _report_page(report), 422
     flash(

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, has_request_context
@@ -25,25 +24,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.auth.permissions import Actor, require_organizer
-from app.imports import schema
+from app.imports import schema, uploads
 from app.imports.apply import apply_plan
 from app.imports.export import ExportFile, export_file
 from app.imports.parsing import FileRefused, ParsedFile, parse_file, quote
 from app.imports.planning import plan_facilities, plan_prisoners
 from app.imports.report import ImportReport
-from app.imports.uploads import discard_upload, load_upload, store_upload
 from app.models import User
+from app.models.base import utcnow
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-UPLOAD_FOLDER = "import-uploads"
 
 
 # Entry points ---------------------------------------------------------------------------------
-
-
-def upload_folder() -> Path:
-    """Where uploads wait between the dry run and the import."""
-    return Path(current_app.instance_path) / UPLOAD_FOLDER
 
 
 def check_access(actor: Actor) -> User:
@@ -51,36 +44,42 @@ def check_access(actor: Actor) -> User:
     return require_organizer(actor)
 
 
-def preview_upload(
-    actor: Actor, folder: Path, kind: str, filename: str, data: bytes
-) -> tuple[ImportReport, str | None]:
-    """Dry-run an uploaded file; keep it under a token when it can be imported.
+def preview_upload(actor: Actor, kind: str, filename: str, data: bytes) -> ImportReport:
+    """Dry-run an uploaded file: what it would create, update, leave or refuse."""
+    user = require_organizer(actor)
+    return _run_import(kind, data, filename, dry_run=True, actor=user, via="web")
 
-    Returns the report and the token (None when nothing can be imported).
+
+def keep_upload(actor: Actor, report: ImportReport, data: bytes) -> str | None:
+    """Keep the file of a dry run for its confirmation, when it can be imported.
+
+    Returns the token the confirmation brings back, or None when there is nothing to import.
+    The file is kept in the current transaction: call this after the dry run's own changes, if
+    any, were rolled back.
     """
     user = require_organizer(actor)
-    report = _run_import(kind, data, filename, dry_run=True, actor=user, via="web")
-    token = None
-    if report.ok and report.rows_to_import:
-        token = store_upload(folder, kind, filename, data, user.id)
-    return report, token
-
-
-def confirm_upload(actor: Actor, folder: Path, token: str) -> ImportReport | None:
-    """Import the file kept under ``token``; None when it expired or is someone else's.
-
-    The file is deleted whatever the outcome: a refused import starts again from the upload.
-    """
-    user = require_organizer(actor)
-    upload = load_upload(folder, token, user.id)
-    if upload is None or upload.kind not in schema.KINDS:
+    if not (report.ok and report.rows_to_import):
         return None
-    try:
-        return _run_import(
-            upload.kind, upload.data, upload.filename, dry_run=False, actor=user, via="web"
-        )
-    finally:
-        discard_upload(folder, token)
+    return uploads.store_upload(user.id, report.kind, report.filename, data, utcnow())
+
+
+def claim_upload(actor: Actor, token: str) -> uploads.ClaimedUpload | None:
+    """Take out the file kept under ``token`` for the actor to import it now.
+
+    None when it expired, was used already or is someone else's. The file is deleted in the
+    current transaction: once that is committed, the token is used up, whatever the import
+    does next (a refused import starts again from the upload).
+    """
+    user = require_organizer(actor)
+    return uploads.claim_upload(user.id, token, utcnow())
+
+
+def import_upload(actor: Actor, upload: uploads.ClaimedUpload) -> ImportReport:
+    """Import a claimed file: every row, or none if any is refused now."""
+    user = require_organizer(actor)
+    return _run_import(
+        upload.kind, upload.data, upload.filename, dry_run=False, actor=user, via="web"
+    )
 
 
 def import_from_cli(kind: str, data: bytes, filename: str, *, dry_run: bool) -> ImportReport:
@@ -99,7 +98,7 @@ def _run_import(
 ) -> ImportReport:
     """Check every row of ``data`` and, unless ``dry_run`` or a row is refused, write them.
 
-    Callers check who ``actor`` is; use preview_upload/confirm_upload or import_from_cli.
+    Callers check who ``actor`` is; use preview_upload/import_upload or import_from_cli.
     """
     if kind not in schema.KINDS:
         raise ValueError(kind)

@@ -10,6 +10,7 @@ from app.models.drive import (
     drive_template,
 )
 from app.models.facility import Facility, FacilityKind
+from app.models.import_upload import ImportUpload
 from app.models.letter import (
     APPEAL_ONLY_EVENTS,
     Channel,
@@ -47,6 +48,7 @@ __all__ = [
     "Facility",
     "FacilityKind",
     "Follow",
+    "ImportUpload",
     "Invitation",
     "Jurisdiction",
     "Letter",

@@ -1,10 +1,12 @@
-"""Files kept in the database: print packs now, mailroom runs and reply scans later.
+"""Files kept in the database: print packs and import uploads now, mailroom runs and reply
+scans later.
 
 A file's content lives in rows of `StoredFileChunk` (BLOB on SQLite, bytea on PostgreSQL) of at
 most a mebibyte each, so that every machine reads the same files, a backup of the database is a
 backup of them, and a file written in the transaction that marks its job done is never seen
-half-written. What owns a file (a print job, say) points at it with a foreign key that is set
-to NULL when the file is deleted: the owner can then say the file is gone.
+half-written. What owns a file points at it with a foreign key: a print job's is set to NULL
+when the file is deleted (the job can then say the file is gone), an import upload goes with
+its file.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class StoredFile(Model):
     __tablename__ = "stored_file"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: What the file is ("print_pack", …): each kind has its own retention rule.
+    #: What the file is ("print_pack", "import_upload", …): each kind has its own retention rule.
     kind: Mapped[str] = mapped_column(String(30), index=True)
     media_type: Mapped[str] = mapped_column(String(100))
     byte_size: Mapped[int] = mapped_column(BigInteger)
