@@ -400,7 +400,7 @@ def test_a_consumer_killed_mid_pack_leaves_the_pack_to_the_other_machine(cluster
 
         stuck = _job_now(job.id)
         assert stuck.status is PrintJobStatus.RUNNING  # nobody was left to say otherwise
-        assert stuck.lease_until is not None
+        assert stuck.done < LETTERS and stuck.lease_until is not None  # killed mid-pack
         while utcnow() <= stuck.lease_until:  # the lease is not renewed any more
             time.sleep(0.2)
         # Built again from the other machine: the request ends the lost job first.
@@ -531,14 +531,16 @@ def test_with_redis_down_builds_say_try_again_and_nothing_fails(cluster: Cluster
             for browser in browsers:
                 assert _press_build(browser, drive_id) == [TRY_AGAIN], browser.url
             assert _jobs_of(drive_id) == []  # no job made, so none left waiting
-            for machine in cluster.machines:
-                assert _stats_show(machine.url, row)  # the last figures, not a 500
             reported = [
                 _post_json(f"{cluster.machines[n % 2].url}/api/v1/letters/{token}/events", report)
                 for n, token in enumerate(tokens[:2])
             ]
             assert [status for status, _ in reported] == [201, 201]
+            for machine in cluster.machines:  # out of date now, and no recount can be queued
+                assert _stats_show(machine.url, row)  # the last figures, not a 500
             assert _ask_for_reminders(supporter, tokens[2], waiting) == [CONFIRMATION_SENT]
+            [(message_id, status)] = _outbox_of(waiting)
+            assert status is OutboxStatus.PENDING  # kept, to be sent once Redis is back
             assert cluster.failed_requests() == []
         finally:
             cluster.redis.start()
@@ -554,6 +556,9 @@ def test_with_redis_down_builds_say_try_again_and_nothing_fails(cluster: Cluster
         assert _wait_for(lambda: len(inbox.messages) >= len(addresses)), _outbox_now()
         time.sleep(3)  # time for a duplicate to arrive, if there were one
         assert sorted(message["To"] for message in inbox.messages) == sorted(addresses)
+        db.session.rollback()
+        sent = db.session.get(OutboxMessage, message_id)
+        assert sent is not None and sent.status is OutboxStatus.SENT
         supporter.http.close()
 
         db.session.rollback()
@@ -574,3 +579,12 @@ def _outbox_now() -> list[tuple[str, str, int]]:
         (message.status.value, message.last_error[:200], message.attempts)
         for message in db.session.scalars(select(OutboxMessage))
     ]
+
+
+def _outbox_of(address: str) -> list[tuple[int, OutboxStatus]]:
+    """The messages to ``address`` waiting in the outbox (id, status)."""
+    db.session.rollback()
+    rows = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.recipient == address)
+    )
+    return [(message_id, status) for message_id, status in rows]
