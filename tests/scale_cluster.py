@@ -10,6 +10,7 @@ errors.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -134,16 +135,17 @@ class Cluster:
 
     @contextmanager
     def only_machine_1_consumes(self) -> Iterator[None]:
-        """Pause machine 0's consumer (SIGSTOP) until the block ends, so that the jobs queued
-        meanwhile go to machine 1's worker: the process a scenario kills or stops is then one
-        that serves no page (`run.sh all` stops its web server with its consumer)."""
-        pid = self.scheduler_pid()
-        os.kill(pid, signal.SIGSTOP)
-        try:
-            time.sleep(QUEUE_WAIT_SECONDS)  # its last wait for a job has ended in Redis
+        """Pause machine 0's consumer until the block ends, so that the jobs queued meanwhile go
+        to machine 1's worker: the process a scenario kills or stops is then one that serves no
+        page (`run.sh all` stops its web server with its consumer)."""
+        with paused([self.scheduler_pid()]):
             yield
-        finally:
-            os.kill(pid, signal.SIGCONT)
+
+    @contextmanager
+    def no_consumer_takes_jobs(self) -> Iterator[None]:
+        """Pause both consumers until the block ends: the jobs queued meanwhile stay queued."""
+        with paused([self.scheduler_pid(), self.worker.process.pid]):
+            yield
 
     def ensure_worker(self) -> None:
         """Start machine 1's worker again if a scenario killed or stopped it (as its service
@@ -156,6 +158,21 @@ class Cluster:
             consumer_sh(self.folder / "machine-1", self.settings, log, role="worker")
         )
         self.processes.append(worker)
+
+
+@contextmanager
+def paused(pids: list[int]) -> Iterator[None]:
+    """Pause the consumers (SIGSTOP) until the block ends; the block starts once none of them
+    can take a job any more."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(QUEUE_WAIT_SECONDS)  # their last waits for a job have ended in Redis
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):  # killed meanwhile
+                os.kill(pid, signal.SIGCONT)
 
 
 def wait_gone(pids: set[int], seconds: float = 30) -> bool:

@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 import pytest
@@ -64,6 +64,7 @@ pytestmark = pytest.mark.scale
 
 END_SECONDS = 90  # a job, a delivery or a retry must end within this (leases are shorter)
 LEASE_SECONDS = 10  # KONVERT_JOB_LEASE_SECONDS of the cluster
+QUEUE_TIMEOUT_SECONDS = 30  # KONVERT_JOB_QUEUE_TIMEOUT_SECONDS: a job queued longer was lost
 #: Enough letters that a consumer is still rendering the pack when the scenario stops it.
 LETTERS = 40
 BUILD = {"envelope": "dl", "sender_country": "Грузия"}  # from abroad: envelopes say RUSSIA
@@ -83,8 +84,9 @@ def cluster(
 ) -> Iterator[Cluster]:
     """PostgreSQL, Redis, an SMTP port and two machines serving from them (tests/scale_cluster.py).
 
-    Leases are short (a job whose consumer was killed ends within seconds, not minutes), and a
-    consumer stopped with TERM waits one second for the pack at hand before releasing it.
+    Leases are short (a job whose consumer was killed ends within seconds, not minutes, and one
+    lost with its queue within half a minute), and a consumer stopped with TERM waits one second
+    for the pack at hand before releasing it.
     """
     settings = {
         "RATELIMIT_PUBLIC_WRITES": "100000 per minute",
@@ -92,6 +94,7 @@ def cluster(
         "OUTBOX_BACKOFF_SECONDS": "1",
         "OUTBOX_BACKOFF_MAX_SECONDS": "2",
         "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+        "JOB_QUEUE_TIMEOUT_SECONDS": str(QUEUE_TIMEOUT_SECONDS),
         "JOB_STOP_SECONDS": "1",
     }
     with running_cluster(postgres_server, tmp_path_factory.mktemp("scale"), settings) as running:
@@ -502,9 +505,11 @@ def _ask_for_reminders(browser: Browser, token: str, address: str) -> list[str]:
 def test_with_redis_down_builds_say_try_again_and_nothing_fails(cluster: Cluster, how: str):
     """Redis stopped (TERM), or killed outright, and started again empty. Meanwhile "build"
     says to try again in a minute and leaves no job, /stats serves its last figures, reports
-    are accepted and a confirmation email waits in the outbox; no request fails. Once Redis is
-    back a build goes through, and the waiting email is delivered once: by the delivery of the
-    next email (stopped), or by the scheduler's every-minute run (killed)."""
+    are accepted, an organizer can log in, and a confirmation email waits in the outbox; no
+    request fails. Once Redis is back a build goes through, and the waiting email is delivered
+    once: by the delivery of the next email (stopped), or by the scheduler's every-minute run
+    (killed). Killed, Redis also loses a pack that was still queued: that job ends as
+    interrupted once it has waited longer than a queue holds a job, and is built again."""
     code = f"ЛИУ-{1 if how == 'stopped' else 2}"  # a facility code no other scenario uses
     with cluster.context():
         prisoner = make_prisoner(make_facility(code=code, name=f"ФКУ {code}"))
@@ -526,7 +531,12 @@ def test_with_redis_down_builds_say_try_again_and_nothing_fails(cluster: Cluster
         if how == "stopped":
             cluster.redis.stop()
         else:
-            cluster.redis.kill()
+            # A pack queued while the consumers were busy: Redis dies with it in its queue.
+            lost_drive = _drive_with_letters(email, 2)
+            with cluster.no_consumer_takes_jobs():
+                assert _press_build(browsers[0], lost_drive) == []
+                (lost,) = _jobs_of(lost_drive)
+                cluster.redis.kill()
         try:
             for browser in browsers:
                 assert _press_build(browser, drive_id) == [TRY_AGAIN], browser.url
@@ -539,6 +549,9 @@ def test_with_redis_down_builds_say_try_again_and_nothing_fails(cluster: Cluster
             for machine in cluster.machines:  # out of date now, and no recount can be queued
                 assert _stats_show(machine.url, row)  # the last figures, not a 500
             assert _ask_for_reminders(supporter, tokens[2], waiting) == [CONFIRMATION_SENT]
+            late = Browser(cluster.machines[1].url)  # logging in counts in the limiter's Redis
+            late.log_in(email)
+            late.http.close()
             [(message_id, status)] = _outbox_of(waiting)
             assert status is OutboxStatus.PENDING  # kept, to be sent once Redis is back
             assert cluster.failed_requests() == []
@@ -549,6 +562,19 @@ def test_with_redis_down_builds_say_try_again_and_nothing_fails(cluster: Cluster
         (job,) = _jobs_of(drive_id)
         assert _ended(job.id).status is PrintJobStatus.DONE
         assert _downloads_from_every_machine(browsers, drive_id, job.id) == 2
+        if how == "killed":
+            # The lost pack stays queued no longer than a queue holds a job; then it ends as
+            # interrupted (here by the next build, else by the sweeper) and is built again.
+            never_taken = _job_now(lost.id)  # queued still, or ended by the sweeper already
+            assert never_taken.status in (PrintJobStatus.QUEUED, PrintJobStatus.FAILED)
+            while utcnow() <= lost.created_at + timedelta(seconds=QUEUE_TIMEOUT_SECONDS):
+                time.sleep(0.5)
+            assert _press_build(browsers[1], lost_drive) == []
+            interrupted, rebuilt = _jobs_of(lost_drive)
+            assert interrupted.status is PrintJobStatus.FAILED
+            assert interrupted.error == print_jobs.INTERRUPTED
+            assert _ended(rebuilt.id).status is PrintJobStatus.DONE
+            assert _downloads_from_every_machine(browsers, lost_drive, rebuilt.id) == 2
         addresses = [waiting]
         if how == "stopped":
             assert _ask_for_reminders(supporter, tokens[3], after) == [CONFIRMATION_SENT]
