@@ -96,17 +96,16 @@ class Cluster:
         """From now on, server_errors() reads only what the machines log from here."""
         self._log_marks = {process.log: len(process.log_text()) for process in self.processes}
 
-    def _logged(self) -> Iterator[tuple[Served, str]]:
+    def _logged(self) -> Iterator[str]:
+        """What each process logged since the last mark."""
         for process in self.processes:
-            yield process, process.log_text()[self._log_marks.get(process.log, 0) :]
+            yield process.log_text()[self._log_marks.get(process.log, 0) :]
 
-    def server_errors(self, leaving_out: Served | None = None) -> list[str]:
-        """Tracebacks the machines logged since the last mark (but those of ``leaving_out``, a
-        process the scenario stopped on purpose): every one is a server error."""
+    def server_errors(self) -> list[str]:
+        """Tracebacks the machines logged since the last mark: every one is a server error."""
         errors = []
-        for process, text in self._logged():
-            if process is not leaving_out:
-                errors += [part[:3000] for part in text.split("Traceback (most recent")[1:]]
+        for text in self._logged():
+            errors += [part[:3000] for part in text.split("Traceback (most recent")[1:]]
         return errors
 
     def failed_requests(self) -> list[str]:
@@ -115,7 +114,7 @@ class Cluster:
         those are expected, a failed request never is."""
         return [
             line[:500]
-            for _process, text in self._logged()
+            for text in self._logged()
             for line in text.splitlines()
             if any(failure in line for failure in REQUEST_FAILURES)
         ]
