@@ -269,6 +269,7 @@ class RedisServer:
                     return
                 except redis.exceptions.ConnectionError:
                     if self.process.poll() is not None or time.monotonic() > deadline:
+                        stop_group(self.process, seconds=10)
                         pytest.fail(
                             f"redis-server did not start:\n{self.log.read_text(errors='replace')}"
                         )
