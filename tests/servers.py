@@ -228,36 +228,81 @@ def _answers(url: str) -> bool:
     return True
 
 
+class RedisServer:
+    """A throwaway redis-server on a loopback port of its own, nothing saved, that a test can
+    stop (TERM, as a service manager does), kill outright and start again on the same port: it
+    comes back empty, as a Redis without persistence does."""
+
+    def __init__(self, folder: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail(f"redis-server not found: {REDIS_HINT}")
+        self.binary = binary
+        self.folder = folder
+        self.port = free_port()
+        self.log = folder / "redis.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Its URL, the same across restarts."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start it and wait until it answers."""
+        options = {"port": str(self.port), "bind": "127.0.0.1", "save": "", "appendonly": "no"}
+        arguments = [part for name, value in options.items() for part in (f"--{name}", value)]
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [self.binary, *arguments, "--dir", str(self.folder)],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.exceptions.ConnectionError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        stop_group(self.process, seconds=10)
+                        pytest.fail(
+                            f"redis-server did not start:\n{self.log.read_text(errors='replace')}"
+                        )
+                    time.sleep(0.1)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Stop it as a service manager does (TERM: it closes its connections and exits)."""
+        if self.process is not None:
+            stop_group(self.process, seconds=10)
+
+    def kill(self) -> None:
+        """Kill it outright (kill -9): nothing in it can react."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@contextmanager
+def restartable_redis_server(folder: Path) -> Iterator[RedisServer]:
+    """A started `RedisServer`, stopped at the end of the block (also when the test failed)."""
+    server = RedisServer(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @contextmanager
 def redis_server(folder: Path) -> Iterator[str]:
     """A throwaway redis-server on a free loopback port, nothing saved; yields its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail(f"redis-server not found: {REDIS_HINT}")
-    port = free_port()
-    log = folder / "redis.log"
-    with log.open("wb") as output:
-        options = {"port": str(port), "bind": "127.0.0.1", "save": "", "appendonly": "no"}
-        arguments = [part for name, value in options.items() for part in (f"--{name}", value)]
-        process = subprocess.Popen(
-            [binary, *arguments, "--dir", str(folder)],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server did not start:\n{log.read_text(errors='replace')}")
-                time.sleep(0.1)
-        client.close()
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        stop_group(process, seconds=10)
+    with restartable_redis_server(folder) as server:
+        yield server.url
