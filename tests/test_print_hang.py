@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -18,8 +19,10 @@ from sqlalchemy import select
 
 from app import create_app
 from app.drives import print_jobs
+from app.drives.tasks import end_abandoned_print_jobs
 from app.extensions import db
 from app.models import PrintJob, PrintJobStatus
+from app.models.base import utcnow
 from app.pdf.pool import TEST_HANG_VARIABLE
 from tests.conftest import flashed, follow, log_in, page_text
 from tests.factories import make_letter
@@ -127,3 +130,23 @@ def test_the_test_only_hang_is_refused_in_production(monkeypatch, tmp_path):
                 "PUBLIC_URL": "https://konvert.example.org",
             },
         )
+
+
+def test_renewals_after_the_time_limit_do_not_keep_a_job_alive(any_db_app):
+    """Should a consumer go on renewing past its job's limit, the sweeper still ends the job
+    one lease after the limit; before the limit, renewals keep it running."""
+    _, drive = drive_with_letters(1)
+    job = PrintJob(drive=drive, status=PrintJobStatus.QUEUED, total=1, done=0)
+    db.session.add(job)
+    db.session.commit()
+    assert print_jobs.claim(job.id)
+    lease = timedelta(seconds=print_jobs.lease_seconds())
+
+    assert print_jobs.renew(job.id, utcnow() + timedelta(minutes=5))
+    end_abandoned_print_jobs.call_local()
+    assert job_now(job.id).status is PrintJobStatus.RUNNING
+
+    assert print_jobs.renew(job.id, utcnow() - lease - timedelta(seconds=1))
+    end_abandoned_print_jobs.call_local()
+    ended = job_now(job.id)
+    assert ended.status is PrintJobStatus.FAILED and ended.error == print_jobs.INTERRUPTED

@@ -12,8 +12,8 @@ or FAILED (with a reason). It always ends:
   KONVERT_PACK_TIME_PER_LETTER_SECONDS for each letter (`time_limit`), from when it was
   claimed. A render that hangs keeps its consumer alive but the pack never moves: past the
   limit the consumer fails the job as "timed out" and kills its rendering processes
-  (app.drives.printing). The lease is never renewed past the limit either, so should the
-  consumer not end the job, the sweeper does, as interrupted;
+  (app.drives.printing). Renewals after the limit do not extend the lease either, so should
+  the consumer not end the job, the sweeper does, as interrupted, a lease later;
 - a job still queued after KONVERT_JOB_QUEUE_TIMEOUT_SECONDS was lost with its queue (a Redis
   restarted without its data), and is failed the same way;
 - a consumer stopped with TERM releases the job it could not finish (app.drives.tasks);
@@ -130,10 +130,12 @@ def claim(job_id: int) -> bool:
 
 
 def renew(job_id: int, deadline: datetime, **progress: Any) -> bool:
-    """Record progress and extend the lease, never past the job's ``deadline`` (its time
-    limit); False when the job is no longer running (the sweeper or a shutdown ended it): its
-    builder must then stop."""
-    lease_until = min(utcnow() + timedelta(seconds=lease_seconds()), deadline)
+    """Record progress and extend the lease, but not by renewals after the job's ``deadline``
+    (its time limit): its lease then runs out one lease after the deadline at the latest, which
+    leaves its consumer the time to end it as timed out, and the sweeper the job should the
+    consumer not. False when the job is no longer running (the sweeper or a shutdown ended
+    it): its builder must then stop."""
+    lease_until = min(utcnow(), deadline) + timedelta(seconds=lease_seconds())
     return _write(
         job_id, PrintJob.status == PrintJobStatus.RUNNING, lease_until=lease_until, **progress
     )
