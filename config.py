@@ -165,6 +165,13 @@ class Config:
     # A running print job renews its lease as it progresses; with no progress for this long its
     # consumer is taken for dead and the job ends as interrupted (see app.drives.print_jobs).
     JOB_LEASE_SECONDS = int(env("JOB_LEASE_SECONDS", 120))
+    # A print job may run at most this long plus this much per letter of its drive, however
+    # alive its consumer is: a render that hangs (a letter the layout engine never finishes)
+    # would otherwise hold the drive's one active job for ever. Past it the job fails as
+    # "timed out" and its rendering processes are killed (see app.drives.print_jobs). The
+    # default gives a 500-letter pack 13 minutes; it renders in about 30 s on 2 cores.
+    PACK_TIME_LIMIT_SECONDS = int(env("PACK_TIME_LIMIT_SECONDS", 300))
+    PACK_TIME_PER_LETTER_SECONDS = float(env("PACK_TIME_PER_LETTER_SECONDS", 1.0))
     # A job still queued after this long was lost with its queue: it ends as interrupted too.
     JOB_QUEUE_TIMEOUT_SECONDS = int(env("JOB_QUEUE_TIMEOUT_SECONDS", 600))
     # A task lock held this long by a consumer on another machine is taken for a dead one's

@@ -36,6 +36,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
             raise RuntimeError(refusal)
         app.config["SECRET_KEY"] = _instance_secret_key(folder)
     _require_public_url(app)
+    _refuse_test_hooks(name)
 
     from app.inputguard import register_input_guards
 
@@ -79,6 +80,14 @@ def _require_public_url(app: Flask) -> None:
             "Set KONVERT_PUBLIC_URL to the address people open Konvert at, such as "
             f"https://konvert.example.org: every link in an email is built on it (got {url!r})."
         )
+
+
+def _refuse_test_hooks(config_name: str) -> None:
+    """Refuse to start in production with a setting that only tests may use."""
+    from app.pdf.pool import TEST_HANG_VARIABLE
+
+    if config_name == "production" and os.environ.get(TEST_HANG_VARIABLE):
+        raise RuntimeError(f"{TEST_HANG_VARIABLE} is for tests only: unset it.")
 
 
 def _instance_secret_key(folder: Path) -> str:

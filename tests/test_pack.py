@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ if str(ROOT) not in sys.path:
 from app.pdf import pack_layout  # noqa: E402
 from app.pdf.pack import render_naive, render_pack  # noqa: E402
 from app.pdf.pack_layout import CoverInfo, PackItem, PackRenderError  # noqa: E402
-from app.pdf.pool import PackPool  # noqa: E402
+from app.pdf.pool import TEST_HANG_VARIABLE, PackPool  # noqa: E402
 from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument  # noqa: E402
 
 # Writes that must hold on both databases: each test runs on SQLite, then on PostgreSQL.
@@ -396,6 +397,71 @@ def test_a_pack_waiting_for_a_busy_pool_beats_and_can_be_stopped(pool):
         future.result()
     pdf = render_pack(ITEMS[:1], COVER, pool=pool)
     assert ITEMS[0].recipient_label in read(pdf).pages[-1].extract_text()
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_hung_render_is_killed_and_a_pack_sharing_the_pool_is_rendered_again(monkeypatch):
+    """A render that never finishes holds its worker for ever and cannot be cancelled: its
+    caller stops waiting (a print job at its time limit) and kills the pool's workers. Another
+    pack whose documents were lost with them renders them again, on new workers."""
+    marker = "ВЁРСТКА-ЗАВИСАЕТ"
+    monkeypatch.setenv(TEST_HANG_VARIABLE, marker)  # read by the workers started below
+    hanging = [
+        replace(item, letter=replace(item.letter, body=f"{item.letter.body}\n{marker}"))
+        for item in ITEMS[:2]
+    ]
+    others = ITEMS[2:8]
+    other_submitted = threading.Event()
+
+    class TimeUp(Exception):
+        pass
+
+    def time_up() -> None:
+        """The hung pack's heartbeat: once the other pack waits too, its time is up."""
+        if other_submitted.is_set():
+            shared.kill()
+            raise TimeUp
+
+    def other_progress(done: int, total: int) -> None:
+        other_submitted.set()  # called first with 0, once every document is submitted
+        assert done == 0 or shared.kills == 1
+
+    with PackPool(2) as shared:
+        first_workers = shared.warm_up()
+        with ThreadPoolExecutor(2) as threads:
+            # Both groups hang: the two workers are taken, the other pack can only wait.
+            hung = threads.submit(
+                render_pack, hanging, COVER, group_size=1, pool=shared,
+                heartbeat=time_up, heartbeat_seconds=0.3,
+            )  # fmt: skip
+            while not any(report.letters == 0 for report in shared.reports):
+                time.sleep(0.05)  # the hung pack's cover is done: its groups come next
+            other = threads.submit(
+                render_pack, others, COVER, other_progress, group_size=2, pool=shared
+            )
+            with pytest.raises(TimeUp):
+                hung.result(timeout=120)
+            pdf = other.result(timeout=120)
+        assert shared.kills == 1
+        assert not any(_running(pid) for pid in first_workers)
+        # Every document of the other pack was rendered after the kill, by new workers.
+        newer = [report for report in shared.reports if report.pid not in first_workers]
+        assert sorted(report.first_number for report in newer) == [0, 1, 3, 5]
+    reader = read(pdf)
+    letters = [page.extract_text() for page in reader.pages[cover_page_count(reader, others) :]]
+    starts = [text for text in letters if re.search(r"Письмо \d+\.", text)]
+    assert [re.search(r"Письмо (\d+)\.", text).group(1) for text in starts] == [
+        str(ITEMS.index(item) + 1) for item in others
+    ]
+    assert not any(marker in text for text in letters)
 
 
 # --- untrusted text cannot load anything --------------------------------------------------------

@@ -88,16 +88,18 @@ def renderers(pid: int) -> set[int]:
 
 @contextmanager
 def consumer(
-    app: Flask, folder: Path, name: str, *flags: str, lease: int = 120
+    app: Flask, folder: Path, name: str, *flags: str, lease: int = 120, **more: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     """A consumer process as scripts/run.sh starts it (thread workers, TERM graceful), with
-    ``flags``; no periodic jobs, so that the test decides when the sweeper runs."""
+    ``flags`` and the KONVERT_* settings ``more``; no periodic jobs, so that the test decides
+    when the sweeper runs."""
     instance = folder / name
     instance.mkdir()
     settings = {
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
         "JOB_LEASE_SECONDS": str(lease),
+        **more,
     }
     log = folder / f"{name}.log"
     command = [

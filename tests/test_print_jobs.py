@@ -412,7 +412,7 @@ def test_a_lock_left_by_a_dead_consumer_is_taken_over_and_a_live_one_is_not(
     record = {**lock._record(), "pid": dead.pid}  # a consumer of this machine, killed
     jobs.huey.put(lock.key, record)
     taken = lock.acquire()
-    assert taken["pid"] != dead.pid
+    assert taken.holder["pid"] != dead.pid
     lock.release(taken)
 
     elsewhere = {"machine": "another-host", "pid": 1, "since": 1000.0}

@@ -108,7 +108,10 @@ def _compare(restored: Restored, counts: dict[str, int]) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Replace the database even if it holds data (stop the web and job processes first).",
+    help=(
+        "Replace the database even if it holds data, for good. Never while it is in use: "
+        "stop every web process and job consumer of the instance first."
+    ),
 )
 @click.option(
     "--database-restored",
@@ -117,7 +120,7 @@ def _compare(restored: Restored, counts: dict[str, int]) -> None:
 )
 def restore(folder: Path, force: bool, database_restored: bool) -> None:
     """Restore the backup in FOLDER into this instance (whose database must be empty unless
-    --force), check the database and recount the statistics."""
+    --force, and used by no other process), check the database and recount the statistics."""
     try:
         restored = restore_backup(folder, force=force, database_restored=database_restored)
     except BackupError as error:
@@ -128,6 +131,8 @@ def restore(folder: Path, force: bool, database_restored: bool) -> None:
         f"{manifest.konvert_version}); {restored.checked} of {len(manifest.files)} files "
         "matched their checksums"
     )
+    if restored.replaced:
+        click.echo(f"replaced (--force): what the instance held, {_counted(restored.replaced)}")
     click.echo(f"restored: {', '.join(restored.restored)}")
     for check in restored.checks:
         click.echo(f"checked: {check}")

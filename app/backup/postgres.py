@@ -143,6 +143,22 @@ def dump(engine: Engine, tool: Path, target: Path, read: Callable[[Connection], 
     return found
 
 
+def other_sessions(engine: Engine) -> dict[str, int]:
+    """The other sessions connected to the app's database now, by role: {role: sessions}.
+
+    pg_stat_activity shows every session's database and role to any user; the kind of
+    process only for one's own role (NULL for others'), so the server's own workers
+    (autovacuum, which has no role) are told apart by their missing role."""
+    query = text(
+        "SELECT usename, count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND usename IS NOT NULL AND coalesce(backend_type, 'client backend') = 'client backend' "
+        "GROUP BY usename ORDER BY usename"
+    )
+    with engine.connect() as connection:
+        return {str(role): int(count) for role, count in connection.execute(query)}
+
+
 def check_archive(tool: Path, source: Path) -> None:
     """Refuse a file pg_restore cannot read (its table of contents is read, nothing else)."""
     _run([str(tool), "--list", str(source)], Libpq("", None), f"pg_restore --list {source}")

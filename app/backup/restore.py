@@ -1,15 +1,30 @@
 """Restoring a backup into an instance: check, restore, check again.
 
 Nothing is changed before every file of the backup matches its checksum, the backup is of the
-same kind of database as the instance, and the instance's database holds no data (unless
-``force``: then it is replaced). The database is restored first, then the job queue and the
-secrets; then the database is checked (SQLite's integrity check, the migration it is at: an
-older one is upgraded, an unknown one refused). Recounting the statistics is the command's
-last step (app/backup/cli.py), since it commits.
+same kind of database as the instance, the instance's database holds no data (unless
+``force``: then it is replaced), and nothing else uses the instance. That last condition holds
+with ``force`` too, which never means "overwrite a database in use": a web process or job
+consumer still running would go on with a secret key, cached figures and connections of an
+instance that no longer exists, and whatever it wrote during the restore would be lost.
+
+- SQLite: the database file (and the SQLite job queue) are opened with an exclusive lock
+  held for the whole restore (app.backup.sqlite.held_alone): a process that has either open
+  is refused, and none can open them until the restore is done.
+- PostgreSQL: the restore refuses while pg_stat_activity shows another session on the
+  database. pg_restore runs in a connection of its own, so no lock can be held across it:
+  a session that connects in the seconds between the check and pg_restore is not refused
+  (its queries wait for pg_restore's single transaction, then see the restored data).
+
+The database is restored first, then the job queue and the secrets; then the database is
+checked (SQLite's integrity check, the migration it is at: an older one is upgraded, an
+unknown one refused). Recounting the statistics is the command's last step
+(app/backup/cli.py), since it commits.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +61,8 @@ class Restored:
     revision: str | None = None
     checks: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: What the instance held and the restore replaced (--force), {what: how many}.
+    replaced: dict[str, int] = field(default_factory=dict)
 
 
 def check_backup(folder: Path) -> Manifest:
@@ -72,15 +89,31 @@ def holds_data() -> dict[str, int]:
         return {name: count for name, count in count_rows(connection).items() if count}
 
 
-def _refuse_unless_empty(force: bool) -> None:
+def _refuse_unless_empty(force: bool) -> dict[str, int]:
+    """What the database holds (empty: nothing); refused unless ``force``."""
     found = holds_data()
     if found and not force:
         held = ", ".join(f"{count} {name}" for name, count in found.items())
         raise BackupError(
             f"the database of this instance already holds data ({held}); nothing was "
             "restored. Restore into an empty instance (a new KONVERT_INSTANCE_PATH, or a new "
-            "empty PostgreSQL database), or pass --force to replace everything in it (stop "
-            "the web and job processes first)."
+            "empty PostgreSQL database), or pass --force to replace everything in it, for "
+            "good (stop every web process and job consumer of this instance first, and back "
+            "it up with `flask backup create` if you may want it back)."
+        )
+    return found
+
+
+def _refuse_while_connected() -> None:
+    """PostgreSQL: refuse while another session is connected to the database."""
+    others = postgres.other_sessions(db.engine)
+    if others:
+        sessions = ", ".join(f"{count} of {role}" for role, count in others.items())
+        raise BackupError(
+            f"the database of this instance is in use: {sum(others.values())} other "
+            f"connections ({sessions}). Stop every web process and job consumer that uses it, "
+            "on every machine, and close any other client (psql…), then restore again; "
+            "nothing was restored."
         )
 
 
@@ -100,12 +133,12 @@ def _restore_secrets(folder: Path, manifest: Manifest, restored: Restored) -> No
         )
 
 
-def _restore_database(folder: Path, manifest: Manifest, restored: Restored) -> None:
-    db.session.remove()
-    db.engine.dispose()  # no pooled connection may outlive the database it was opened on
+def _restore_database(
+    folder: Path, manifest: Manifest, restored: Restored, held: sqlite3.Connection | None
+) -> None:
     if manifest.database == "sqlite":
-        target = sqlite.database_file(db.engine.url)
-        sqlite.restore_from_file(folder / SQLITE_DATABASE, target)
+        assert held is not None  # the instance's database, held alone
+        sqlite.restore_from_file(folder / SQLITE_DATABASE, held)
         restored.restored.append(f"{SQLITE_DATABASE} (database)")
     else:
         tool = postgres.find_tool("pg_restore", pg_bin())
@@ -122,21 +155,21 @@ def _restore_database(folder: Path, manifest: Manifest, restored: Restored) -> N
         restored.checks.append(f"pg_restore can read {POSTGRES_DATABASE}")
         postgres.restore(db.engine, tool, source)
         restored.restored.append(f"{POSTGRES_DATABASE} (database)")
-    db.engine.dispose()
 
 
-def _restore_queue(folder: Path, manifest: Manifest, restored: Restored) -> None:
+def _restore_queue(
+    folder: Path, manifest: Manifest, restored: Restored, held: sqlite3.Connection | None
+) -> None:
     backed_up = manifest.file("queue")
     if backed_up is None:
         return
-    target = queue_file()
-    if target is None:
+    if held is None:
         restored.notes.append(
             f"The backup's job queue ({backed_up.name}) was not restored: this instance "
             "queues jobs in Redis. Pending mail is sent from the outbox anyway."
         )
         return
-    sqlite.restore_from_file(folder / backed_up.name, target)
+    sqlite.restore_from_file(folder / backed_up.name, held)
     restored.restored.append(f"{backed_up.name} (job queue)")
 
 
@@ -168,6 +201,32 @@ def _check_database(restored: Restored) -> None:
     restored.revision = revision
 
 
+def _restore_alone(
+    folder: Path, manifest: Manifest, restored: Restored, *, restore_database: bool
+) -> None:
+    """Restore the database (unless ``restore_database`` is false) and the SQLite queue, with
+    the instance to ourselves; refused, before anything changes, while anything else uses it."""
+    # No pooled connection of ours may count as another's, nor outlive the database it was
+    # opened on.
+    db.session.remove()
+    db.engine.dispose()
+    with ExitStack() as alone:
+        held_database = held_queue = None
+        if manifest.database == "sqlite":
+            database_file = sqlite.database_file(db.engine.url)
+            held_database = alone.enter_context(sqlite.held_alone(database_file))
+        else:
+            _refuse_while_connected()
+            db.engine.dispose()
+        queue = queue_file()
+        if manifest.file("queue") is not None and queue is not None:
+            held_queue = alone.enter_context(sqlite.held_alone(queue))
+        if restore_database:
+            _restore_database(folder, manifest, restored, held_database)
+        _restore_queue(folder, manifest, restored, held_queue)
+    db.engine.dispose()
+
+
 def restore_backup(
     folder: Path, *, force: bool = False, database_restored: bool = False
 ) -> Restored:
@@ -190,9 +249,8 @@ def restore_backup(
                 "checksum of it to check."
             )
     if not database_restored:
-        _refuse_unless_empty(force)
-        _restore_database(folder, manifest, restored)
-    _restore_queue(folder, manifest, restored)
+        restored.replaced = _refuse_unless_empty(force)
+    _restore_alone(folder, manifest, restored, restore_database=not database_restored)
     # Last: should the database fail to restore, the instance keeps the key it had.
     _restore_secrets(folder, manifest, restored)
     _check_database(restored)

@@ -10,7 +10,8 @@ snapshot, while the server goes on writing.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,7 +20,10 @@ from sqlalchemy.engine import URL
 from app.backup.manifest import BackupError
 from app.private_files import ensure_private_file
 
-BUSY_SECONDS = 60.0  # how long to wait for a lock (a checkpoint, a restore's target)
+BUSY_SECONDS = 60.0  # how long to wait for a lock (a checkpoint)
+#: How long a restore waits for its target to be free: a writer's transaction takes
+#: milliseconds; a process that keeps the file open never lets go, and is refused.
+ALONE_SECONDS = 5.0
 
 
 def database_file(url: URL) -> Path:
@@ -49,15 +53,46 @@ def backup_to_file(source: Path, target: Path) -> None:
         copy.execute("PRAGMA journal_mode=DELETE")
 
 
-def restore_from_file(source: Path, target: Path) -> None:
-    """Replace the database ``target`` (created 0600 when missing) by the backup ``source``.
+@contextmanager
+def held_alone(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection that has the database ``path`` (created 0600 when missing) to itself until
+    the block ends: no other connection can read or write it meanwhile.
 
-    The copy goes through a connection to the target, so SQLite replaces its pages under its
-    own locks, and a -wal left beside the target is taken into account, never mixed in."""
-    ensure_private_file(target)
-    with closing(_open(source, "ro")) as backup, closing(_open(target, "rw")) as live:
+    Raises BackupError when another connection has it open. In WAL mode, which Konvert's
+    database and Huey's queue use, every open connection holds a shared lock on the file for as
+    long as it is open, idle or not: a web process or consumer that has used the database
+    since it started is seen, even between requests.
+    """
+    ensure_private_file(path)
+    connection = _open(path, "rw")
+    connection.isolation_level = None  # the statements below manage the transaction
+    connection.execute(f"PRAGMA busy_timeout = {int(ALONE_SECONDS * 1000)}")
+    try:
+        # In EXCLUSIVE locking mode the exclusive lock, once taken, is kept after COMMIT until
+        # the connection closes.
+        connection.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try:
+            connection.execute("BEGIN EXCLUSIVE")
+            connection.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            raise BackupError(
+                f"{path} is open in another process (a web server, a job consumer or a "
+                f"`flask` command of this instance, still running): {error}. Stop every "
+                "Konvert process of this instance, then restore again; nothing was restored."
+            ) from error
+        yield connection
+    finally:
+        connection.close()
+
+
+def restore_from_file(source: Path, live: sqlite3.Connection) -> None:
+    """Replace the database that ``live`` holds alone (`held_alone`) by the backup ``source``.
+
+    The copy goes through that connection, so SQLite replaces its pages under its own locks,
+    and a -wal left beside the target is taken into account, never mixed in."""
+    with closing(_open(source, "ro")) as backup:
         backup.backup(live, pages=-1)
-        live.execute("PRAGMA journal_mode=WAL")  # as the app runs it (app/database.py)
+    live.execute("PRAGMA journal_mode=WAL")  # as the app runs it (app/database.py)
 
 
 def integrity_problems(path: Path, *, thorough: bool = True) -> list[str]:

@@ -5,8 +5,15 @@ A job is QUEUED when asked for, RUNNING once a consumer claimed it, then DONE (w
 or FAILED (with a reason). It always ends:
 
 - a running job holds a lease of KONVERT_JOB_LEASE_SECONDS, renewed each time it records
-  progress; when the lease runs out its consumer is gone (killed, or its machine), and the
-  job is failed as "interrupted";
+  progress and, while it waits for the rendering pool, every quarter of a lease: the lease
+  says that its consumer is alive. When the lease runs out its consumer is gone (killed, or
+  its machine), and the job is failed as "interrupted";
+- a job has a time limit too, however alive its consumer: KONVERT_PACK_TIME_LIMIT_SECONDS plus
+  KONVERT_PACK_TIME_PER_LETTER_SECONDS for each letter (`time_limit`), from when it was
+  claimed. A render that hangs keeps its consumer alive but the pack never moves: past the
+  limit the consumer fails the job as "timed out" and kills its rendering processes
+  (app.drives.printing). Renewals after the limit do not extend the lease either, so should
+  the consumer not end the job, the sweeper does, as interrupted, a lease later;
 - a job still queued after KONVERT_JOB_QUEUE_TIMEOUT_SECONDS was lost with its queue (a Redis
   restarted without its data), and is failed the same way;
 - a consumer stopped with TERM releases the job it could not finish (app.drives.tasks);
@@ -44,12 +51,18 @@ PRINT_PACK = "print_pack"
 #: Reasons a job failed that are not errors of its own: stored in PrintJob.error as these
 #: codes, shown to the organizer in their language.
 INTERRUPTED = "interrupted"
+TIMED_OUT = "timed-out"
 QUEUE_UNREACHABLE = "queue-unreachable"
 
 REASONS = {
     INTERRUPTED: _l(
         "Building the print pack was interrupted: the server stopped or restarted before it "
         "finished. Nothing was lost; build it again."
+    ),
+    TIMED_OUT: _l(
+        "Building the print pack took much longer than it should and was stopped. Build it "
+        "again; if it stops again, one of the letters may be impossible to lay out: tell the "
+        "administrator."
     ),
     QUEUE_UNREACHABLE: _l("The print queue cannot be reached: try again in a minute."),
 }
@@ -90,6 +103,14 @@ def lease_seconds() -> int:
     return int(current_app.config["JOB_LEASE_SECONDS"])
 
 
+def time_limit(letters: int) -> timedelta:
+    """How long a pack of ``letters`` letters may take, from its claim to its file
+    (KONVERT_PACK_TIME_LIMIT_SECONDS + KONVERT_PACK_TIME_PER_LETTER_SECONDS per letter)."""
+    config = current_app.config
+    per_letter = float(config["PACK_TIME_PER_LETTER_SECONDS"])
+    return timedelta(seconds=int(config["PACK_TIME_LIMIT_SECONDS"]) + per_letter * letters)
+
+
 def _write(job_id: int, condition: ColumnElement[bool], **values: Any) -> bool:
     """Change the job in a short transaction of its own, only when ``condition`` holds; True
     when it did. The drive page sees it at once, whatever the caller's own transaction does."""
@@ -108,14 +129,15 @@ def claim(job_id: int) -> bool:
     )
 
 
-def renew(job_id: int, **progress: Any) -> bool:
-    """Record progress and extend the lease; False when the job is no longer running (the
-    sweeper or a shutdown ended it): its builder must then stop."""
+def renew(job_id: int, deadline: datetime, **progress: Any) -> bool:
+    """Record progress and extend the lease, but not by renewals after the job's ``deadline``
+    (its time limit): its lease then runs out one lease after the deadline at the latest, which
+    leaves its consumer the time to end it as timed out, and the sweeper the job should the
+    consumer not. False when the job is no longer running (the sweeper or a shutdown ended
+    it): its builder must then stop."""
+    lease_until = min(utcnow(), deadline) + timedelta(seconds=lease_seconds())
     return _write(
-        job_id,
-        PrintJob.status == PrintJobStatus.RUNNING,
-        lease_until=utcnow() + timedelta(seconds=lease_seconds()),
-        **progress,
+        job_id, PrintJob.status == PrintJobStatus.RUNNING, lease_until=lease_until, **progress
     )
 
 

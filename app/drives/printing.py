@@ -124,18 +124,22 @@ def run_print_job(
 
     Any failure marks the job failed with the reason, so the organizer can retry. When
     ``stopping()`` becomes true (the consumer is shutting down), or the job's lease was taken
-    from it, the build stops and the job is left failed as interrupted. The caller (the job's
-    edge) commits the outcome.
+    from it, the build stops and the job is left failed as interrupted. Past its time limit
+    (app.drives.print_jobs.time_limit) it stops too, failed as timed out, and the renders
+    still at work are killed: a render that overran that far is taken for hung. The caller
+    (the job's edge) commits the outcome.
     """
     # Imported here: the web process need not load the worker pool machinery.
     from app.pdf.pack import render_pack
     from app.pdf.pack_layout import CoverInfo
 
+    claimed_at = utcnow()
     if not print_jobs.claim(job_id):
         return  # ended while queued (swept, or its queue was unreachable), or taken
     job = db.session.get(PrintJob, job_id)
     assert job is not None
     drive = job.drive
+    deadline = claimed_at + print_jobs.time_limit(job.total)
     try:
         letters = drive_letters(drive)
         items = [_pack_item(letter, envelope_size, sender_country) for letter in letters]
@@ -146,15 +150,18 @@ def run_print_job(
         db.session.rollback()
 
         def progress(done: int, total: int) -> None:
-            """Record progress (or, with -1, only that the job is alive) and renew the lease."""
+            """Record progress (or, with -1, only that the job is alive) and renew the lease;
+            stop the pack once its time is up, however alive this consumer is."""
             if stopping():
                 raise JobEnded(print_jobs.INTERRUPTED)
+            if utcnow() >= deadline:
+                raise JobEnded(print_jobs.TIMED_OUT)
             counts = {"done": done, "total": total} if done >= 0 else {}
-            if not print_jobs.renew(job_id, **counts):
+            if not print_jobs.renew(job_id, deadline, **counts):
                 raise JobEnded("")
 
         # While the pool is busy with other packs, the lease is renewed all the same: it says
-        # that this consumer is alive, not that the pack moves.
+        # that this consumer is alive, not that the pack moves; the deadline bounds the rest.
         pdf = render_pack(
             items,
             cover,
@@ -167,9 +174,16 @@ def run_print_job(
         _finish(job_id, drive_id, letter_ids, pdf)
     except JobEnded as ended:
         db.session.rollback()
+        if utcnow() >= deadline and pool is not None:
+            # Whoever ended it (this consumer, or a sweeper whose clock ran ahead), its
+            # renders have overrun their time: kill them rather than wait for them for ever.
+            # (A pool of render_pack's own is killed on its way out.)
+            pool.kill()
         if ended.reason:
             print_jobs.release(job_id, ended.reason)
-        current_app.logger.warning("print pack %s stopped: it was ended meanwhile", job_id)
+        current_app.logger.warning(
+            "print pack %s stopped: %s", job_id, ended.reason or "it was ended meanwhile"
+        )
     except Exception as error:  # any failure must reach the organizer, with its reason
         db.session.rollback()
         # A shutdown cancels the renders under way: that is an interruption, not an error.

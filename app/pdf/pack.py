@@ -19,10 +19,10 @@ pages in memory at once, and report no progress.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
@@ -88,7 +88,11 @@ def render_pack(
     with ``(total, total)`` before the parts are joined. The pages keep the order of ``items``.
     ``heartbeat()`` is called whenever ``heartbeat_seconds`` pass without a group completing
     (the pool may be busy with another pack): the caller is alive and waiting. Whatever either
-    callback raises stops the pack, its documents not yet started dropped.
+    callback raises stops the pack, its documents not yet started dropped (and, in a pool of
+    this call's own, those under way killed).
+
+    A document lost because another pack's caller killed the shared pool (`PackPool.kill`, a
+    hung render) is rendered again once; a worker that dies by itself fails the pack.
 
     Raises :class:`PackRenderError` with a readable message when any part fails; no partial
     file is ever returned.
@@ -96,7 +100,7 @@ def render_pack(
     if group_size < 1:
         raise ValueError("group_size must be at least 1")
     items = list(items)
-    beat = partial(_completed, heartbeat=heartbeat, seconds=heartbeat_seconds)
+    beat = _Heartbeat(heartbeat, heartbeat_seconds)
     if pool is not None:
         return _render_pack(items, cover, progress, group_size, pool, beat)
     documents = 1 + -(-len(items) // group_size)  # the cover and the groups
@@ -104,16 +108,14 @@ def render_pack(
         return _render_pack(items, cover, progress, group_size, temporary, beat)
 
 
-def _completed(
-    futures: Iterable[Future[Any]], heartbeat: Callable[[], None] | None, seconds: float
-) -> Iterator[Future[Any]]:
-    """The futures as they complete (like as_completed), with a heartbeat while none does."""
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, timeout=seconds, return_when=FIRST_COMPLETED)
-        if not finished and heartbeat is not None:
-            heartbeat()
-        yield from finished
+#: The part of a pack that is its cover list (the groups are 0, 1, …).
+_COVER = -1
+
+
+@dataclass(frozen=True)
+class _Heartbeat:
+    call: Callable[[], None] | None
+    seconds: float
 
 
 def _groups(items: list[PackItem], group_size: int) -> Iterator[tuple[int, list[PackItem]]]:
@@ -122,37 +124,66 @@ def _groups(items: list[PackItem], group_size: int) -> Iterator[tuple[int, list[
         yield start + 1, items[start : start + group_size]
 
 
+def _killed_meanwhile(future: Future[Any], pool: PackPool, kills_at_submit: int) -> bool:
+    """Whether the document was lost to `PackPool.kill` (another pack's hung render), not to
+    a failure of its own."""
+    if future.cancelled() or not isinstance(future.exception(), BrokenProcessPool):
+        return False
+    return pool.kills != kills_at_submit
+
+
 def _render_pack(
     items: list[PackItem],
     cover: CoverInfo,
     progress: Callable[[int, int], None] | None,
     group_size: int,
     pool: PackPool,
-    completed: Callable[[Iterable[Future[Any]]], Iterator[Future[Any]]],
+    heartbeat: _Heartbeat,
 ) -> bytes:
     total = len(items)
     groups = list(_groups(items, group_size))
+
+    def submit(index: int) -> Future[Any]:
+        if index == _COVER:
+            return pool.submit(cover_task, cover_rows(items), cover)
+        first, group = groups[index]
+        return pool.submit(group_task, group, first)
+
     # The cover goes first so a worker has it done long before the last group.
-    cover_future = pool.submit(cover_task, cover_rows(items), cover)
-    futures: dict[Future[Any], int] = {
-        pool.submit(group_task, group, first): index for index, (first, group) in enumerate(groups)
-    }
+    # Each document: its part (_COVER or a group's index), and the pool's kills then.
+    pending: dict[Future[Any], tuple[int, int]] = {}
+    for index in (_COVER, *range(len(groups))):
+        kills = pool.kills
+        pending[submit(index)] = (index, kills)
     parts: list[bytes | None] = [None] * len(groups)
+    cover_pdf = b""
+    rendered_again: set[int] = set()
     try:
         if progress is not None:
             progress(0, total)
         done = 0
-        for future in completed(futures):
-            index = futures[future]
-            first, group = groups[index]
-            parts[index] = _collect(future, pool, _describe(first, len(group), total))
-            done += len(group)
-            if progress is not None:
-                progress(done, total)
-        cover_pdf = _collect(cover_future, pool, "the cover list")
+        while pending:
+            finished, _ = wait(pending, timeout=heartbeat.seconds, return_when=FIRST_COMPLETED)
+            if not finished and heartbeat.call is not None:
+                heartbeat.call()
+            for future in finished:
+                index, kills = pending.pop(future)
+                if index not in rendered_again and _killed_meanwhile(future, pool, kills):
+                    rendered_again.add(index)
+                    kills = pool.kills
+                    pending[submit(index)] = (index, kills)
+                    continue
+                if index == _COVER:
+                    cover_pdf = _collect(future, pool, "the cover list")
+                    continue
+                first, group = groups[index]
+                parts[index] = _collect(future, pool, _describe(first, len(group), total))
+                done += len(group)
+                if progress is not None:
+                    progress(done, total)
     except BaseException:
         # Do not leave a shared pool busy with a pack nobody will read.
-        for future in (cover_future, *futures):
+        for future in pending:
             future.cancel()
         raise
     assert all(part is not None for part in parts)

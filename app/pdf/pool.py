@@ -81,6 +81,12 @@ class GroupResult:
 
 _worker_state: dict[str, int] = {}
 
+#: Test-only: a group with a letter whose text contains this variable's value hangs in its
+#: worker for ever, as a render the layout engine never finishes would (the print job's time
+#: limit is tested with it, tests/test_print_hang.py). Unset, as it is outside tests, it does
+#: nothing; Konvert refuses to start with KONVERT_CONFIG=production while it is set.
+TEST_HANG_VARIABLE = "KONVERT_TEST_HANG_RENDER_ON"
+
 #: gc.set_threshold() in the workers (the default is 700, 10, 10); see _init_worker.
 _WORKER_GC_THRESHOLDS = (10_000, 20, 20)
 
@@ -181,8 +187,16 @@ def _report(
     )
 
 
+def _hang_when_tested(items: Sequence[PackItem]) -> None:
+    """Block for ever when a test asks for it (TEST_HANG_VARIABLE); nothing otherwise."""
+    marker = os.environ.get(TEST_HANG_VARIABLE)
+    if marker and any(marker in item.letter.body for item in items):
+        threading.Event().wait()
+
+
 def group_task(items: Sequence[PackItem], first_number: int) -> GroupResult:
     """Lay out one group of a pack in a worker (see render_group_pdf), with its report."""
+    _hang_when_tested(items)
     rss_before, started = _rss_bytes(), (time.perf_counter(), time.process_time())
     try:
         pdf = render_group_pdf(items, first_number)
@@ -246,6 +260,9 @@ class PackPool:
         self.reports: deque[GroupReport] = deque(maxlen=REPORTS_KEPT)
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
+        #: How many times the workers were killed (`kill`): a document that failed with
+        #: BrokenProcessPool after that was lost to it, not to a fault of its own.
+        self.kills = 0
         # Job threads share the pool: starting and replacing the executor must happen once.
         self._lock = threading.Lock()
 
@@ -258,6 +275,9 @@ class PackPool:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if exc is not None:
+            # Nobody will read what is still rendering, and it may be what hangs.
+            self.kill()
         self.close()
 
     def close(self) -> None:
@@ -267,6 +287,30 @@ class PackPool:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+    def kill(self) -> None:
+        """Kill the workers now, renders under way included: a render that hangs (in
+        WeasyPrint's C libraries as well) cannot be stopped more gently, nor cancelled.
+
+        Every document not finished in this pool, of any pack, fails with BrokenProcessPool
+        (`render_pack` renders those of other packs again); the next submit starts new
+        workers."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+            self.kills += 1
+        if executor is None:
+            return
+        # ProcessPoolExecutor keeps its processes here (typed by typeshed); Python 3.14's
+        # kill_workers() does the same.
+        workers = list((executor._processes or {}).values())
+        for worker in workers:
+            worker.kill()
+        # Not cancel_futures: a future cancelled in a pool whose workers are gone is never
+        # marked done, and whoever waits for it would wait for ever; left alone, each fails
+        # with BrokenProcessPool once the executor sees its workers dead.
+        executor.shutdown(wait=False)
+        for worker in workers:
+            worker.join(5)
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
         """Run ``function(*args)`` in a worker (a module-level function: it is pickled)."""

@@ -40,8 +40,13 @@ class TaskLock:
     ) -> None: ...
     def is_locked(self) -> bool: ...
 
+class Serializer:
+    def serialize(self, data: Any) -> bytes: ...
+    def deserialize(self, data: bytes) -> Any: ...
+
 class Huey:
     name: str
+    serializer: Serializer
     results: bool
     storage: BaseStorage
     storage_class: type[BaseStorage] | None

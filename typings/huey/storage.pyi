@@ -1,16 +1,29 @@
 import sqlite3
+import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 class BaseStorage:
     name: str
     def __init__(self, name: str = "huey", **storage_kwargs: Any) -> None: ...
     def close(self) -> bool | None: ...
+    # The raw (serialized) value under key, or huey.constants.EmptyData when there is none.
+    def peek_data(self, key: str) -> Any: ...
+    def pop_data(self, key: str) -> Any: ...
+    def put_data(self, key: str, value: bytes, is_result: bool = False) -> Any: ...
+    # True when the key was empty and now holds value (atomic in every storage).
+    def put_if_empty(self, key: str, value: bytes, ttl: int | None = None) -> bool: ...
 
-class MemoryStorage(BaseStorage): ...
+class MemoryStorage(BaseStorage):
+    _lock: threading.RLock
 
 class BaseSqlStorage(BaseStorage):
     ddl: list[str]
     def _create_connection(self) -> Any: ...
+    # A cursor under the storage's lock; with commit, in the storage's BEGIN (EXCLUSIVE on
+    # SQLite), committed at the end.
+    def db(self, commit: bool = False, close: bool = False) -> AbstractContextManager[Any]: ...
+    def to_blob(self, data: bytes) -> Any: ...
 
 class SqliteStorage(BaseSqlStorage):
     filename: str
@@ -30,6 +43,7 @@ class SqliteStorage(BaseSqlStorage):
 
 class RedisStorage(BaseStorage):
     conn: Any  # the redis.Redis client
+    result_key: str  # the hash that holds the stored values (results, locks) of this queue
     def __init__(
         self,
         name: str = "huey",
