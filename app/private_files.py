@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -64,3 +65,24 @@ def tighten(path: Path) -> None:
             log.warning("%s was readable by other users (mode %o); made it private", path, mode)
     except OSError as error:  # not ours to change: say so, and go on
         log.warning("could not make %s private: %s", path, error)
+
+
+def create_private_once(path: Path, content: bytes) -> bool:
+    """Create ``path`` (mode 0600) holding ``content`` unless it exists; True if this call did.
+
+    For a key made on first run: processes started at once on a new folder (the web server and
+    the job consumer) agree on one. Each writes a whole file of its own and links it into
+    place, and the first link wins; nobody ever reads a half-written file, and an existing
+    file is never replaced.
+    """
+    if path.exists():
+        return False
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    write_private(draft, content, exclusive=True)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        return False  # another process made it a moment ago: theirs stands
+    finally:
+        draft.unlink()
+    return True
