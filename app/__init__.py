@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from app.private_files import private_folder
+from app.private_files import create_private_once, private_folder
 from config import BASE_DIR, CONFIGS, instance_path, missing_shared_secret
 
 
@@ -94,22 +94,11 @@ def _instance_secret_key(folder: Path) -> str:
     """Read the secret key kept in the instance folder, creating it on first run.
 
     Processes started at once on a new folder (the web server and the job consumer) agree on
-    one key: each writes a whole key to a file of its own and links it into place, and the
-    first link wins; nobody ever reads a half-written key.
+    one key (see `create_private_once`); nobody ever reads a half-written key.
     """
     key_file = folder / "secret_key"
-    if not key_file.exists():
-        draft = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-            os.link(draft, key_file)
-            logging.getLogger(__name__).info("Generated a new secret key in %s", key_file)
-        except FileExistsError:
-            pass  # another process made it a moment ago: use theirs
-        finally:
-            draft.unlink()
+    if create_private_once(key_file, secrets.token_hex(32).encode("ascii")):
+        logging.getLogger(__name__).info("Generated a new secret key in %s", key_file)
     return key_file.read_text().strip()
 
 
