@@ -59,21 +59,33 @@ def database_needs_shared_secret(database_uri: str, folder: Path) -> bool:
     return not Path(database).resolve().is_relative_to(folder.resolve())
 
 
-def missing_shared_secret(secret_key: str | None, database_uri: str, folder: Path) -> str | None:
-    """Why a process must not start without KONVERT_SECRET_KEY, or None when it may.
+def missing_shared_secret(
+    secret_key: str | None, database_uri: str, folder: Path, master_key: str | None = "given"
+) -> str | None:
+    """Why a process must not start without KONVERT_SECRET_KEY or KONVERT_MASTER_KEY, or None
+    when it may.
 
-    Without one, each instance folder gets a key of its own: sessions, form tokens, private
-    links (stored as keyed hashes) and rate-limit keys made on one machine would mean nothing
-    on another.
+    Without them, each instance folder gets keys of its own: sessions, form tokens and
+    rate-limit keys (secret key), private links and the letters organisers may read (master
+    key) made on one machine would mean nothing on another. ``master_key`` defaults to
+    "given" for callers that check the secret key alone.
     """
-    if secret_key or not database_needs_shared_secret(database_uri, folder):
+    if not database_needs_shared_secret(database_uri, folder):
+        return None
+    missing = [
+        name
+        for name, value in (("KONVERT_SECRET_KEY", secret_key), ("KONVERT_MASTER_KEY", master_key))
+        if not value
+    ]
+    if not missing:
         return None
     return (
-        "Set KONVERT_SECRET_KEY (the same long random value on every machine, for example from "
-        "`python3 -c 'import secrets; print(secrets.token_hex(32))'`) before starting Konvert "
-        "on this database: without it each machine would make a key of its own in its instance "
-        "folder, and sessions, forms and private links made on one machine would fail on "
-        "another. Only the default SQLite database in the instance folder works without it."
+        f"Set {' and '.join(missing)} (the same random value on every machine, for example "
+        "from `python3 -c 'import secrets; print(secrets.token_hex(32))'`, a different one "
+        "for each) before starting Konvert on this database: without it each machine would "
+        "make a key of its own in its instance folder, and sessions, forms, private links and "
+        "letters made on one machine would fail on another. Only the default SQLite database "
+        "in the instance folder works without it."
     )
 
 
@@ -81,6 +93,8 @@ class Config:
     """Defaults for running Konvert on one machine (SQLite, console mail)."""
 
     SECRET_KEY: str | None = env("SECRET_KEY")
+    # The instance master key (app/privacy/master_key.py); unset: the instance folder's file.
+    MASTER_KEY: str | None = env("MASTER_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = env("DATABASE_URL")
     # Test each pooled connection before a request uses it (a round trip on loopback): after
     # a database restart the dead connections are replaced instead of failing one request each.
@@ -216,6 +230,8 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    # Tests share PostgreSQL databases between processes, as machines would.
+    MASTER_KEY = "6b6f6e766572742d746573742d6d61737465722d6b65792d6e6f742d7265616c"
     HUEY_IMMEDIATE = True  # jobs run synchronously, right after the commit that queued them
     MAIL_SERVER = None  # never a real server from tests, whatever the environment says
     REDIS_URL = None
@@ -235,4 +251,6 @@ def missing_shared_secret_in_environment() -> str | None:
     process builds the app: the web server's master and the job consumer refuse at once."""
     config = CONFIGS[os.environ.get("KONVERT_CONFIG", "default")]
     database_uri = config.SQLALCHEMY_DATABASE_URI or "sqlite://"  # unset: the default SQLite
-    return missing_shared_secret(config.SECRET_KEY, database_uri, instance_path())
+    return missing_shared_secret(
+        config.SECRET_KEY, database_uri, instance_path(), config.MASTER_KEY
+    )

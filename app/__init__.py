@@ -30,11 +30,19 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config.update(overrides or {})
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'konvert.db'}"
+    refusal = missing_shared_secret(
+        app.config.get("SECRET_KEY"),
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        folder,
+        app.config.get("MASTER_KEY"),
+    )
+    if refusal is not None:
+        raise RuntimeError(refusal)
     if not app.config.get("SECRET_KEY"):
-        refusal = missing_shared_secret(None, app.config["SQLALCHEMY_DATABASE_URI"], folder)
-        if refusal is not None:
-            raise RuntimeError(refusal)
         app.config["SECRET_KEY"] = _instance_secret_key(folder)
+    from app.privacy.instance import install_master_key
+
+    install_master_key(app, folder)
     _require_public_url(app)
     _refuse_test_hooks(name)
 

@@ -102,15 +102,20 @@ if [ "$DB" = postgres ]; then
   DATABASE_URL=$("$BIN/python" scripts/pg_cluster.py start "$CLUSTER" \
     --setting shared_buffers=512MB --setting max_wal_size=4GB)
   echo "PostgreSQL cluster in $CLUSTER: $DATABASE_URL"
-  # Several machines share one database, so Konvert wants one shared secret key rather than
-  # one per instance folder: this data set keeps its own.
+  # Several machines share one database, so Konvert wants one shared secret key and master
+  # key rather than one per instance folder: this data set keeps its own.
   mkdir -p -m 700 "$INSTANCE"
   if [ ! -s "$INSTANCE/bench-secret-key" ]; then
     (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_hex(32))' \
       >"$INSTANCE/bench-secret-key")
   fi
+  if [ ! -s "$INSTANCE/bench-master-key" ]; then
+    (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_hex(32))' \
+      >"$INSTANCE/bench-master-key")
+  fi
   KONVERT_SECRET_KEY=$(cat "$INSTANCE/bench-secret-key")
-  export KONVERT_SECRET_KEY
+  KONVERT_MASTER_KEY=$(cat "$INSTANCE/bench-master-key")
+  export KONVERT_SECRET_KEY KONVERT_MASTER_KEY
   # The generator marks a finished build last: without the mark, build (again) from scratch.
   if [ ! -e "$INSTANCE/.demo-loaded" ]; then
     "$BIN/python" bench/generate_large.py --instance "$INSTANCE" \

@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 START_SECONDS = 90  # migrations, template sync and the first import of the app on 2 busy cores
 SECRET_KEY = "test-secret-key-not-for-production"
+MASTER_KEY = "6b6f6e766572742d746573742d6d61737465722d6b65792d6e6f742d7265616c"  # as in TestConfig
 REDIS_HINT = (
     "run scripts/install-system-deps.sh (it installs Debian's `redis-server` package) so that "
     "the tests can start a throwaway Redis"
@@ -62,6 +63,7 @@ def konvert_environment(instance: Path, settings: Mapping[str, str]) -> dict[str
             "KONVERT_INSTANCE_PATH": str(instance),
             "KONVERT_DATABASE_URL": f"sqlite:///{instance / 'konvert.db'}",
             "KONVERT_SECRET_KEY": SECRET_KEY,
+            "KONVERT_MASTER_KEY": MASTER_KEY,
             "KONVERT_DEMO": "0",
         }
     )

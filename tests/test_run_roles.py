@@ -148,7 +148,7 @@ def test_every_role_refuses_a_shared_database_without_a_shared_secret_key(tmp_pa
         check=False,
     )
     assert result.returncode != 0
-    assert "Set KONVERT_SECRET_KEY (the same long random value on every machine" in (
+    assert "Set KONVERT_SECRET_KEY (the same random value on every machine" in (
         result.stdout + result.stderr
     )
     assert not (instance / "secret_key").exists()  # no key of its own was made
@@ -160,8 +160,14 @@ def test_the_app_refuses_a_shared_database_without_a_secret_key(tmp_path):
     with pytest.raises(RuntimeError, match="Set KONVERT_SECRET_KEY"):
         create_app("default", settings)
     assert not (tmp_path / "secret_key").exists()
-    configured = create_app("default", {**settings, "SECRET_KEY": "shared" * 8})
+    with pytest.raises(RuntimeError, match="Set KONVERT_MASTER_KEY"):
+        create_app("default", {**settings, "SECRET_KEY": "shared" * 8})
+    assert not (tmp_path / "master_key").exists()
+    configured = create_app(
+        "default", {**settings, "SECRET_KEY": "shared" * 8, "MASTER_KEY": "ab" * 32}
+    )
     assert configured.config["SECRET_KEY"] == "shared" * 8
+    assert not (tmp_path / "master_key").exists()  # the shared key is used, none is made
 
 
 @pytest.mark.parametrize(

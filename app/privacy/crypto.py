@@ -54,6 +54,8 @@ _CONTENT_KEY_INFO: Final = b"konvert/v1/letter-content"
 _PRIVATE_KEY_INFO: Final = b"konvert/v1/letter-x25519"
 _SEAL_INFO: Final = b"konvert/v1/seal"
 _WRAPPING_KEY_INFO: Final = b"konvert/v1/master-wrap"
+_LINK_HASH_INFO: Final = b"konvert/v1/link-hash"
+_INSTANCE_FIELD_INFO: Final = b"konvert/v1/instance-fields"
 # Associated data labels: a field's ciphertext and a wrapped key can never pass for each other
 # even under the same key.
 _FIELD_LABEL: Final = b"konvert/v1/field"
@@ -212,6 +214,23 @@ def unwrap_key(master_key: bytes, wrapped: bytes, *, context: str) -> bytes:
     if len(letter_key) != KEY_BYTES:
         raise CannotDecrypt("not a wrapped letter key")
     return letter_key
+
+
+def link_hash_key(master_key: bytes) -> bytes:
+    """The HMAC key that bearer links are hashed with, derived from the master key.
+
+    Derived from the master key rather than the Flask secret key so that rotating the secret
+    key (to end every session) never makes every letter unreachable.
+    """
+    _check_key(master_key, "the master key")
+    return _hkdf(master_key, salt=b"", info=_LINK_HASH_INFO)
+
+
+def instance_field_key(master_key: bytes) -> bytes:
+    """The key of what the instance itself must read back later (a reminder's address and
+    link, an email waiting in the outbox), derived from the master key with its own label."""
+    _check_key(master_key, "the master key")
+    return _hkdf(master_key, salt=b"", info=_INSTANCE_FIELD_INFO)
 
 
 def new_master_key() -> bytes:
