@@ -53,6 +53,9 @@ def configure_sqlite(app: Flask) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros rather than left in free pages: what a
+        # supporter deleted (a reminder address, a letter's key copy) is not in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
         cursor.close()
 

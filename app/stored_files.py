@@ -1,9 +1,11 @@
 """Files kept in the database (app.models.stored_file): written, streamed back, deleted.
 
 A file is written in the caller's transaction, so that it appears together with whatever marks
-it ready (a print job done) or not at all. It is read back one chunk at a time, each in a short
-transaction of its own on a connection of the pool: a slow download holds neither a snapshot
-nor a session open while the bytes travel.
+it ready (a print job done) or not at all. Every chunk is encrypted with the instance key
+(a print pack holds letters in clear text, an upload a list of prisoners): a copy of the
+database without the master key shows none of it, nor does a page a deleted file left behind.
+It is read back one chunk at a time, each in a short transaction of its own on a connection of
+the pool: a slow download holds neither a snapshot nor a session open while the bytes travel.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.models import StoredFile, StoredFileChunk
+from app.privacy.crypto import decrypt_bytes, encrypt_bytes
+from app.privacy.instance import stored_file_key
 
 #: Bytes per chunk row: small enough for any driver and for a web process's memory, large
 #: enough that a print pack of a few megabytes is a handful of rows.
@@ -37,8 +41,15 @@ def store_file(kind: str, content: bytes, media_type: str) -> StoredFile:
     )
     db.session.add(stored)
     db.session.flush()
+    key = stored_file_key()
     rows = [
-        {"file_id": stored.id, "seq": seq, "data": content[start : start + CHUNK_BYTES]}
+        {
+            "file_id": stored.id,
+            "seq": seq,
+            "data": encrypt_bytes(
+                key, content[start : start + CHUNK_BYTES], context=_chunk_context(stored.id, seq)
+            ),
+        }
         for seq, start in enumerate(range(0, len(content), CHUNK_BYTES))
     ]
     if rows:
@@ -65,7 +76,8 @@ def delete_files(file_ids: Iterable[int]) -> int:
 
 def read_file(file_id: int) -> bytes:
     """The whole content of a file (tests, backups); raises FileGone when there is none."""
-    return b"".join(_chunks(db.engine, file_id, _sequence(db.engine, file_id)))
+    sequence = _sequence(db.engine, file_id)
+    return b"".join(_chunks(db.engine, file_id, sequence, stored_file_key()))
 
 
 def _sequence(engine: Engine, file_id: int) -> list[int]:
@@ -84,7 +96,12 @@ def _sequence(engine: Engine, file_id: int) -> list[int]:
         )
 
 
-def _chunks(engine: Engine, file_id: int, sequence: list[int]) -> Iterator[bytes]:
+def _chunk_context(file_id: int, seq: int) -> str:
+    # Binds each chunk to its place: chunks swapped or moved to another file fail to decrypt.
+    return f"stored-file:{file_id}:{seq}"
+
+
+def _chunks(engine: Engine, file_id: int, sequence: list[int], key: bytes) -> Iterator[bytes]:
     for seq in sequence:
         with engine.connect() as connection:
             data = connection.execute(
@@ -96,7 +113,7 @@ def _chunks(engine: Engine, file_id: int, sequence: list[int]) -> Iterator[bytes
             # Deleted meanwhile: stop short of Content-Length, so the client sees a broken
             # download rather than a shorter file that looks whole.
             raise FileGone(file_id)
-        yield bytes(data)
+        yield decrypt_bytes(key, bytes(data), context=_chunk_context(file_id, seq))
 
 
 def file_response(stored: StoredFile, download_name: str) -> Response:
@@ -107,7 +124,7 @@ def file_response(stored: StoredFile, download_name: str) -> Response:
     engine = db.engine  # the body is produced after the request's context has ended
     sequence = _sequence(engine, stored.id)
     response = Response(
-        _chunks(engine, stored.id, sequence),
+        _chunks(engine, stored.id, sequence, stored_file_key()),
         mimetype=stored.media_type,
         direct_passthrough=True,
     )

@@ -63,7 +63,6 @@ def make_prisoner(facility: Facility | None = None, since: date | None = None, *
 
 def make_letter(prisoner: Prisoner, written: date | None = None, **fields: object) -> Letter:
     values: dict[str, object] = {
-        "token": new_tracking_token(),
         "prisoner": prisoner,
         "facility": prisoner.current_facility,
         "language": "ru",
@@ -73,8 +72,21 @@ def make_letter(prisoner: Prisoner, written: date | None = None, **fields: objec
     if written is not None:
         values["created_at"] = datetime.combine(written, datetime.min.time())
     values.update(fields)
-    letter = Letter(**values)
+    token = str(fields.pop("token", None) or new_tracking_token())
+    values.pop("token", None)
+    body, signature = str(values.pop("body")), str(values.pop("signature"))
+    sender_address = values.pop("sender_address", None)
+    letter = Letter.written(
+        token,
+        body=body,
+        signature=signature,
+        sender_address=None if sender_address is None else str(sender_address),
+        **values,
+    )
     db.session.add(letter)
+    if letter.drive_id is not None:  # written at a drive: the organizers may read it, as
+        db.session.flush()  # app.drives.services.attach_letter lets them
+        letter.share_with_organisers()
     db.session.commit()
     return letter
 
@@ -82,8 +94,8 @@ def make_letter(prisoner: Prisoner, written: date | None = None, **fields: objec
 def add_event(
     letter: Letter, kind: EventKind, on: date, channel: Channel | None = None, note: str = ""
 ) -> MailEvent:
-    event = MailEvent(kind=kind, happened_on=on, channel=channel, note=note)
-    letter.events.append(event)
+    event = MailEvent(letter=letter, kind=kind, happened_on=on, channel=channel, note=note)
+    db.session.add(event)
     db.session.commit()
     return event
 

@@ -23,6 +23,7 @@ def test_sqlite_pragmas_are_set(app):
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
 
 
 def test_migrations_downgrade_and_upgrade_again(any_db_app):

@@ -54,6 +54,7 @@ from app.stats.current import every_facility_figures
 from app.stats.services import MIN_SAMPLE, facility_breakdown
 from app.tokens import TOKEN_PATTERN
 from app.tracking import services as tracking
+from app.tracking.erasure import erase_letter
 
 NOT_FOUND = N_("Unknown id or token.")
 TOKEN = {"token": N_("The letter's tracking token (43 characters): the only credential.")}
@@ -112,6 +113,31 @@ def letter(token: str) -> Response:
     response = jsonify(letter_json(found))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.delete("/letters/<token>")
+@limiter.limit(public_write_limit)
+@operation(
+    "deleteLetter",
+    N_("Delete a letter"),
+    N_(
+        "Deletes everything tied to the token: the text, the signature, a kept address, the "
+        "notes and tracking numbers of the reports, the reminder address and its waiting "
+        "emails; the token opens nothing afterwards. The anonymous outcome stays in the "
+        "statistics (facility, month sent, channel, outcome, delays). Cannot be undone. "
+        "Rate-limited (KONVERT_RATELIMIT_PUBLIC_WRITES, by default 30 a minute)."
+    ),
+    tag="letters",
+    rate_limited=True,
+    responses={204: (None, N_("Deleted.")), 404: (HttpErrorBody, NOT_FOUND)},
+    path_parameters=TOKEN,
+    path_schemas=TOKEN_SHAPE,
+)
+def delete_letter(token: str) -> tuple[str, int]:
+    """Delete a letter: the token in the URL is the only credential."""
+    found = tracking.get_letter(token) or abort(404)
+    erase_letter(found)
+    return "", 204
 
 
 @bp.post("/letters/<token>/events")

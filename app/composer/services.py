@@ -169,8 +169,8 @@ def create_letter(
     length.check_length(
         length.printed_document(prisoner, text, name, language, official, date.today()), limits
     )
-    letter = Letter(
-        token=new_tracking_token(),
+    letter = Letter.written(
+        new_tracking_token(),
         prisoner=prisoner,
         template=template,
         kind=TemplateKind.APPEAL if official else TemplateKind.LETTER,

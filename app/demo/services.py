@@ -170,7 +170,7 @@ def _ensure_prisoners(
 
 def _reported_at(day: date, lag_days: int, hour: int, today: date) -> datetime:
     reported = min(day + timedelta(days=lag_days), today)
-    return datetime.combine(reported, time(hour, (hour * 7) % 60))
+    return datetime.combine(reported, time(hour))  # supporters' actions: to the hour
 
 
 def _demo_appeals(prisoners: list[Prisoner], demo: AppealsData, today: date) -> tuple[int, int]:
@@ -188,8 +188,8 @@ def _demo_appeals(prisoners: list[Prisoner], demo: AppealsData, today: date) -> 
         if head is None:
             continue
         written = today - timedelta(days=plan.written_ago)
-        appeal = Letter(
-            token=new_tracking_token(),
+        appeal = Letter.written(
+            new_tracking_token(),
             prisoner=prisoner,
             facility=facility,
             kind=TemplateKind.APPEAL,
@@ -201,18 +201,17 @@ def _demo_appeals(prisoners: list[Prisoner], demo: AppealsData, today: date) -> 
         )
         for event in plan.events:
             day = today - timedelta(days=event.ago)
-            appeal.events.append(
-                MailEvent(
-                    kind=event.kind,
-                    happened_on=day,
-                    reported_at=_reported_at(day, 1, 11, today),
-                    channel=Channel.REGISTERED if event.kind is EventKind.SENT else None,
-                    # Appeals go registered, with a notification of delivery as proof.
-                    tracking_number=russian_post_number(rng, "190000", day.month)
-                    if event.kind is EventKind.SENT
-                    else None,
-                    extension_days=event.extension_days,
-                )
+            MailEvent(  # added to appeal.events by the relationship
+                letter=appeal,
+                kind=event.kind,
+                happened_on=day,
+                reported_at=_reported_at(day, 1, 11, today),
+                channel=Channel.REGISTERED if event.kind is EventKind.SENT else None,
+                # Appeals go registered, with a notification of delivery as proof.
+                tracking_number=russian_post_number(rng, "190000", day.month)
+                if event.kind is EventKind.SENT
+                else None,
+                extension_days=event.extension_days,
             )
             events += 1
         db.session.add(appeal)
@@ -236,27 +235,28 @@ def load_demo_data(today: date | None = None) -> DemoReport:
         for plan in plan_letters(today):
             if plan.prisoner_key not in new_prisoners:
                 continue
-            letter = Letter(
-                token=new_tracking_token(),
+            # Nobody holds a demo letter's link: its content is readable by no one, like a
+            # real letter whose writer lost the link; only its dates and outcome count.
+            letter = Letter.written(
+                new_tracking_token(),
                 prisoner=prisoners[plan.prisoner_key],
                 facility=facilities[plan.facility_key],
                 language=plan.language,
                 body=plan.body,
                 signature=plan.signature,
-                created_at=datetime.combine(plan.written_on, time(plan.written_hour, 15)),
+                created_at=datetime.combine(plan.written_on, time(plan.written_hour)),
             )
             for event in plan.events:
-                letter.events.append(
-                    MailEvent(
-                        kind=event.kind,
-                        happened_on=event.day,
-                        reported_at=_reported_at(
-                            event.day, event.reported_lag_days, plan.written_hour, today
-                        ),
-                        channel=event.channel,
-                        tracking_number=event.tracking_number,
-                        note=event.note,
-                    )
+                MailEvent(  # added to letter.events by the relationship
+                    letter=letter,
+                    kind=event.kind,
+                    happened_on=event.day,
+                    reported_at=_reported_at(
+                        event.day, event.reported_lag_days, plan.written_hour, today
+                    ),
+                    channel=event.channel,
+                    tracking_number=event.tracking_number,
+                    note=event.note,
                 )
                 events += 1
             db.session.add(letter)

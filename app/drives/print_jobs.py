@@ -213,6 +213,17 @@ def superseded_packs(drive_id: int, newest_job_id: int) -> list[int]:
     )
 
 
+def delete_drive_packs(drive_id: int) -> int:
+    """Delete every pack file of a drive, in the current transaction (its batch was posted:
+    the text the packs hold is no longer the organizers' to keep); the job rows stay."""
+    files = db.session.scalars(
+        select(PrintJob.file_id).where(
+            PrintJob.drive_id == drive_id, PrintJob.file_id.is_not(None)
+        )
+    )
+    return delete_files(file_id for file_id in files if file_id is not None)
+
+
 def purge_old_packs(now: datetime, keep_days: int) -> int:
     """Delete the packs finished more than ``keep_days`` ago, in the current transaction, and
     any pack no job names (its drive was deleted); returns how many files were deleted.

@@ -38,12 +38,23 @@ if TYPE_CHECKING:
 
 
 def drive_letters(drive: Drive) -> list[Letter]:
-    """The letters written at a drive, grouped by facility then recipient for the post office."""
-    letters = db.session.scalars(
-        select(Letter)
-        .where(Letter.drive_id == drive.id, Letter.kind == TemplateKind.LETTER)
-        .options(selectinload(Letter.events), selectinload(Letter.prisoner))
-    )
+    """The letters written at a drive that the organizers may still read (not yet posted),
+    unlocked with their copy of the keys, grouped by facility then recipient for the post
+    office."""
+    letters = [
+        letter
+        for letter in db.session.scalars(
+            select(Letter)
+            .where(
+                Letter.drive_id == drive.id,
+                Letter.kind == TemplateKind.LETTER,
+                # Still in the organizers' hands: a posted letter is its writer's alone.
+                Letter.organisers_key.is_not(None),
+            )
+            .options(selectinload(Letter.events), selectinload(Letter.prisoner))
+        )
+        if letter.unlock_for_organisers()
+    ]
 
     def post_office_order(letter: Letter) -> tuple[str, str, int]:
         place = destination(letter)

@@ -43,6 +43,8 @@ from app.edge import after_commit
 from app.extensions import db, limiter
 from app.mail.services import external_url
 from app.models import Channel, Drive, DriveParticipant, Letter, PrintJob
+from app.models.drive import JOIN_LINK_PURPOSE
+from app.privacy.instance import link_hash
 from app.refusals import flash_refusal, show_on_form
 from app.security import pdf_limit, public_write_limit
 from app.stored_files import file_response
@@ -289,7 +291,7 @@ def join_by_code() -> Response | str | tuple[str, int]:
 def join(token: str) -> Response | str | tuple[str, int]:
     """Join a drive under any name and get prisoners to write to."""
     drive = services.find_drive_to_join(token)
-    if drive is None or drive.join_token != token:
+    if drive is None or drive.join_token_hash != link_hash(token, JOIN_LINK_PURPOSE):
         abort(404)
     form = JoinForm()
     if form.validate_on_submit():
@@ -337,8 +339,8 @@ def write(token: str, assignment_id: int) -> Response | str | tuple[str, int]:
     assignment = next((a for a in found.assignments if a.id == assignment_id), None)
     if assignment is None:
         abort(404)
-    if assignment.letter is not None:
-        return redirect(url_for("tracking.letter", token=assignment.letter.token))
+    if assignment.letter_link is not None:
+        return redirect(url_for("tracking.letter", token=assignment.letter_link))
 
     def after_save(letter: Letter) -> Response:
         services.attach_letter(assignment, letter)

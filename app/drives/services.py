@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.permissions import require_organizer
 from app.concurrency import lock
 from app.domain import DomainError
+from app.drives.print_jobs import delete_drive_packs
 from app.extensions import db
 from app.mail.services import queue_email, valid_address
 from app.models import (
@@ -29,6 +30,8 @@ from app.models import (
     TemplateKind,
     User,
 )
+from app.models.drive import JOIN_LINK_PURPOSE, participant_link_hash
+from app.privacy.instance import link_hash
 from app.tracking.services import EventInput, record_event, same_report
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in a room
@@ -124,7 +127,10 @@ def find_drive_to_join(code_or_token: str) -> Drive | None:
     value = code_or_token.strip()
     code = value.replace(" ", "").replace("-", "").upper()
     drive = db.session.scalar(select(Drive).where(Drive.code == code))
-    return drive or db.session.scalar(select(Drive).where(Drive.join_token == value))
+    if drive is None and value:
+        by_link = select(Drive).where(Drive.join_token_hash == link_hash(value, JOIN_LINK_PURPOSE))
+        drive = db.session.scalar(by_link)
+    return drive
 
 
 def join(drive: Drive, name: str, languages: list[str]) -> DriveParticipant:
@@ -135,10 +141,10 @@ def join(drive: Drive, name: str, languages: list[str]) -> DriveParticipant:
     if len(name) > 100:
         raise DomainError("name", _l("Please use a shorter name."))
     lock(drive)  # see assign_next
-    participant = DriveParticipant(
+    participant = DriveParticipant.joined(
+        secrets.token_urlsafe(32),
         drive=drive,
         name=name,
-        token=secrets.token_urlsafe(24),
         languages=",".join(languages or ["ru"]),
     )
     db.session.add(participant)
@@ -150,8 +156,13 @@ def join(drive: Drive, name: str, languages: list[str]) -> DriveParticipant:
 
 
 def get_participant(token: str) -> DriveParticipant | None:
-    """A participant by their private token."""
-    return db.session.scalar(select(DriveParticipant).where(DriveParticipant.token == token))
+    """A participant by their private link, unlocked with it for this request."""
+    participant = db.session.scalar(
+        select(DriveParticipant).where(DriveParticipant.token_hash == participant_link_hash(token))
+    )
+    if participant is not None:
+        participant.unlock(token)
+    return participant
 
 
 def _drive_counts(drive: Drive) -> Counter[int]:
@@ -224,9 +235,16 @@ def assign_next(participant: DriveParticipant) -> Assignment | None:
 
 
 def attach_letter(assignment: Assignment, letter: Letter) -> None:
-    """Record that the assignment was written; the letter belongs to the drive."""
+    """Record that the assignment was written; the letter belongs to the drive.
+
+    The organizers can read it until its batch is marked sent (a copy of its key wrapped with
+    the master key); the participant's page keeps its link, encrypted with theirs.
+    """
     letter.drive_id = assignment.drive_id
     assignment.letter = letter
+    db.session.flush()
+    letter.share_with_organisers()
+    assignment.remember_letter_link(letter.token)
 
 
 @dataclass(frozen=True)
@@ -297,6 +315,11 @@ def mark_batch_sent(actor: User, drive: Drive, sent_on: date, channel: Channel) 
         except DomainError as error:
             raise DomainError("sent_on", error.message) from error
         count += 1
+    # Posted: the letters are their writers' alone again, and the packs that held their text
+    # go too (a pack is made again from the letters still in the organizers' hands).
+    for letter in letters:
+        letter.stop_sharing_with_organisers()
+    delete_drive_packs(drive.id)
     return count
 
 

@@ -6,11 +6,27 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model, db
-from app.models.base import enum_column, utcnow
+from app.models.base import enum_column, this_hour, utcnow
+from app.privacy.crypto import decrypt_field, encrypt_field, link_key
+from app.privacy.instance import decrypt_for_instance, encrypt_for_instance, link_hash
+
+#: The purposes drive links are hashed for (`app.privacy.instance.link_hash`).
+JOIN_LINK_PURPOSE = "drive-join"
+PARTICIPANT_LINK_PURPOSE = "drive-participant"
 
 if TYPE_CHECKING:
     from app.models.letter import Letter
@@ -44,7 +60,10 @@ class Drive(Model):
     place: Mapped[str] = mapped_column(String(300), default="")
     # Short code people type at the event; the join token goes in the shareable link.
     code: Mapped[str] = mapped_column(String(12), unique=True)
-    join_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The join link is shared by the organizers (shown on the drive page, sent in invitations):
+    # looked up by its keyed hash, and kept encrypted with the instance key to be shown again.
+    join_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    join_token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     target_per_prisoner: Mapped[int] = mapped_column(default=2)
     organizer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -60,6 +79,16 @@ class Drive(Model):
         back_populates="drive", cascade="all, delete-orphan", order_by="PrintJob.id.desc()"
     )
 
+    @property
+    def join_token(self) -> str:
+        """The token of the drive's join link."""
+        return decrypt_for_instance(bytes(self.join_token_encrypted), context="drive:join-link")
+
+    @join_token.setter
+    def join_token(self, value: str) -> None:
+        self.join_token_hash = link_hash(value, JOIN_LINK_PURPOSE)
+        self.join_token_encrypted = encrypt_for_instance(value, context="drive:join-link")
+
 
 class DriveParticipant(Model):
     """Someone writing at a drive, under any name; no account."""
@@ -69,15 +98,46 @@ class DriveParticipant(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     drive_id: Mapped[int] = mapped_column(ForeignKey("drive.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    # The participant's private key back to their assignments (kept in their browser).
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The participant's private link back to their assignments (kept in their browser): only
+    # its keyed hash is stored. It also unlocks the links of the letters they wrote.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     languages: Mapped[str] = mapped_column(String(50), default="ru")
-    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    joined_at: Mapped[datetime] = mapped_column(default=this_hour)
 
     drive: Mapped[Drive] = relationship(back_populates="participants")
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="participant", cascade="all, delete-orphan", order_by="Assignment.id"
     )
+
+    @classmethod
+    def joined(cls, token: str, **columns: object) -> DriveParticipant:
+        """A new participant behind the private link ``token``, unlocked."""
+        participant = cls(token_hash=participant_link_hash(token), **columns)
+        participant.unlock(token)
+        return participant
+
+    def unlock(self, token: str) -> None:
+        """Remember the link a request presented, for this session only."""
+        if participant_link_hash(token) != self.token_hash:
+            raise ValueError("not this participant's link")
+        self._token_value = token
+
+    @property
+    def token(self) -> str:
+        """The participant's link, known only while serving a request that presented it."""
+        token: str | None = getattr(self, "_token_value", None)
+        if token is None:
+            raise LookupError("a participant's link is known only to the participant")
+        return token
+
+    def link_key(self) -> bytes:
+        """The key of what only this participant may read back (their letters' links)."""
+        return link_key(self.token, "drive-participant:letter-links")
+
+
+def participant_link_hash(token: str) -> str:
+    """What the database keeps of a participant's link, and looks them up by."""
+    return link_hash(token, PARTICIPANT_LINK_PURPOSE)
 
 
 class Assignment(Model):
@@ -92,12 +152,31 @@ class Assignment(Model):
         ForeignKey("drive_participant.id", ondelete="CASCADE"), index=True
     )
     prisoner_id: Mapped[int] = mapped_column(ForeignKey("prisoner.id"), index=True)
-    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letter.id"), index=True)
+    letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("letter.id", ondelete="SET NULL"), index=True
+    )
+    # The written letter's link, encrypted with a key from the participant's link: their page
+    # can link each letter, and nobody else can.
+    letter_link_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     participant: Mapped[DriveParticipant] = relationship(back_populates="assignments")
     prisoner: Mapped[Prisoner] = relationship()
     letter: Mapped[Letter | None] = relationship()
+
+    @property
+    def letter_link(self) -> str | None:
+        """The written letter's token, for its writer (the participant, unlocked)."""
+        blob = self.letter_link_encrypted
+        if blob is None:
+            return None
+        key = self.participant.link_key()
+        return decrypt_field(key, bytes(blob), context="assignment:letter-link")
+
+    def remember_letter_link(self, token: str) -> None:
+        """Keep the written letter's link for the participant (who must be unlocked)."""
+        key = self.participant.link_key()
+        self.letter_link_encrypted = encrypt_field(key, token, context="assignment:letter-link")
 
 
 class PrintJobStatus(enum.StrEnum):

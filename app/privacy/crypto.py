@@ -54,12 +54,14 @@ _CONTENT_KEY_INFO: Final = b"konvert/v1/letter-content"
 _PRIVATE_KEY_INFO: Final = b"konvert/v1/letter-x25519"
 _SEAL_INFO: Final = b"konvert/v1/seal"
 _WRAPPING_KEY_INFO: Final = b"konvert/v1/master-wrap"
+_LINK_KEY_SALT: Final = b"konvert/v1/link-keys"
 _LINK_HASH_INFO: Final = b"konvert/v1/link-hash"
 _INSTANCE_FIELD_INFO: Final = b"konvert/v1/instance-fields"
 # Associated data labels: a field's ciphertext and a wrapped key can never pass for each other
 # even under the same key.
 _FIELD_LABEL: Final = b"konvert/v1/field"
 _WRAP_LABEL: Final = b"konvert/v1/wrapped-letter-key"
+_BYTES_LABEL: Final = b"konvert/v1/bytes"
 
 
 class CannotDecrypt(Exception):
@@ -133,6 +135,16 @@ def decrypt_field(key: bytes, blob: bytes, *, context: str) -> str:
         return plaintext.decode("utf-8")
     except UnicodeDecodeError:  # authentic, yet not ours: refuse rather than guess
         raise CannotDecrypt("not a text field") from None
+
+
+def encrypt_bytes(key: bytes, data: bytes, *, context: str) -> bytes:
+    """`encrypt_field` for bytes (a piece of a stored file); same blob format, its own label."""
+    return _aead_encrypt(key, data, label=_BYTES_LABEL, context=context)
+
+
+def decrypt_bytes(key: bytes, blob: bytes, *, context: str) -> bytes:
+    """Decrypt what `encrypt_bytes` wrote; raises CannotDecrypt like `decrypt_field`."""
+    return _aead_decrypt(key, blob, label=_BYTES_LABEL, context=context)
 
 
 def seal(public_key: bytes, data: bytes, *, context: str) -> bytes:
@@ -214,6 +226,18 @@ def unwrap_key(master_key: bytes, wrapped: bytes, *, context: str) -> bytes:
     if len(letter_key) != KEY_BYTES:
         raise CannotDecrypt("not a wrapped letter key")
     return letter_key
+
+
+def link_key(token: str, purpose: str) -> bytes:
+    """A 32-byte key derived from another bearer link than a letter's (a drive participant's,
+    at least 32 URL-safe characters), for what only that link's holder may read back.
+
+    Raises ValueError for anything shorter or not URL-safe.
+    """
+    if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{32,}", token):
+        raise ValueError("a link key comes only from a URL-safe token of 32 characters or more")
+    _check_context(purpose)
+    return _hkdf(token.encode("ascii"), salt=_LINK_KEY_SALT, info=purpose.encode("utf-8"))
 
 
 def link_hash_key(master_key: bytes) -> bytes:

@@ -73,6 +73,12 @@ def decrypt_for_instance(blob: bytes, *, context: str) -> str:
     return decrypt_field(_keys().fields, blob, context=context)
 
 
+def stored_file_key() -> bytes:
+    """The key stored files are encrypted with (chunk by chunk, app.stored_files): taken
+    once per download, because the chunks are read after the request's context has ended."""
+    return _keys().fields
+
+
 def wrap_for_organisers(letter_key: bytes, *, context: str) -> bytes:
     """A letter's content key wrapped with the master key, for organisers to read it."""
     return wrap_key(_keys().master, letter_key, context=context)

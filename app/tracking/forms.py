@@ -101,3 +101,9 @@ class EventForm(FlaskForm):
         description=_l("For a return or withholding: what happened, e.g. a blank reply form."),
     )
     submit = SubmitField(_l("Report"))
+
+
+class DeleteLetterForm(FlaskForm):
+    """Deleting a letter for good: a button with CSRF protection."""
+
+    submit = SubmitField(_l("Delete this letter for good"))

@@ -21,7 +21,8 @@ from app.pdf.render import SUPPORTED_ENVELOPES
 from app.refusals import show_on_form
 from app.security import pdf_limit, public_write_limit
 from app.tracking import bp, printing, services
-from app.tracking.forms import EventForm, PrintForm
+from app.tracking.erasure import erase_letter
+from app.tracking.forms import DeleteLetterForm, EventForm, PrintForm
 
 
 def _letter_or_404(token: str) -> Letter:
@@ -164,3 +165,23 @@ def pdf_with_sender(token: str) -> Response | tuple[str, int] | tuple[str, int, 
         address,
         form.sender_country.data or "",
     )
+
+
+@bp.get("/t/<token>/delete")
+def confirm_delete(token: str) -> str:
+    """What deleting the letter removes and what it keeps, and the button to do it."""
+    return render_template(
+        "tracking/delete.html", letter=_letter_or_404(token), form=DeleteLetterForm()
+    )
+
+
+@bp.post("/t/<token>/delete")
+@limiter.limit(public_write_limit)
+def delete(token: str) -> Response:
+    """Delete everything tied to the link; only the anonymous outcome stays."""
+    found = _letter_or_404(token)
+    if not DeleteLetterForm().validate():
+        abort(400)
+    erase_letter(found)
+    flash(_("Your letter was deleted. Its link opens nothing any more."), "success")
+    return redirect(url_for("main.index"))

@@ -15,6 +15,7 @@ from app.directory.services import mailing_address, recipient_name
 from app.domain import DomainError
 from app.extensions import db
 from app.models import APPEAL_ONLY_EVENTS, Channel, EventKind, Facility, Letter, MailEvent
+from app.models.letter import letter_link_hash
 from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument
 from app.russian.address import sends_from_abroad, with_country_line
 from app.russian.tracking_numbers import normalize_tracking_number, tracking_number_problem
@@ -37,10 +38,13 @@ class EventInput:
 
 
 def get_letter(token: str) -> Letter | None:
-    """The letter behind a tracking token, or None."""
+    """The letter behind a tracking token, unlocked with it for this request, or None."""
     if not looks_like_token(token):
         return None
-    return db.session.scalar(select(Letter).where(Letter.token == token))
+    letter = db.session.scalar(select(Letter).where(Letter.token_hash == letter_link_hash(token)))
+    if letter is not None:
+        letter.unlock(token)
+    return letter
 
 
 def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
@@ -105,8 +109,15 @@ def same_report(event: MailEvent, report: EventInput) -> bool:
         and event.tracking_number == _tracking_number_as_stored(report.tracking_number)
         and event.extension_days
         == (report.extension_days if report.kind is EventKind.EXTENDED else None)
-        and event.note == report.note.strip()
+        and _same_note(event, report.note.strip())
     )
+
+
+def _same_note(event: MailEvent, note: str) -> bool:
+    # Without a note on either side the letter's key is not needed (a drive's batch "sent").
+    if not note or not event.has_note:
+        return bool(note) == event.has_note
+    return event.note == note
 
 
 def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
@@ -175,6 +186,7 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
             or letter.prisoner.current_facility
         )
     event = MailEvent(
+        letter=letter,  # first: the note is encrypted with the letter's key
         kind=report.kind,
         happened_on=report.happened_on,
         channel=channel if report.kind is EventKind.SENT else None,
@@ -182,7 +194,7 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
         extension_days=extension_days,
         note=note,
     )
-    letter.events.append(event)
+    db.session.add(event)
     db.session.flush()
     return event
 

@@ -1,0 +1,45 @@
+"""Deleting a letter: everything tied to its link goes; its anonymous outcome stays."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+
+from app.concurrency import lock
+from app.extensions import db
+from app.models import Assignment, Letter, ReminderSubscription
+
+
+def erase_letter(letter: Letter) -> None:
+    """Delete what the link holder wrote or left with the letter, in the current transaction.
+
+    Gone: the keyed hash of the link (the link no longer opens anything), the public key, the
+    encrypted text, signature and sender address, the organisers' copy of the key, the notes
+    and tracking numbers of the reports (a tracking number leads to the post office that took
+    the letter), the reminder subscription with its address and queued emails (their foreign
+    keys cascade), and the link kept for a drive participant.
+
+    Kept, as the open data describes: the letter row's prisoner, facility, kind and the hour it
+    was written, and its reports' kinds, days and channels, from which the statistics derive
+    the outcome and delays. None of it leads back to the writer.
+    """
+    lock(letter)
+    db.session.execute(
+        delete(ReminderSubscription).where(ReminderSubscription.letter_id == letter.id)
+    )
+    db.session.execute(
+        update(Assignment)
+        .where(Assignment.letter_id == letter.id)
+        .values(letter_link_encrypted=None)
+        .execution_options(synchronize_session=False)
+    )
+    for event in letter.events:
+        event.note_encrypted = None
+        event.tracking_number = None
+    letter.token_hash = None
+    letter.public_key = None
+    letter.body_encrypted = None
+    letter.signature_encrypted = None
+    letter.sender_address_encrypted = None
+    letter.organisers_key = None
+    letter.forget_keys()
+    db.session.flush()
