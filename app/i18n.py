@@ -10,6 +10,8 @@ from flask import current_app, g, has_request_context, request
 from flask_babel import Babel, Domain, get_locale
 
 LANGUAGE_COOKIE = "konvert_lang"
+#: How long the browser remembers the chosen language (the cookie's max-age).
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 # Where a domain remembers its translations: beside the locale Flask-Babel keeps in ``g``.
 _REMEMBERED = "konvert_translations"

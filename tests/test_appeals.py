@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app.appeals.services import whole_months
 from app.extensions import db
 from app.library.services import sync_templates
 from app.models import (
@@ -190,11 +191,29 @@ def test_overdue_list_shows_unanswered_appeals_without_who_wrote_them(client, se
     add_event(answered, EventKind.REPLY, TODAY - timedelta(days=20))
     recent = make_appeal(setting, written=TODAY - timedelta(days=5))
     add_event(recent, EventKind.SENT, TODAY - timedelta(days=4), Channel.POST)
-    html = client.get("/appeals/overdue").get_data(as_text=True)
+    html = client.get("/appeals/overdue", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert html.count("<tr>") == 2  # the header and the one overdue appeal
-    # Received 60 days ago: registration by day 57 ago, the answer by day 27 ago.
-    assert '<td class="number">27</td>' in html
     assert "Смирнова" not in html and late.token not in html
+    # Received 60 days ago: registration by day 57 ago, the answer by day 27 ago. Only months
+    # are shown: in a small prison the day an appeal was sent can identify the family.
+    sent_on, answer_due = TODAY - timedelta(days=70), TODAY - timedelta(days=27)
+    months_overdue = whole_months(answer_due, TODAY)
+    text = page_text(client.get("/appeals/overdue", headers={"Accept-Language": "en"}))
+    assert f"{sent_on:%B %Y}" in text and f"{answer_due:%B %Y}" in text
+    overdue_by = "less than a month" if months_overdue == 0 else "1 month"
+    assert f'<td class="overdue-by">{overdue_by}</td>' in html  # no count of days
+    for day in (sent_on, answer_due):
+        assert day.isoformat() not in html
+        assert f"{day:%b} {day.day}, {day.year}" not in html  # the English medium date
+
+
+def test_overdue_list_in_russian_names_the_month(client, setting):
+    late = make_appeal(setting)
+    sent_on = date(2026, 3, 9)
+    add_event(late, EventKind.SENT, sent_on, Channel.REGISTERED)
+    text = page_text(client.get("/appeals/overdue", headers={"Accept-Language": "ru"}))
+    assert "март 2026" in text and "9 мар" not in text
+    assert "Просрочено на" in text
 
 
 def test_appeal_pdf_layout_and_address_kept_only_on_request(app, client, setting):

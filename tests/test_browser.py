@@ -268,3 +268,25 @@ def test_an_evening_from_drive_to_print_pack_to_posting(app, live_server, browse
     organizer.get_by_role("button", name="Mark the printed letters sent").click()
     expect(organizer.locator(".flash")).to_contain_text("1 letter marked sent.")
     expect(organizer.locator('[data-stat="sent"]')).to_have_text("1")
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_what_konvert_keeps_fits_a_phone(app, live_server, browser, locale):
+    # 390 px wide (a phone): every part of /privacy is reachable without scrolling sideways.
+    context = browser.new_context(locale=locale, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server + "/")
+    footer_link = page.locator("footer").get_by_role("link", name=re.compile("Konvert"))
+    footer_link.click()
+    expect(page.locator("h1")).to_have_text(
+        "What Konvert keeps" if locale == "en-GB" else "Что хранит Konvert"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The contents lead to each section, whose definitions stack in one column.
+    page.locator(".kept-contents a").last.click()
+    expect(page.locator("#kept-accounts")).to_be_in_viewport()
+    columns = page.locator("#kept-accounts dl").evaluate(
+        "dl => getComputedStyle(dl).gridTemplateColumns.split(' ').length"
+    )
+    assert columns == 1
+    context.close()

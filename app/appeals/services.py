@@ -73,12 +73,26 @@ def deadlines(letter: Letter, assumed_delivery_days: int) -> AppealDeadlines | N
 
 @dataclass(frozen=True)
 class OverdueAppeal:
-    """An unanswered appeal past its term, with nothing that identifies who wrote it."""
+    """An unanswered appeal past its term, with nothing that identifies who wrote it.
+
+    Pages show its dates to the month only (`months_overdue`, the months of sending and of
+    the answer's term): in a small prison the day an appeal was sent can identify the family,
+    and a day-exact delay would give that day back.
+    """
 
     official: Official
     prisoner: Prisoner
     deadlines: AppealDeadlines
     days_overdue: int
+    months_overdue: int
+
+
+def whole_months(start: date, end: date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (0 when less than a month)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)
 
 
 def overdue_appeals(today: date, assumed_delivery_days: int) -> list[OverdueAppeal]:
@@ -98,6 +112,12 @@ def overdue_appeals(today: date, assumed_delivery_days: int) -> list[OverdueAppe
         if terms is not None and terms.is_overdue(today):
             assert appeal.official is not None
             overdue.append(
-                OverdueAppeal(appeal.official, appeal.prisoner, terms, terms.days_overdue(today))
+                OverdueAppeal(
+                    appeal.official,
+                    appeal.prisoner,
+                    terms,
+                    terms.days_overdue(today),
+                    whole_months(terms.answer_due, today),
+                )
             )
     return sorted(overdue, key=lambda item: -item.days_overdue)

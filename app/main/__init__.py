@@ -1,4 +1,4 @@
-"""Home page and language switching."""
+"""Home page, language switching, and the page on what Konvert keeps."""
 
 from flask import Blueprint
 

@@ -1,4 +1,4 @@
-"""Home page and language switch."""
+"""Home page, language switch, and what Konvert keeps."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.directory.services import suggest_prisoner
-from app.i18n import LANGUAGE_COOKIE
+from app.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from app.main import bp
+from app.privacy.kept import what_konvert_keeps
 from app.security import safe_next_url
-
-ONE_YEAR = 365 * 24 * 3600
 
 
 @bp.get("/")
@@ -28,6 +27,12 @@ def suggest() -> Response:
     return redirect(url_for("directory.prisoner", prisoner_id=prisoner.id))
 
 
+@bp.get("/privacy")
+def privacy() -> str:
+    """What Konvert keeps, for how long and who can read it, from the settings in force."""
+    return render_template("main/privacy.html", kept=what_konvert_keeps(current_app.config))
+
+
 @bp.get("/language/<code>")
 def set_language(code: str) -> Response:
     """Remember the chosen language in a cookie and go back where the reader was."""
@@ -37,7 +42,7 @@ def set_language(code: str) -> Response:
         response.set_cookie(
             LANGUAGE_COOKIE,
             code,
-            max_age=ONE_YEAR,
+            max_age=LANGUAGE_COOKIE_SECONDS,
             httponly=True,
             samesite="Lax",
             secure=current_app.config["SESSION_COOKIE_SECURE"],
