@@ -60,7 +60,10 @@ if str(ROOT) not in sys.path:
 # After the path set-up above: app/__init__.py imports the top-level config module.
 from app.demo.data import demo_data  # noqa: E402
 from app.demo.plan import russian_post_number  # noqa: E402
+from app.models.base import kept_time  # noqa: E402
+from app.models.letter import letter_link_hash  # noqa: E402
 from app.models.prisoner import build_search_text  # noqa: E402
+from app.privacy.crypto import encrypt_field, letter_keys  # noqa: E402
 
 demo = demo_data().texts  # signatures, sentences and postal notes of the demo letters
 
@@ -692,22 +695,30 @@ def letter_batches(
         letter_rows: list[dict[str, Any]] = []
         event_rows: list[dict[str, Any]] = []
         for letter_id, letter in enumerate(letters[start : start + BATCH_ROWS], start + 1):
+            # Stored as the app stores them (privacy at rest): the link's keyed hash, the
+            # content encrypted with the key from the link, times cut to the hour.
+            keys = letter_keys(letter.token)
+            key = keys.content_key
             letter_rows.append(
                 {
                     "id": letter_id,
-                    "token": letter.token,
+                    "token_hash": letter_link_hash(letter.token),
+                    "public_key": keys.public_key,
                     "prisoner_id": letter.prisoner_id,
                     "template_id": letter.template_id,
                     "facility_id": letter.facility_id,
                     "kind": "letter",
                     "official_id": None,
                     "language": letter.language,
-                    "body": letter.body,
-                    "signature": letter.signature,
-                    "sender_address": None,
+                    "body_encrypted": encrypt_field(key, letter.body, context="letter:body"),
+                    "signature_encrypted": encrypt_field(
+                        key, letter.signature, context="letter:signature"
+                    ),
+                    "sender_address_encrypted": None,
+                    "organisers_key": None,
                     "drive_id": None,
                     "printed_at": None,
-                    "created_at": letter.created_at,
+                    "created_at": kept_time(letter.created_at),
                 }
             )
             for kind, day, channel, tracking, note in letter.events:
@@ -720,11 +731,17 @@ def letter_batches(
                         "letter_id": letter_id,
                         "kind": kind,
                         "happened_on": day,
-                        "reported_at": min(reported, now),
+                        "reported_at": kept_time(min(reported, now)),
                         "channel": channel,
-                        "tracking_number": tracking,
+                        "tracking_number_encrypted": encrypt_field(
+                            key, tracking, context="mail-event:tracking-number"
+                        )
+                        if tracking
+                        else None,
                         "extension_days": None,
-                        "note": note,
+                        "note_encrypted": encrypt_field(key, note, context="mail-event:note")
+                        if note
+                        else None,
                     }
                 )
         yield letter_rows, event_rows

@@ -36,7 +36,7 @@ CANARY_NOTE = "Заметка-канарейка-5d0e"
 def every_value(table: str) -> bytes:
     """Every value of every row of ``table``, as bytes, for a search through them."""
     with db.engine.connect() as connection:
-        rows = connection.execute(text(f"SELECT * FROM {table}")).all()  # noqa: S608
+        rows = connection.execute(text(f"SELECT * FROM {table}")).all()
     found = bytearray()
     for row in rows:
         for value in row:

@@ -329,7 +329,9 @@ class MailEvent(Model):
     happened_on: Mapped[date]
     reported_at: Mapped[datetime] = mapped_column(default=this_hour)
     channel: Mapped[Channel | None] = mapped_column(enum_column(Channel))
-    tracking_number: Mapped[str | None] = mapped_column(String(20))
+    # A post office's tracking number leads to where (and, registered, by whom) the letter was
+    # posted: encrypted with the letter's content key like the note.
+    tracking_number_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     # For an extension notice: by how many days the answer's term was extended (≤ 30).
     extension_days: Mapped[int | None]
     # What the writer said about it, encrypted with the letter's content key; NULL: nothing.
@@ -343,18 +345,35 @@ class MailEvent(Model):
         return self.note_encrypted is not None
 
     @property
+    def has_tracking_number(self) -> bool:
+        """Whether a tracking number was reported (known without the letter's key)."""
+        return self.tracking_number_encrypted is not None
+
+    @property
     def note(self) -> str:
         """The writer's note, or "": needs the letter unlocked when there is one."""
-        if self.note_encrypted is None:
-            return ""
-        key = self.letter.content_key()
-        return decrypt_field(key, bytes(self.note_encrypted), context="mail-event:note")
+        return self._decrypt(self.note_encrypted, "mail-event:note") or ""
 
     @note.setter
     def note(self, value: str) -> None:
+        self.note_encrypted = self._encrypt(value or None, "mail-event:note")
+
+    @property
+    def tracking_number(self) -> str | None:
+        """The reported tracking number, or None: needs the letter unlocked when there is one."""
+        return self._decrypt(self.tracking_number_encrypted, "mail-event:tracking-number")
+
+    @tracking_number.setter
+    def tracking_number(self, value: str | None) -> None:
+        self.tracking_number_encrypted = self._encrypt(value, "mail-event:tracking-number")
+
+    def _decrypt(self, blob: bytes | None, context: str) -> str | None:
+        if blob is None:
+            return None
+        return decrypt_field(self.letter.content_key(), bytes(blob), context=context)
+
+    def _encrypt(self, value: str | None, context: str) -> bytes | None:
         # Needs ``letter`` set first (MailEvent(letter=…, note=…) sets them in that order).
-        self.note_encrypted = (
-            encrypt_field(self.letter.content_key(), value, context="mail-event:note")
-            if value
-            else None
-        )
+        if not value:
+            return None
+        return encrypt_field(self.letter.content_key(), value, context=context)

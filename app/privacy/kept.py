@@ -26,14 +26,12 @@ from app.backup.keys import SECRET_KEY_FILE
 from app.i18n import LANGUAGE_COOKIE_SECONDS
 from app.imports.uploads import MAX_AGE as IMPORT_UPLOAD_MAX_AGE
 from app.logredact import REDACTED
+from app.models.base import kept_time
 from app.privacy.master_key import MASTER_KEY_FILE
 from app.stats.export import COLUMNS as OPEN_DATA_COLUMNS
 from app.stats.services import NO_NEWS_AFTER_DAYS
 
 # --- Facts enforced by the letter encryption (issue 15) -------------------------------------
-#: Times of a supporter's actions (writing, reporting) are cut to this unit before they are
-#: stored (`app.models.base.this_hour`).
-SUPPORTER_TIME_UNIT = timedelta(hours=1)
 #: How a letter's content is encrypted with the key derived from its link (app/privacy/crypto.py).
 LETTER_CIPHER = "HKDF-SHA256 + AES-256-GCM"
 
@@ -87,14 +85,6 @@ def longest_window(config: Mapping[str, Any], names: tuple[str, ...]) -> timedel
     return timedelta(seconds=max(windows, default=0))
 
 
-def kept_time(moment: datetime) -> datetime:
-    """A moment as it is stored: cut to `SUPPORTER_TIME_UNIT`."""
-    unit = int(SUPPORTER_TIME_UNIT.total_seconds())
-    since_midnight = moment.hour * 3600 + moment.minute * 60 + moment.second
-    cut = since_midnight - since_midnight % unit
-    return moment.replace(hour=cut // 3600, minute=cut % 3600 // 60, second=0, microsecond=0)
-
-
 def _listing(items: list[str]) -> str:
     return ", ".join(items)
 
@@ -113,7 +103,8 @@ def _letters(config: Mapping[str, Any]) -> list[Kept]:
             thing=gettext("Your letter or appeal"),
             what=gettext(
                 "Its text, the name you sign with, an appeal's return address (only if you "
-                "ticked “keep this address”) and the notes you add to your reports."
+                "ticked “keep this address”), and the notes and tracking numbers you add to "
+                "your reports (the post office knows who sent a registered letter)."
             ),
             how=gettext(
                 "Encrypted (%(cipher)s) with a key made from your private link. The server "
@@ -123,7 +114,8 @@ def _letters(config: Mapping[str, Any]) -> list[Kept]:
             ),
             how_long=gettext(
                 "Until you delete the letter with the button on its page. Deleting removes its "
-                "text, signature, address and notes, the address left for its reminders and "
+                "text, signature, address, notes and tracking numbers, the address left for its "
+                "reminders and "
                 "the emails waiting for it; only the anonymous outcome stays (see "
                 "“Statistics and open data”)."
             ),
@@ -139,8 +131,7 @@ def _letters(config: Mapping[str, Any]) -> list[Kept]:
             what=gettext(
                 "Whom it is to and the facility it was addressed to, its template and language, "
                 "when it was written, and what you reported: sent, arrived, answered and so "
-                "on, with the day, the channel and a tracking number if you gave one (the post "
-                "office knows who sent a registered letter)."
+                "on, with the day and the channel."
             ),
             how=gettext(
                 "Not encrypted: the statistics are counted from it. It holds no name of yours. "

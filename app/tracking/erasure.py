@@ -34,7 +34,7 @@ def erase_letter(letter: Letter) -> None:
     )
     for event in letter.events:
         event.note_encrypted = None
-        event.tracking_number = None
+        event.tracking_number_encrypted = None
     letter.token_hash = None
     letter.public_key = None
     letter.body_encrypted = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -106,18 +107,23 @@ def same_report(event: MailEvent, report: EventInput) -> bool:
         event.kind is report.kind
         and event.happened_on == report.happened_on
         and event.channel == (report.channel if report.kind is EventKind.SENT else None)
-        and event.tracking_number == _tracking_number_as_stored(report.tracking_number)
+        and _same_secret(
+            event.has_tracking_number,
+            lambda: event.tracking_number,
+            _tracking_number_as_stored(report.tracking_number) or "",
+        )
         and event.extension_days
         == (report.extension_days if report.kind is EventKind.EXTENDED else None)
-        and _same_note(event, report.note.strip())
+        and _same_secret(event.has_note, lambda: event.note, report.note.strip())
     )
 
 
-def _same_note(event: MailEvent, note: str) -> bool:
-    # Without a note on either side the letter's key is not needed (a drive's batch "sent").
-    if not note or not event.has_note:
-        return bool(note) == event.has_note
-    return event.note == note
+def _same_secret(recorded: bool, read: Callable[[], str | None], wanted: str) -> bool:
+    # An encrypted field compared with what a report would store. With nothing on either side
+    # the letter's key is not needed (a drive's batch "sent" has neither note nor number).
+    if not wanted or not recorded:
+        return bool(wanted) == recorded
+    return read() == wanted
 
 
 def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:

@@ -5,8 +5,8 @@ last time the server ever has it), the upgrade:
 
 - derives the letter's keys from its token (app.privacy.crypto.letter_keys) and stores its
   X25519 public key;
-- encrypts its body, signature and kept sender address, and the notes of its events, with its
-  content key (the same contexts the models use);
+- encrypts its body, signature and kept sender address, and the notes and tracking numbers of
+  its events, with its content key (the same contexts the models use);
 - keeps a copy of the content key wrapped with the instance master key for a drive letter not
   yet reported sent (the organizers still have to print it), as attach_letter does;
 - replaces the token with its keyed hash (app.privacy.instance.link_hash, purpose "letter").
@@ -65,6 +65,7 @@ def upgrade():
         batch_op.add_column(sa.Column('organisers_key', sa.LargeBinary(), nullable=True))
     with op.batch_alter_table('mail_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('note_encrypted', sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column('tracking_number_encrypted', sa.LargeBinary(), nullable=True))
     with op.batch_alter_table('drive', schema=None) as batch_op:
         batch_op.add_column(sa.Column('join_token_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('join_token_encrypted', sa.LargeBinary(), nullable=True))
@@ -88,6 +89,7 @@ def upgrade():
         batch_op.create_unique_constraint(batch_op.f('uq_letter_token_hash'), ['token_hash'])
     with op.batch_alter_table('mail_event', schema=None) as batch_op:
         batch_op.drop_column('note')
+        batch_op.drop_column('tracking_number')
     with op.batch_alter_table('drive', schema=None) as batch_op:
         batch_op.drop_constraint('uq_drive_join_token', type_='unique')
         batch_op.drop_column('join_token')
@@ -155,18 +157,32 @@ def _encrypt_letters(bind):
             updates,
         )
         last_id = rows[-1][0]
-    notes = bind.execute(
-        sa.text("SELECT id, letter_id, note FROM mail_event WHERE note IS NOT NULL AND note != ''")
+    # Notes and tracking numbers: what the writer typed about each report.
+    reported = bind.execute(
+        sa.text(
+            "SELECT id, letter_id, note, tracking_number FROM mail_event "
+            "WHERE (note IS NOT NULL AND note != '') OR tracking_number IS NOT NULL"
+        )
     ).all()
-    if notes:
+
+    def encrypted(letter_id, value, context):
+        if not value:
+            return None
+        return encrypt_field(content_keys[letter_id], value, context=context)
+
+    if reported:
         bind.execute(
-            sa.text("UPDATE mail_event SET note_encrypted = :note WHERE id = :id"),
+            sa.text(
+                "UPDATE mail_event SET note_encrypted = :note, "
+                "tracking_number_encrypted = :number WHERE id = :id"
+            ),
             [
                 {
                     "id": event_id,
-                    "note": encrypt_field(content_keys[letter_id], note, context="mail-event:note"),
+                    "note": encrypted(letter_id, note, "mail-event:note"),
+                    "number": encrypted(letter_id, number, "mail-event:tracking-number"),
                 }
-                for event_id, letter_id, note in notes
+                for event_id, letter_id, note, number in reported
             ],
         )
     return content_keys
@@ -288,8 +304,10 @@ def downgrade():
         batch_op.alter_column('join_token', existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_drive_join_token'), ['join_token'])
     with op.batch_alter_table('mail_event', schema=None) as batch_op:
+        batch_op.drop_column('tracking_number_encrypted')
         batch_op.drop_column('note_encrypted')
         batch_op.add_column(sa.Column('note', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('tracking_number', sa.String(length=20), nullable=True))
     with op.batch_alter_table('letter', schema=None) as batch_op:
         batch_op.drop_constraint('uq_letter_token_hash', type_='unique')
         for column in ('organisers_key', 'sender_address_encrypted', 'signature_encrypted',
