@@ -58,6 +58,22 @@ def _follow_context(prisoner_id, token_hash, name):
     return f"follow:{prisoner_id}:{token_hash}:{name}"
 
 
+def _table(name, *columns):
+    """A table as this revision sees it (typed, so that times are read and written as times
+    on SQLite too)."""
+    types = {
+        'id': sa.Integer, 'letter_id': sa.Integer, 'prisoner_id': sa.Integer,
+        'created_at': sa.DateTime, 'confirm_requested_at': sa.DateTime,
+        'confirmed_at': sa.DateTime, 'email_encrypted': sa.LargeBinary,
+        'letter_link_encrypted': sa.LargeBinary, 'token_encrypted': sa.LargeBinary,
+        'content_encrypted': sa.LargeBinary,
+    }
+    return sa.table(name, *(sa.column(c, types.get(c, sa.String)) for c in columns))
+
+
+SUPPORTER_TIMES = ('created_at', 'confirm_requested_at', 'confirmed_at')
+
+
 def _hour(moment):
     return None if moment is None else moment.replace(minute=0, second=0, microsecond=0)
 
@@ -109,71 +125,69 @@ def upgrade():
     # --- reminder subscriptions -----------------------------------------------------------
     stashed = 'letter_token' in _columns(bind, 'reminder_subscription')
     if 'token' in _columns(bind, 'letter'):
-        letter_link = "(SELECT letter.token FROM letter WHERE letter.id = s.letter_id)"
+        links = dict(bind.execute(sa.text(
+            "SELECT id, token FROM letter WHERE id IN (SELECT letter_id FROM reminder_subscription)"
+        )).all())
     elif stashed:
-        letter_link = "s.letter_token"
+        links = dict(bind.execute(sa.text(
+            "SELECT letter_id, letter_token FROM reminder_subscription"
+        )).all())
     else:
-        letter_link = "NULL"
-    rows = bind.execute(sa.text(
-        "SELECT s.id, s.letter_id, s.email, s.token, s.created_at, s.confirm_requested_at, "
-        f"s.confirmed_at, {letter_link} FROM reminder_subscription s"
+        links = {}
+    reminders = _table(
+        'reminder_subscription', 'id', 'letter_id', 'email', 'token', 'token_hash',
+        'email_encrypted', 'letter_link_encrypted', 'token_encrypted', *SUPPORTER_TIMES,
+    )
+    rows = bind.execute(sa.select(
+        reminders.c.id, reminders.c.letter_id, reminders.c.email, reminders.c.token,
+        *(reminders.c[name] for name in SUPPORTER_TIMES),
     )).all()
-    for row_id, letter_id, email, token, created, requested, confirmed, letter_token in rows:
+    for row_id, letter_id, email, token, *times in rows:
+        letter_token = links.get(letter_id)
         if not letter_token:
             _delete_subscription(bind, 'reminder_subscription', 'reminder_id', row_id)
             continue
         sealed = {
-            name: encrypt_for_instance(value, context=_reminder_context(letter_id, name))
+            f"{name.replace('-', '_')}_encrypted": encrypt_for_instance(
+                value, context=_reminder_context(letter_id, name)
+            )
             for name, value in (("email", email), ("letter-link", letter_token), ("token", token))
         }
         bind.execute(
-            sa.text(
-                "UPDATE reminder_subscription SET token_hash = :token_hash, "
-                "email_encrypted = :email, letter_link_encrypted = :link, "
-                "token_encrypted = :token, created_at = :created, "
-                "confirm_requested_at = :requested, confirmed_at = :confirmed WHERE id = :id"
-            ),
-            {
-                "token_hash": link_hash(token, "reminder"),
-                "email": sealed["email"],
-                "link": sealed["letter-link"],
-                "token": sealed["token"],
-                "created": _hour(created),
-                "requested": _hour(requested),
-                "confirmed": _hour(confirmed),
-                "id": row_id,
-            },
+            reminders.update()
+            .where(reminders.c.id == row_id)
+            .values(
+                token_hash=link_hash(token, "reminder"),
+                **sealed,
+                **{name: _hour(moment) for name, moment in zip(SUPPORTER_TIMES, times)},
+            )
         )
 
     # --- follows --------------------------------------------------------------------------
-    rows = bind.execute(sa.text(
-        "SELECT id, prisoner_id, email, token, created_at, confirm_requested_at, confirmed_at "
-        "FROM follow"
+    follows = _table(
+        'follow', 'id', 'prisoner_id', 'email', 'token', 'token_hash', 'address_hash',
+        'email_encrypted', 'token_encrypted', *SUPPORTER_TIMES,
+    )
+    rows = bind.execute(sa.select(
+        follows.c.id, follows.c.prisoner_id, follows.c.email, follows.c.token,
+        *(follows.c[name] for name in SUPPORTER_TIMES),
     )).all()
-    for row_id, prisoner_id, email, token, created, requested, confirmed in rows:
+    for row_id, prisoner_id, email, token, *times in rows:
         token_hash = link_hash(token, "follow")
         bind.execute(
-            sa.text(
-                "UPDATE follow SET token_hash = :token_hash, address_hash = :address_hash, "
-                "email_encrypted = :email, token_encrypted = :token, created_at = :created, "
-                "confirm_requested_at = :requested, confirmed_at = :confirmed WHERE id = :id"
-            ),
-            {
-                "token_hash": token_hash,
-                "address_hash": link_hash(
-                    f"{prisoner_id}:{email.strip().lower()}", "follow-address"
-                ),
-                "email": encrypt_for_instance(
+            follows.update()
+            .where(follows.c.id == row_id)
+            .values(
+                token_hash=token_hash,
+                address_hash=link_hash(f"{prisoner_id}:{email.strip().lower()}", "follow-address"),
+                email_encrypted=encrypt_for_instance(
                     email, context=_follow_context(prisoner_id, token_hash, "email")
                 ),
-                "token": encrypt_for_instance(
+                token_encrypted=encrypt_for_instance(
                     token, context=_follow_context(prisoner_id, token_hash, "token")
                 ),
-                "created": _hour(created),
-                "requested": _hour(requested),
-                "confirmed": _hour(confirmed),
-                "id": row_id,
-            },
+                **{name: _hour(moment) for name, moment in zip(SUPPORTER_TIMES, times)},
+            )
         )
 
     # --- the outbox -----------------------------------------------------------------------
@@ -181,11 +195,13 @@ def upgrade():
         "SELECT id, recipient, subject, body_text, body_html FROM outbox_message "
         "WHERE recipient <> ''"
     )).all()
+    outbox = _table('outbox_message', 'id', 'content_encrypted')
     for row_id, *values in rows:
         content = json.dumps(dict(zip(OUTBOX_FIELDS, values)), ensure_ascii=False)
         bind.execute(
-            sa.text("UPDATE outbox_message SET content_encrypted = :content WHERE id = :id"),
-            {"content": encrypt_for_instance(content, context=OUTBOX_CONTENT), "id": row_id},
+            outbox.update()
+            .where(outbox.c.id == row_id)
+            .values(content_encrypted=encrypt_for_instance(content, context=OUTBOX_CONTENT))
         )
 
     # --- the plaintext goes -----------------------------------------------------------------
