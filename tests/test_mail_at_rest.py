@@ -255,6 +255,18 @@ def test_a_seized_database_holds_no_supporters_address_or_link(
     assert found_on_disk(request, *secret_values) == set()
 
 
+def test_the_reminder_form_says_what_is_kept_in_russian_too(app, client):
+    letter = make_letter(make_prisoner(make_facility()))
+    text_ru = page_text(
+        client.get(f"/t/{letter.token}/reminders", headers={"Accept-Language": "ru"})
+    )
+    assert (
+        "Чтобы отправить эти два напоминания, Konvert хранит ваш адрес электронной почты и "
+        "личную ссылку на письмо — в зашифрованном виде и отдельно от письма."
+    ) in text_ru
+    assert "После последнего напоминания он удаляет и то и другое." in text_ru
+
+
 def test_deleting_the_letter_deletes_its_reminder_address_and_mail(app, client, inbox):
     letter = make_letter(make_prisoner(make_facility()), language="en")
     submit(client, f"/t/{letter.token}/reminders", {"email": "gone@example.org"})
