@@ -295,8 +295,10 @@ def test_finding_02_dead_mail_loses_its_content_after_n_days(
 def test_finding_02_deleting_an_address_deletes_its_mail(app, client, prisoner, smtp_down):
     letter = make_letter(prisoner, written=TODAY - timedelta(days=21), language="en")
     add_event(letter, EventKind.SENT, TODAY - timedelta(days=20))
-    subscription = ReminderSubscription(letter=letter, email="r@example.org", token="r" * 43)
-    follow_row = Follow(prisoner=prisoner, email="f@example.org", token="f" * 43)
+    subscription = ReminderSubscription.made(
+        letter_id=letter.id, letter_token=letter.token, token="r" * 43, email="r@example.org"
+    )
+    follow_row = Follow.made(prisoner_id=prisoner.id, token="f" * 43, email="f@example.org")
     for row in (subscription, follow_row):
         confirm_address(row)
         db.session.add(row)

@@ -351,14 +351,11 @@ def test_changed_values_are_updated_and_listed(runner, tmp_path):
 
 def test_transfer_through_reimport_closes_the_old_placement(runner):
     import_facilities_and_prisoners(runner)
-    db.session.add(
-        Follow(
-            prisoner=prisoner("p-gorinov"),
-            email="friend@example.org",
-            token="t" * 43,
-            confirmed_at=datetime.now(),
-        )
+    following = Follow.made(
+        prisoner_id=prisoner("p-gorinov").id, token="t" * 43, email="friend@example.org"
     )
+    following.confirmed_at = datetime.now()
+    db.session.add(following)
     db.session.commit()
 
     result = run_import(runner, "prisoners", "prisoners_transfer.csv")

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.mail import tasks as mail_tasks
 from app.mail.services import queue_email
 from app.models import OutboxMessage, OutboxStatus
+from config import TestConfig
 from tests.postgres import truncate_all_tables
 from tests.servers import redis_server
 from tests.test_mail import free_port, reminder_context, smtp_server
@@ -76,6 +77,9 @@ def _deliver_through_a_consumer(
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
+        # The web app's and the consumer's master key must be the same: the consumer
+        # decrypts the queued mail the test's app encrypted.
+        "MASTER_KEY": str(TestConfig.MASTER_KEY),
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(port),
         "MAIL_USE_TLS": "0",

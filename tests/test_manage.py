@@ -581,11 +581,9 @@ def test_followers_are_alerted_in_the_same_transaction_as_the_transfer(organizer
     from tests.mailbox import sent_mail
 
     prisoner = make_prisoner(colony, since=TODAY - timedelta(days=100))
-    db.session.add(
-        Follow(
-            prisoner=prisoner, email="friend@example.org", token="f" * 43, confirmed_at=utcnow()
-        )
-    )
+    following = Follow.made(prisoner_id=prisoner.id, token="f" * 43, email="friend@example.org")
+    following.confirmed_at = utcnow()
+    db.session.add(following)
     db.session.commit()
 
     refused = transfer(organizer_client, prisoner, "transit", TODAY + timedelta(days=1))

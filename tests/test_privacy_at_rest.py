@@ -247,3 +247,78 @@ def test_an_event_added_by_a_factory_is_readable_with_the_link(app, prisoner):
     letter = make_letter(prisoner, written=TODAY - timedelta(days=3))
     add_event(letter, EventKind.SENT, TODAY, Channel.POST, note=CANARY_NOTE)
     assert CANARY_NOTE.encode() not in every_value("mail_event")
+
+
+def test_the_migration_encrypts_existing_letters_with_their_own_links(app, organizer, prisoner):
+    from flask_migrate import downgrade, upgrade
+
+    prisoner_id, organizer_id = prisoner.id, organizer.id
+    db.session.close()
+    downgrade(revision="ad7765f7f3c3")  # before privacy at rest: links and text in clear
+    token, drive_token, participant_token = "T" * 43, "J" * 32, "P" * 32
+    at = datetime(2026, 3, 1, 10, 37, 12, 345678)
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO drive (id, title, held_on, place, code, join_token, "
+                "target_per_prisoner, organizer_id, created_at) VALUES "
+                "(1, 'Вечер', :day, '', 'ABC123', :join, 2, :organizer, :at)"
+            ),
+            {"day": TODAY, "join": drive_token, "organizer": organizer_id, "at": at},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO letter (id, token, prisoner_id, kind, language, body, signature, "
+                "sender_address, drive_id, created_at) VALUES (1, :token, :prisoner, 'letter', "
+                "'ru', :body, :signature, NULL, 1, :at)"
+            ),
+            {"token": token, "prisoner": prisoner_id, "body": CANARY_TEXT,
+             "signature": CANARY_SIGNATURE, "at": at},
+        )  # fmt: skip
+        connection.execute(
+            text(
+                "INSERT INTO mail_event (id, letter_id, kind, happened_on, reported_at, channel, "
+                "tracking_number, note) VALUES (1, 1, 'sent', :day, :at, 'registered', "
+                "'RA123456785RU', :note)"
+            ),
+            {"day": TODAY - timedelta(days=3), "at": at, "note": CANARY_NOTE},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO drive_participant (id, drive_id, name, token, languages, joined_at) "
+                "VALUES (1, 1, 'Аня', :token, 'ru', :at)"
+            ),
+            {"token": participant_token, "at": at},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO assignment (id, drive_id, participant_id, prisoner_id, letter_id, "
+                "created_at) VALUES (1, 1, 1, :prisoner, 1, :at)"
+            ),
+            {"prisoner": prisoner_id, "at": at},
+        )
+        if db.engine.dialect.name == "postgresql":
+            for table in ("drive", "letter", "mail_event", "drive_participant", "assignment"):
+                connection.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 10)")
+                )
+
+    upgrade()
+
+    stored = whole_database()
+    for secret in (token, participant_token, drive_token, CANARY_TEXT, CANARY_SIGNATURE,
+                   CANARY_NOTE, "RA123456785RU"):  # fmt: skip
+        assert secret.encode() not in stored
+    assert db.session.scalar(select(func.count(MailEvent.id))) == 1  # no report lost
+    letter = db.session.scalar(select(Letter))
+    assert letter.created_at == datetime(2026, 3, 1, 10)
+    assert letter.organisers_key is None  # reported sent: the writer's alone
+    shown = page_text(client_get(app, f"/t/{token}"))
+    assert CANARY_TEXT in shown and CANARY_NOTE in shown and "RA123456785RU" in shown
+    participant_page = client_get(app, f"/drives/p/{participant_token}").get_data(as_text=True)
+    assert f'href="/t/{token}"' in participant_page
+    assert client_get(app, f"/join/{drive_token}").status_code == 200
+
+
+def client_get(app, url):
+    return app.test_client().get(url)

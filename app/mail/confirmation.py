@@ -31,17 +31,24 @@ def confirm_hours() -> int:
     return int(current_app.config["OPTIN_CONFIRM_HOURS"])
 
 
+def _to_the_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 def _cutoff(now: datetime) -> datetime:
-    return now - timedelta(hours=confirm_hours())
+    # The request time is kept to the hour (cut down, up to 59 minutes early), so a link is
+    # honoured one hour more than it says: it works for at least the promised hours (and
+    # at most one more), never fewer.
+    return now - timedelta(hours=confirm_hours() + 1)
 
 
 def start(subscription: Subscription, now: datetime) -> str:
     """Mark the address unconfirmed and return a new confirmation token (only its hash is
-    kept: the token exists in the email alone)."""
+    kept: the token exists in the email alone). The time is kept to the hour."""
     token = new_tracking_token()
     subscription.confirmed_at = None
     subscription.confirm_token_hash = keyed_hash(token, PURPOSE)
-    subscription.confirm_requested_at = now
+    subscription.confirm_requested_at = _to_the_hour(now)
     return token
 
 
@@ -65,8 +72,9 @@ def find_unconfirmed(token: str, now: datetime) -> Subscription | None:
 
 
 def confirm(subscription: Subscription, now: datetime) -> None:
-    """The owner confirmed the address: mail may go to it, and the link stops working."""
-    subscription.confirmed_at = now
+    """The owner confirmed the address: mail may go to it, and the link stops working. The
+    time is kept to the hour."""
+    subscription.confirmed_at = _to_the_hour(now)
     subscription.confirm_token_hash = None
 
 

@@ -36,6 +36,8 @@ from app.extensions import db
 from app.logredact import KEEP_TOKENS
 from app.models import OutboxMessage, OutboxStatus
 from app.models.base import utcnow
+from app.models.mail import open_outbox_content
+from app.privacy.crypto import CannotDecrypt
 
 log = logging.getLogger("konvert.mail")
 
@@ -90,16 +92,24 @@ def message_id(row: Any, sender: str) -> str:
 
 
 def build_message(row: Any) -> Message:
-    """The Flask-Mail message for an outbox row; MessageRefused for a header injection."""
+    """The Flask-Mail message for an outbox row, its content decrypted just now with the
+    instance key; MessageRefused for a header injection or content that cannot be read (no
+    content, altered, or encrypted under another master key)."""
     sender = str(current_app.config["MAIL_DEFAULT_SENDER"])
-    for name, value in (("recipient", row.recipient), ("subject", row.subject)):
+    if row.content_encrypted is None:
+        raise MessageRefused("no content left to send")
+    try:
+        content = open_outbox_content(row.content_encrypted)
+    except CannotDecrypt as error:
+        raise MessageRefused(f"the content cannot be decrypted: {error}") from error
+    for name, value in (("recipient", content.recipient), ("subject", content.subject)):
         if _HEADER_BREAK.search(value or ""):
             raise MessageRefused(f"line break in the {name}: possible header injection")
     message = Message(
-        subject=row.subject,
-        recipients=[row.recipient],
-        body=row.body_text,
-        html=row.body_html or None,
+        subject=content.subject,
+        recipients=[content.recipient],
+        body=content.body_text,
+        html=content.body_html or None,
         sender=sender,
     )
     message.msgId = message_id(row, sender)
@@ -271,17 +281,29 @@ def _claim(message_id_: int, now: datetime, lease: timedelta) -> Row[Any] | None
 
 
 # What a message keeps once it needs no content any more: kind, status and times. The
-# recipient, subject and bodies (with their reset, invitation and tracking links) and the
-# server's last reply (which may quote the address) are blanked.
-PRUNED = {"recipient": "", "subject": "", "body_text": "", "body_html": "", "last_error": ""}
+# encrypted recipient, subject and bodies (with their reset, invitation and tracking links)
+# and the server's last reply (which may quote the address) are deleted.
+PRUNED: dict[str, Any] = {"content_encrypted": None, "last_error": ""}
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def _mark_sent(row: Any, now: datetime) -> None:
+    # A sent message's times are kept to the hour: a confirmation email goes out the moment
+    # a supporter subscribes, so its exact times would date the supporter's action.
     with db.engine.begin() as connection:
         connection.execute(
             update(_TABLE)
             .where(_TABLE.c.id == row.id)
-            .values(status=OutboxStatus.SENT, sent_at=now, **PRUNED)
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=_hour(now),
+                created_at=_hour(row.created_at),
+                next_attempt_at=_hour(now),
+                **PRUNED,
+            )
         )
 
 
@@ -299,7 +321,7 @@ def prune_dead(now: datetime) -> int:
             _TABLE.c.status == OutboxStatus.DEAD,
             # A dead message's next_attempt_at is the time it gave up.
             _TABLE.c.next_attempt_at <= now - timedelta(days=days),
-            _TABLE.c.recipient != "",
+            _TABLE.c.content_encrypted.is_not(None),
         )
         .values(**PRUNED)
     )

@@ -16,9 +16,8 @@ class ReminderForm(FlaskForm):
         validators=[InputRequired(_l("Enter an email address.")), Length(max=254)],
         description=_l(
             "Optional. Konvert will remind you to report what happened if there is no news "
-            "14 and 45 days after you sent the letter, and nothing else. The address is kept "
-            "apart from the letter and deleted with one click from every reminder. First, "
-            "one email asks you to confirm it."
+            "14 and 45 days after you sent the letter, and nothing else. First, one email "
+            "asks you to confirm the address."
         ),
     )
     submit = SubmitField(_l("Remind me"))

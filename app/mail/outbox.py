@@ -1,4 +1,12 @@
-"""The mail outbox for admins: the list with its counts, and re-queueing dead messages."""
+"""The mail outbox for admins: the list with its counts, and re-queueing dead messages.
+
+Recipients are shown for mail to people the instance knows by their account or invitation
+(invitations, password resets, login links, digests, drive invitations): an admin may need
+to know whose mail is stuck. Mail a supporter asked for (confirmations, reminders, transfer
+alerts) shows no address: supporters left it to be mailed, not to be read by the
+organisation (DESIGN.md, "Privacy at rest"), and an admin needs only its kind and status to
+see that mail is stuck. Such rows are not even decrypted for the page.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,8 @@ from app.models import OutboxMessage, OutboxStatus
 from app.models.base import utcnow
 
 OUTBOX_PAGE_SIZE = 50
+#: Mail a supporter asked for: its recipient is never shown to admins.
+SUPPORTERS_MAIL = frozenset({"confirm_address", "reminder", "transfer_alert"})
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,15 @@ class OutboxPage(Page[OutboxMessage]):
 
     counts: dict[OutboxStatus, int]
     status: OutboxStatus | None
+
+    def recipient(self, message: OutboxMessage) -> str | None:
+        """The address an admin may see for ``message``: None for a supporter's mail (and
+        "" once its content is deleted)."""
+        if message.is_pruned:
+            return ""
+        if message.kind in SUPPORTERS_MAIL:
+            return None
+        return message.recipient
 
 
 def list_outbox(actor: Actor, status: OutboxStatus | None, page: int = 1) -> OutboxPage:

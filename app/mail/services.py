@@ -27,6 +27,7 @@ from app.models import (
     ReminderSubscription,
 )
 from app.models.base import utcnow
+from app.models.mail import follow_address_hash, follow_link_hash, reminder_link_hash
 from app.tokens import looks_like_token, new_tracking_token
 
 # Content-neutral subjects: no prisoner names, nothing that says what the letter was about.
@@ -158,7 +159,8 @@ def subscribe_to_reminders(
 ) -> ReminderSubscription:
     """Keep an email (apart from the letter) to remind its writer to report back, once its
     owner confirms it: until then it gets one confirmation email (in ``language``) and nothing
-    else.
+    else. ``letter`` must be unlocked by its link (the request that presents it): the
+    subscription keeps that link, encrypted with the instance key, for the reminders.
 
     A second subscription with another address replaces the address, which must then be
     confirmed in its turn; the mail to the old one is deleted. The delete token stays, so the
@@ -170,11 +172,16 @@ def subscribe_to_reminders(
     if subscription is not None and subscription.email.lower() == address.lower():
         return subscription
     if subscription is None:
-        subscription = ReminderSubscription(letter=letter, token=new_tracking_token())
+        subscription = ReminderSubscription.made(
+            letter_id=letter.id,
+            letter_token=letter.token,
+            token=new_tracking_token(),
+            email=address,
+        )
         db.session.add(subscription)
     else:
         forget_mail(subscription)
-    subscription.email = address
+        subscription.email = address
     _ask_to_confirm(subscription, language)
     return subscription
 
@@ -184,7 +191,9 @@ def find_reminder(token: str) -> ReminderSubscription | None:
     if not looks_like_token(token):
         return None
     return db.session.scalar(
-        select(ReminderSubscription).where(ReminderSubscription.token == token)
+        select(ReminderSubscription).where(
+            ReminderSubscription.token_hash == reminder_link_hash(token)
+        )
     )
 
 
@@ -202,6 +211,12 @@ def send_due_reminders(today: date) -> int:
     UPDATE that only succeeds while it is still empty, in the same transaction as the email,
     so two consumers running this at once cannot both send it. A subscription first seen past
     the second date gets one reminder, not two at once.
+
+    The last reminder deletes its subscription in the same transaction: from then on the
+    server keeps neither the address nor the letter's link (the queued message holds them,
+    encrypted, until it is sent). That message is not tied to the subscription, which it
+    outlives by the moments until delivery, and it has no delete link: nothing is left to
+    delete.
     """
     first_days, second_days = current_app.config["REMINDER_DAYS"]
     sent_on = (
@@ -261,6 +276,7 @@ def send_due_reminders(today: date) -> int:
         if claim.rowcount != 1:
             continue
         letter = subscription.letter
+        final = age >= second_days
         message = queue_email(
             subscription.email,
             "reminder",
@@ -268,13 +284,18 @@ def send_due_reminders(today: date) -> int:
                 "days": age,
                 "sent_on": sent_date,
                 "is_appeal": letter.is_appeal,
-                "final": age >= second_days,
-                "tracking_url": external_url("tracking.letter", token=letter.token),
-                "delete_url": external_url("mail.unsubscribe_reminder", token=subscription.token),
+                "final": final,
+                "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
+                "delete_url": None
+                if final
+                else external_url("mail.unsubscribe_reminder", token=subscription.token),
             },
             email_language(letter.language),
         )
-        _tie(message, subscription)
+        if final:
+            delete_reminder(subscription)
+        else:
+            _tie(message, subscription)
         queued += 1
     return queued
 
@@ -293,12 +314,13 @@ def follow_prisoner(prisoner: Prisoner, email: str, language: str = "en") -> Fol
     address = _checked_address(email)
     existing = db.session.scalar(
         select(Follow).where(
-            Follow.prisoner_id == prisoner.id, func.lower(Follow.email) == address.lower()
+            Follow.prisoner_id == prisoner.id,
+            Follow.address_hash == follow_address_hash(prisoner.id, address),
         )
     )
     if existing is not None:
         return existing
-    follow = Follow(prisoner=prisoner, email=address, token=new_tracking_token())
+    follow = Follow.made(prisoner_id=prisoner.id, token=new_tracking_token(), email=address)
     db.session.add(follow)
     _ask_to_confirm(follow, language)
     return follow
@@ -308,7 +330,7 @@ def find_follow(token: str) -> Follow | None:
     """The follow behind a one-click unfollow link, or None."""
     if not looks_like_token(token):
         return None
-    return db.session.scalar(select(Follow).where(Follow.token == token))
+    return db.session.scalar(select(Follow).where(Follow.token_hash == follow_link_hash(token)))
 
 
 def unfollow(follow: Follow) -> None:

@@ -23,7 +23,7 @@ keys. It refuses while any letter or participant exists; on an empty database it
 old columns (and decrypts stored files and join links, which the instance key can read).
 
 Revision ID: 9c3e5a7d2b11
-Revises: ad7765f7f3c3
+Revises: 4d8f1b6e0c12
 Create Date: 2026-12-07 18:00:00.000000
 
 """
@@ -48,7 +48,7 @@ from app.privacy.instance import (
 
 # revision identifiers, used by Alembic.
 revision = '9c3e5a7d2b11'
-down_revision = 'ad7765f7f3c3'
+down_revision = '4d8f1b6e0c12'
 branch_labels = None
 depends_on = None
 
