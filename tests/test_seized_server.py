@@ -18,6 +18,18 @@ KONVERT_MASTER_KEY when it is kept off the disk):
   instance must read back itself (a drive's join link, reminder addresses). Once a drive's
   batch is marked sent, its letters are their writers' alone: no byte on the disk, read with
   the master key, gives their text back. The test proves both halves with the key file.
+
+Links searched for: every letter's tracking link, the drive participant's link, the drive's
+join link (the organisers share it, but the drive page shows it again, so it is kept encrypted
+with the instance key and must not be found in plaintext either), and the reminder's
+confirmation and delete links. Not searched for, because the app keeps them readable on
+purpose: the name a participant gives for the evening (the organisers see it), the
+organiser's account, the prisoners and officials (public data).
+
+SQLite's write-ahead log keeps the frames that held a row after the row is changed or deleted,
+until it is checkpointed and truncated or overwritten; `secure_delete` zeroes the database
+file only. The checks of what must be gone (a posted drive letter's key copy and pack, a
+deleted reminder subscription) therefore read the WAL of the running server too.
 """
 
 from __future__ import annotations
