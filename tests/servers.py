@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,9 +53,15 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def konvert_environment(instance: Path, settings: Mapping[str, str]) -> dict[str, str]:
+def konvert_environment(
+    instance: Path, settings: Mapping[str, str], unset: Collection[str] = ()
+) -> dict[str, str]:
     """The environment of a Konvert process on its own instance folder: no KONVERT_* setting of
-    the machine leaks in; ``settings`` are KONVERT_* names without the prefix."""
+    the machine leaks in; ``settings`` are KONVERT_* names without the prefix.
+
+    The secret key and the master key are given (shared-database tests need them) unless named
+    in ``unset`` ("SECRET_KEY", "MASTER_KEY"): then the app makes its own in the instance
+    folder, as a single-machine install does."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KONVERT_")}
     environment.update(
         {
@@ -68,6 +74,8 @@ def konvert_environment(instance: Path, settings: Mapping[str, str]) -> dict[str
         }
     )
     environment.update({f"KONVERT_{key}": value for key, value in settings.items()})
+    for key in unset:
+        environment.pop(f"KONVERT_{key}", None)
     return environment
 
 
@@ -149,12 +157,17 @@ def _start_run_sh(
 
 @contextmanager
 def run_sh(
-    instance: Path, settings: Mapping[str, str], log: Path, role: str | None = None
+    instance: Path,
+    settings: Mapping[str, str],
+    log: Path,
+    role: str | None = None,
+    unset: Collection[str] = (),
 ) -> Iterator[Served]:
     """Serve ``instance`` with scripts/run.sh until the block ends: with no role (`all`, as
-    `make run` does: setup, web server and scheduler), or in the role ``web``."""
+    `make run` does: setup, web server and scheduler), or in the role ``web``; ``unset`` as in
+    `konvert_environment`."""
     port = free_port()
-    environment = konvert_environment(instance, settings)
+    environment = konvert_environment(instance, settings, unset)
     environment.update({"HOST": "127.0.0.1", "PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
     process = _start_run_sh(role, environment, log)
