@@ -91,3 +91,27 @@ def setup_lock(app: Flask) -> Iterator[None]:
     with lock_file.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
         yield
+
+
+def forget_freed_pages() -> None:
+    """Make what a commit just deleted unreadable on disk as far as the database can (an
+    `after_commit` callback): see `truncate_write_ahead_log`."""
+    truncate_write_ahead_log()
+
+
+def truncate_write_ahead_log() -> bool:
+    """On SQLite, copy the write-ahead log into the database file and truncate it.
+
+    ``secure_delete`` zeroes deleted rows in the database file, but the WAL keeps the pages as
+    they were until a checkpoint and a restart of the log; a copy of a running server's folder
+    would still hold them (a posted drive letter's key copy, a deleted reminder address).
+    Returns False when a reader kept the log from being truncated (the periodic job tries again)
+    and on other databases (PostgreSQL keeps dead rows until VACUUM; see the README).
+    """
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        connection.commit()
+    return not busy

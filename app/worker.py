@@ -16,10 +16,18 @@ from app.drives import tasks as drive_tasks
 from app.imports import tasks as import_tasks
 from app.jobs import huey, mark_in_consumer, use_app_factory
 from app.mail import tasks as mail_tasks
+from app.privacy import tasks as privacy_tasks
 from app.stats import tasks as stats_tasks
 from config import missing_shared_secret_in_environment
 
-TASK_MODULES = (directory_tasks, drive_tasks, import_tasks, mail_tasks, stats_tasks)
+TASK_MODULES = (
+    directory_tasks,
+    drive_tasks,
+    import_tasks,
+    mail_tasks,
+    privacy_tasks,
+    stats_tasks,
+)
 __all__ = ["TASK_MODULES", "huey"]
 
 # Refused here, at start, rather than on the first task: a consumer on a shared database with

@@ -25,7 +25,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.mail import confirmation, services

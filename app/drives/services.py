@@ -13,8 +13,10 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.permissions import require_organizer
 from app.concurrency import lock
+from app.database import forget_freed_pages
 from app.domain import DomainError
 from app.drives.print_jobs import delete_drive_packs
+from app.edge import after_commit
 from app.extensions import db
 from app.mail.services import queue_email, valid_address
 from app.models import (
@@ -320,6 +322,7 @@ def mark_batch_sent(actor: User, drive: Drive, sent_on: date, channel: Channel) 
     for letter in letters:
         letter.stop_sharing_with_organisers()
     delete_drive_packs(drive.id)
+    after_commit(forget_freed_pages)
     return count
 
 

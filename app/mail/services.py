@@ -13,7 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import selectinload
 
+from app.database import forget_freed_pages
 from app.domain import DomainError
+from app.edge import after_commit
 from app.extensions import db
 from app.mail import confirmation
 from app.mail.confirmation import Subscription, forget_mail
@@ -201,6 +203,7 @@ def delete_reminder(subscription: ReminderSubscription) -> None:
     """Forget the address: the row and every message written to it go, nothing is kept."""
     forget_mail(subscription)
     db.session.delete(subscription)
+    after_commit(forget_freed_pages)
 
 
 def send_due_reminders(today: date) -> int:
@@ -337,6 +340,7 @@ def unfollow(follow: Follow) -> None:
     """Forget the address for this prisoner, and every message written to it."""
     forget_mail(follow)
     db.session.delete(follow)
+    after_commit(forget_freed_pages)
 
 
 def notify_followers_of_transfer(prisoner: Prisoner) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, update
 
 from app.concurrency import lock
+from app.database import forget_freed_pages
+from app.edge import after_commit
 from app.extensions import db
 from app.models import Assignment, Letter, ReminderSubscription
 
@@ -43,3 +45,4 @@ def erase_letter(letter: Letter) -> None:
     letter.organisers_key = None
     letter.forget_keys()
     db.session.flush()
+    after_commit(forget_freed_pages)
