@@ -127,7 +127,9 @@ def test_every_operation_keeps_its_schema(api_server):
     statuses: dict[str, set[int]] = {}  # by operation, the statuses of its answers
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8
+    assert len(operations) == 9
+    # Deleting letters last: the other operations need the letters the deletions take away.
+    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
     nothing_invalid = set()
     for operation in operations:
         _fuzz(operation, GenerationMode.POSITIVE, known, statuses)
@@ -138,7 +140,7 @@ def test_every_operation_keeps_its_schema(api_server):
     # Their only input is If-None-Match, which any string is.
     assert nothing_invalid == {"GET /api/v1/facilities", "GET /api/v1/stats/facilities"}
     # The data made every operation answer with its success, not only with errors.
-    assert all(codes & {200, 201} for codes in statuses.values()), statuses
+    assert all(codes & {200, 201, 204} for codes in statuses.values()), statuses
 
 
 def _fuzz(operation, mode: GenerationMode, known: KnownIds, statuses: dict) -> None:

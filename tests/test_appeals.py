@@ -112,6 +112,7 @@ def test_appeal_is_composed_in_the_right_cases_and_saved(client, setting):
     response = write_appeal(client, setting, body=body.replace("&#34;", '"'), save="1")
     assert response.status_code == 302
     appeal = db.session.scalar(select(Letter))
+    appeal.unlock(response.headers["Location"].split("/t/", 1)[1].split("?", 1)[0])
     assert appeal.kind is TemplateKind.APPEAL
     assert appeal.official_id == setting["head"].id
     assert appeal.signature == "Смирнова Анна Петровна"

@@ -306,6 +306,7 @@ def test_finding_13_a_superseded_pack_is_deleted_and_its_download_is_gone(
 
     drive, first = pack(letter, organizer)
     letter.drive_id = drive.id
+    letter.share_with_organisers()  # written at the drive: the organizers may print it
     db.session.commit()
     first_file = first.file_id
     log_in(client, organizer)
@@ -413,6 +414,7 @@ def test_finding_13_the_written_pack_is_private(app, organizer, letter, loose_um
 
     drive, _ = pack(letter, organizer)
     letter.drive_id = drive.id
+    letter.share_with_organisers()  # written at the drive: the organizers may print it
     job = PrintJob(drive=drive, status=PrintJobStatus.QUEUED, total=1, done=0)
     db.session.add(job)
     db.session.commit()

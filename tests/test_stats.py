@@ -60,15 +60,15 @@ def _report(
     letter: Letter, kind: EventKind, on: date, channel: Channel | None = None, *, reported: int
 ) -> None:
     """Add an event as if reported on day ``reported`` of 2026 (order of reporting)."""
-    letter.events.append(
-        MailEvent(
-            kind=kind,
-            happened_on=on,
-            channel=channel,
-            note="—",
-            reported_at=datetime(2026, 1, 1) + timedelta(days=reported),
-        )
+    event = MailEvent(
+        letter=letter,  # first: the note is encrypted with the letter's key
+        kind=kind,
+        happened_on=on,
+        channel=channel,
+        note="—",
+        reported_at=datetime(2026, 1, 1) + timedelta(days=reported),
     )
+    db.session.add(event)
 
 
 @pytest.fixture
