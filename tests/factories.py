@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from app.auth.passwords import hash_password
 from app.extensions import db
@@ -130,3 +131,22 @@ def make_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def insert_drive_as_before_privacy_at_rest(connection: Any, title: str = "Вечер") -> int:
+    """A drive row as the schema before migration 0012 held it (its join link in clear), for
+    tests of older migrations; returns its id."""
+    from sqlalchemy import text
+
+    number = connection.execute(text("SELECT count(*) FROM drive")).scalar_one() + 1
+    return int(
+        connection.execute(
+            text(
+                "INSERT INTO drive (title, held_on, place, code, join_token, "
+                "target_per_prisoner, created_at) VALUES (:title, :day, '', :code, :token, 2, "
+                ":now) RETURNING id"
+            ),
+            {"title": title, "day": date.today(), "code": f"OLD{number:03d}",
+             "token": f"old-join-link-{number:03d}", "now": datetime.now()},
+        ).scalar_one()
+    )  # fmt: skip

@@ -30,7 +30,14 @@ from app.models import (
     PrintJobStatus,
 )
 from tests.conftest import flashed, follow, log_in, page_text, submit
-from tests.factories import add_event, make_facility, make_letter, make_prisoner, make_user
+from tests.factories import (
+    add_event,
+    insert_drive_as_before_privacy_at_rest,
+    make_facility,
+    make_letter,
+    make_prisoner,
+    make_user,
+)
 
 TODAY = date.today()
 THANKS = "Thank you. Your report was recorded."
@@ -210,11 +217,12 @@ def test_the_migration_keeps_the_newest_of_several_active_jobs(db_app):
     """Drives that already have several active jobs (the race, or a consumer that died) keep
     the newest; the older ones are marked failed, "interrupted"."""
     downgrade(revision="0212507e65d8")
-    _, drive = _drive(prisoners=1)
-    _, other = _drive(prisoners=1)
+    with db.engine.begin() as connection:
+        drive_id = insert_drive_as_before_privacy_at_rest(connection)
+        other_id = insert_drive_as_before_privacy_at_rest(connection)
     statuses = ["running", "queued", "done", "queued"]
-    rows = [{"drive_id": drive.id, "status": status} for status in statuses]
-    rows.append({"drive_id": other.id, "status": "running"})
+    rows = [{"drive_id": drive_id, "status": status} for status in statuses]
+    rows.append({"drive_id": other_id, "status": "running"})
     for row in rows:
         db.session.execute(
             PrintJob.__table__.insert().values(

@@ -35,7 +35,13 @@ from app.models import (
 from app.models.base import utcnow
 from app.stored_files import CHUNK_BYTES, delete_files, read_file, store_file
 from tests.conftest import flashed, follow, log_in, page_text, submit
-from tests.factories import make_facility, make_letter, make_prisoner, make_user
+from tests.factories import (
+    insert_drive_as_before_privacy_at_rest,
+    make_facility,
+    make_letter,
+    make_prisoner,
+    make_user,
+)
 from tests.isolation import isolate_requests
 from tests.servers import redis_server
 
@@ -431,11 +437,9 @@ def test_the_upgrade_moves_this_machine_s_packs_into_the_database(any_db_app):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
 
-    _, drive = drive_with_letters(1)
-    drive_id = drive.id
-    db.session.commit()
-    db.session.close()
     downgrade(revision="5d0c2b7e9a41")  # the schema of packs kept in instance/packs
+    with db.engine.begin() as connection:
+        drive_id = insert_drive_as_before_privacy_at_rest(connection)
     folder = Path(any_db_app.instance_path) / "packs"
     folder.mkdir(mode=0o700)
     (folder / "pack-1-kept.pdf").write_bytes(b"%PDF-1.7 built before the upgrade\n")
