@@ -26,6 +26,7 @@ from config import BASE_DIR
 from scripts import pg_cluster
 from tests.factories import make_prisoner
 from tests.postgres import PostgresServer
+from tests.servers import MASTER_KEY
 
 EVENTS, PRISONERS, FACILITIES = 3000, 200, 80
 
@@ -62,7 +63,11 @@ def generate(instance: Path, url: str, *extra: str) -> subprocess.CompletedProce
             "2025-11-05",
             *extra,
         ],
-        env={**os.environ, "KONVERT_SECRET_KEY": "a bench key shared by generator and server"},
+        env={
+            **os.environ,
+            "KONVERT_SECRET_KEY": "a bench key shared by generator and server",
+            "KONVERT_MASTER_KEY": MASTER_KEY,
+        },
         capture_output=True,
         text=True,
         check=False,
