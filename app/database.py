@@ -112,6 +112,6 @@ def truncate_write_ahead_log() -> bool:
     if engine.dialect.name != "sqlite":
         return False
     with engine.connect() as connection:
+        # A pragma, not a write: pysqlite opens no transaction for it, nothing to commit.
         busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-        connection.commit()
     return not busy
