@@ -255,3 +255,21 @@ def test_no_pack_without_letters(client, organizer, pool):
     response = start_pack(client, drive)
     assert flashed(follow(client, response)) == ["No letters have been written at this drive yet."]
     assert db.session.scalar(select(PrintJob)) is None
+
+
+def test_no_pack_once_every_letter_was_posted(client, organizer, pool):
+    drive = new_drive(organizer, pool)
+    make_letter(pool[0], drive_id=drive.id, printed_at=datetime.now())
+    log_in(client, organizer)
+    sent = submit(
+        client,
+        f"/drives/{drive.id}",
+        {"sent_on": TODAY.isoformat(), "channel": "post"},
+        action=f"/drives/{drive.id}/mark-sent",
+    )
+    assert flashed(follow(client, sent)) == ["1 letter marked sent."]
+    response = start_pack(client, drive)
+    assert flashed(follow(client, response)) == [
+        "Every letter of this evening has been posted: there is nothing left to print."
+    ]
+    assert db.session.scalar(select(PrintJob)) is None

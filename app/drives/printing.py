@@ -73,7 +73,14 @@ def start_print_job(actor: User, drive: Drive) -> PrintJob:
     require_organizer(actor)
     count = len(drive_letters(drive))
     if count == 0:
-        raise DomainError("submit", _l("No letters have been written at this drive yet."))
+        posted = db.session.scalar(select(Letter.id).where(Letter.drive_id == drive.id).limit(1))
+        if posted is None:
+            raise DomainError("submit", _l("No letters have been written at this drive yet."))
+        # Every letter was marked sent: their keys went back to their writers alone.
+        raise DomainError(
+            "submit",
+            _l("Every letter of this evening has been posted: there is nothing left to print."),
+        )
     print_jobs.end_abandoned_jobs(utcnow(), drive_id=drive.id)
     if not queue_reachable():
         raise DomainError("submit", print_jobs.REASONS[print_jobs.QUEUE_UNREACHABLE])
