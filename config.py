@@ -60,15 +60,14 @@ def database_needs_shared_secret(database_uri: str, folder: Path) -> bool:
 
 
 def missing_shared_secret(
-    secret_key: str | None, database_uri: str, folder: Path, master_key: str | None = "given"
+    secret_key: str | None, database_uri: str, folder: Path, master_key: str | None
 ) -> str | None:
     """Why a process must not start without KONVERT_SECRET_KEY or KONVERT_MASTER_KEY, or None
     when it may.
 
     Without them, each instance folder gets keys of its own: sessions, form tokens and
     rate-limit keys (secret key), private links and the letters organisers may read (master
-    key) made on one machine would mean nothing on another. ``master_key`` defaults to
-    "given" for callers that check the secret key alone.
+    key) made on one machine would mean nothing on another.
     """
     if not database_needs_shared_secret(database_uri, folder):
         return None

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Row
 from app.extensions import db
 from app.logredact import KEEP_TOKENS
 from app.models import OutboxMessage, OutboxStatus
-from app.models.base import utcnow
+from app.models.base import kept_time, utcnow
 from app.models.mail import open_outbox_content
 from app.privacy.crypto import CannotDecrypt
 
@@ -286,10 +286,6 @@ def _claim(message_id_: int, now: datetime, lease: timedelta) -> Row[Any] | None
 PRUNED: dict[str, Any] = {"content_encrypted": None, "last_error": ""}
 
 
-def _hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
 def _mark_sent(row: Any, now: datetime) -> None:
     # A sent message's times are kept to the hour: a confirmation email goes out the moment
     # a supporter subscribes, so its exact times would date the supporter's action.
@@ -299,9 +295,9 @@ def _mark_sent(row: Any, now: datetime) -> None:
             .where(_TABLE.c.id == row.id)
             .values(
                 status=OutboxStatus.SENT,
-                sent_at=_hour(now),
-                created_at=_hour(row.created_at),
-                next_attempt_at=_hour(now),
+                sent_at=kept_time(now),
+                created_at=kept_time(row.created_at),
+                next_attempt_at=kept_time(now),
                 **PRUNED,
             )
         )

@@ -140,27 +140,44 @@ class OutboxMessage(Model):
     @property
     def recipient(self) -> str:
         """The decrypted address ("" once pruned)."""
-        return self.content.recipient if self.content else ""
+        return self._field("recipient")
 
     @property
     def subject(self) -> str:
         """The decrypted subject ("" once pruned)."""
-        return self.content.subject if self.content else ""
+        return self._field("subject")
 
     @property
     def body_text(self) -> str:
         """The decrypted plain-text body ("" once pruned)."""
-        return self.content.body_text if self.content else ""
+        return self._field("body_text")
 
     @property
     def body_html(self) -> str:
         """The decrypted HTML body ("" once pruned)."""
-        return self.content.body_html if self.content else ""
+        return self._field("body_html")
+
+    def _field(self, name: str) -> str:
+        content = self.content  # one decryption per read
+        return "" if content is None else str(getattr(content, name))
 
     @property
     def is_pruned(self) -> bool:
         """True once only kind, status and times are left (after sending, or long dead)."""
         return self.content_encrypted is None
+
+
+class InstanceEncrypted:
+    """Fields encrypted with the instance key, each bound to its row by ``_context``."""
+
+    def _context(self, name: str) -> str:
+        raise NotImplementedError
+
+    def _encrypt(self, value: str, name: str) -> bytes:
+        return encrypt_for_instance(value, context=self._context(name))
+
+    def _decrypt(self, blob: bytes, name: str) -> str:
+        return decrypt_for_instance(bytes(blob), context=self._context(name))
 
 
 class Confirmable:
@@ -182,7 +199,7 @@ class Confirmable:
         return self.confirmed_at is not None
 
 
-class ReminderSubscription(Confirmable, Model):
+class ReminderSubscription(InstanceEncrypted, Confirmable, Model):
     """A supporter's optional email for reminders to report back on one letter.
 
     Stored apart from the letter so that the letter itself never carries an email address;
@@ -244,14 +261,8 @@ class ReminderSubscription(Confirmable, Model):
             raise ValueError("a reminder subscription is encrypted for its letter's id")
         return f"reminder_subscription:{self.letter_id}:{name}"
 
-    def _encrypt(self, value: str, name: str) -> bytes:
-        return encrypt_for_instance(value, context=self._context(name))
 
-    def _decrypt(self, blob: bytes, name: str) -> str:
-        return decrypt_for_instance(bytes(blob), context=self._context(name))
-
-
-class Follow(Confirmable, Model):
+class Follow(InstanceEncrypted, Confirmable, Model):
     """Someone who asked to hear when a prisoner is transferred (opt-in, one-click removal).
 
     The address and the unfollow link are kept only encrypted with the instance key; the link
@@ -296,9 +307,3 @@ class Follow(Confirmable, Model):
 
     def _context(self, name: str) -> str:
         return f"follow:{self.prisoner_id}:{self.token_hash}:{name}"
-
-    def _encrypt(self, value: str, name: str) -> bytes:
-        return encrypt_for_instance(value, context=self._context(name))
-
-    def _decrypt(self, blob: bytes, name: str) -> str:
-        return decrypt_for_instance(bytes(blob), context=self._context(name))
