@@ -152,7 +152,7 @@ def _init_extensions(app: Flask) -> None:
 
 FEATURES = (
     "main", "directory", "composer", "tracking", "api", "appeals", "auth",
-    "manage", "imports", "drives", "mail", "stats",
+    "manage", "imports", "drives", "mail", "stats", "mailroom",
 )  # fmt: skip
 
 
@@ -167,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.drives import bp as drives_bp
     from app.imports import bp as imports_bp
     from app.mail import bp as mail_bp
+    from app.mailroom import bp as mailroom_bp
     from app.main import bp as main_bp
     from app.manage import bp as manage_bp
     from app.stats import bp as stats_bp
@@ -183,6 +184,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(drives_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(mailroom_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from app.extensions import csrf
 

@@ -6,6 +6,7 @@ A response is private, and gets ``Cache-Control: no-store`` (whatever its view s
   participants, join links, invitations, password resets, reminder and follow links, the
   API's letter routes): the page is the letter, the person, or the way in;
 - someone is logged in: every page they see carries their account and its CSRF token;
+- it answers a request with a personal API token (``Authorization``): it is that account's;
 - it belongs to an organizers' feature (PRIVATE_BLUEPRINTS), even before login;
 - it answers anything but GET or HEAD: it may show back what was typed;
 - it is a PDF (letters, appeals, print packs).
@@ -21,7 +22,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-PRIVATE_BLUEPRINTS = frozenset({"manage", "imports", "drives", "auth"})
+PRIVATE_BLUEPRINTS = frozenset({"manage", "imports", "drives", "auth", "mailroom"})
 PRIVATE_MIMETYPES = frozenset({"application/pdf"})
 
 
@@ -42,6 +43,7 @@ def is_private(response: Response) -> bool:
         or request.method not in ("GET", "HEAD")
         or request.blueprint in PRIVATE_BLUEPRINTS
         or response.mimetype in PRIVATE_MIMETYPES
+        or "Authorization" in request.headers
         or _logged_in()
     )
 

@@ -7,7 +7,10 @@ from typing import Any
 
 from babel.support import NullTranslations
 from flask import current_app, g, has_request_context, request
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 LANGUAGE_COOKIE = "konvert_lang"
 #: How long the browser remembers the chosen language (the cookie's max-age).
@@ -68,5 +71,40 @@ def current_language() -> str:
 
 
 def inject_language_context() -> dict[str, Any]:
-    """Template variables for the language switcher."""
-    return {"current_language": current_language(), "language_names": LANGUAGE_NAMES}
+    """Template variables: the language switcher's, and the page's translation functions."""
+    return {
+        "current_language": current_language(),
+        "language_names": LANGUAGE_NAMES,
+        **_bound_gettext(get_translations()),
+    }
+
+
+def _bound_gettext(translations: NullTranslations) -> dict[str, Any]:
+    """``gettext`` and ``ngettext`` for one rendering, bound to its translations.
+
+    Flask-Babel's template functions look the translations up again for every string, through
+    several context-local proxies: a page translates a hundred strings, and that was a tenth of
+    its time. Bound once per render (in the context, where ``_`` and ``{% trans %}`` find them
+    before the environment's globals), they behave as Jinja's newstyle gettext does: the
+    translation is marked safe under autoescape and always %-formatted with its variables.
+    Macros imported without context keep using Flask-Babel's globals, which give the same text.
+    """
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = translations.ugettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (our own catalogue, as Jinja's gettext does)
+        return text % variables
+
+    @pass_context
+    def ngettext(
+        context: Context, singular: str, plural: str, count: int, **variables: Any
+    ) -> str:
+        variables.setdefault("num", count)
+        text = translations.ungettext(singular, plural, count)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (our own catalogue, as Jinja's gettext does)
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}

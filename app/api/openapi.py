@@ -38,6 +38,7 @@ from spectree.model_adapter.protocol import ModelAdapter
 from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.wrappers import Response
 
+from app.api.auth import BEARER_SCHEME
 from app.api.errors import not_a_json_object, refused_input
 from app.api.responses import FieldErrorBody, HttpErrorBody
 from app.api.schemas import ENUM_DESCRIPTIONS, N_
@@ -76,6 +77,17 @@ UNREADABLE = N_(
 NOT_FOUND = N_("Unknown id or token.")
 TOO_MANY = N_("Too many requests: wait and try again (see Retry-After).")
 NOT_MODIFIED = N_("Not modified: your copy with this ETag is current.")
+UNAUTHORIZED = N_("No valid personal API token: send Authorization: Bearer <token>.")
+FORBIDDEN = N_("The token's account may not do this.")
+#: The security scheme of the operations that take a personal API token (`operation(bearer=…)`).
+BEARER_SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": N_(
+        "A personal API token of a mailroom volunteer or organizer, made on the account page "
+        "or with `flask users create-token`. Stored hashed; revocable."
+    ),
+}
 
 HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "Cache-Control": {
@@ -216,6 +228,7 @@ class OperationTexts:
     description: str
     response_headers: dict[int, tuple[str, ...]] = field(default_factory=dict)
     path_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bearer: bool = False
 
 
 _OPERATIONS: dict[str, OperationTexts] = {}
@@ -236,6 +249,7 @@ def operation(
     rate_limited: bool = False,
     path_parameters: dict[str, str] | None = None,
     path_schemas: dict[str, dict[str, Any]] | None = None,
+    bearer: bool = False,
 ) -> Callable[[View], View]:
     """Declare an operation: what it takes, what it answers, and how its input is checked.
 
@@ -246,7 +260,8 @@ def operation(
     rate-limit headers. ``path_schemas`` replace the schemas SpecTree gives path parameters
     from their converters (a string's shape). The view receives the validated models as
     ``query`` and ``json``. Every operation also documents the 400 that `app.inputguard`
-    answers to unreadable input before any schema reads it.
+    answers to unreadable input before any schema reads it. ``bearer`` declares that the
+    operation takes a personal API token (`app.api.auth.api_account`), with its 401 and 403.
     """
     codes: dict[str, Any] = {f"HTTP_{code}": value for code, value in responses.items()}
     # Request headers (If-None-Match) are documented, but no value of theirs is refused.
@@ -255,6 +270,9 @@ def operation(
         codes.setdefault(f"HTTP_{refused_status}", (FieldErrorBody, INVALID))
     # Any operation: input refused before the schemas read it (app.inputguard).
     codes.setdefault("HTTP_400", (FieldErrorBody, UNREADABLE))
+    if bearer:
+        codes.setdefault("HTTP_401", (HttpErrorBody, UNAUTHORIZED))
+        codes.setdefault("HTTP_403", (HttpErrorBody, FORBIDDEN))
     response_headers: dict[int, tuple[str, ...]] = {}
     success = min(responses)
     if cached:
@@ -270,6 +288,7 @@ def operation(
         description,
         response_headers,
         path_schemas or {},
+        bearer,
     )
 
     def before(
@@ -319,6 +338,11 @@ def _document() -> str:
                 details["responses"][str(code)]["headers"] = {
                     name: HEADER_SCHEMAS[name] for name in names
                 }
+            if texts.bearer:
+                details["security"] = [{BEARER_SCHEME: []}]
+                result["components"].setdefault("securitySchemes", {})[BEARER_SCHEME] = (
+                    BEARER_SECURITY_SCHEME
+                )
     _drop_unused_schemas(result)
     for name, schema in result["components"]["schemas"].items():
         if "enum" in schema:

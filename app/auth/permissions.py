@@ -29,6 +29,15 @@ def require_organizer(actor: Actor) -> User:
     return actor
 
 
+def require_mailroom(actor: Actor) -> User:
+    """The actor, if they are an active mailroom volunteer, organizer or admin; else Forbidden."""
+    if not isinstance(actor, User) or not actor.is_active:
+        raise Forbidden()
+    if actor.role not in (Role.MAILROOM, Role.ORGANIZER, Role.ADMIN):
+        raise Forbidden()
+    return actor
+
+
 def require_admin(actor: Actor) -> User:
     """The actor, if they are an active admin; else Forbidden."""
     user = require_organizer(actor)

@@ -21,6 +21,18 @@ from app.models.letter import (
     derive_status,
 )
 from app.models.mail import Follow, OutboxMessage, OutboxStatus, ReminderSubscription
+from app.models.mailroom import (
+    ApiToken,
+    IncomingKind,
+    IncomingMail,
+    IncomingState,
+    MailroomItem,
+    MailroomState,
+    Organisation,
+    PrintRun,
+    PrintRunKind,
+    ReturnReason,
+)
 from app.models.official import Jurisdiction, Official, OfficialKind
 from app.models.outcome import DateProblem, LetterOutcome, RecentLetterCount, StatsSnapshot
 from app.models.prisoner import Placement, Prisoner, PrisonerStatus
@@ -38,6 +50,7 @@ from app.models.user import (
 
 __all__ = [
     "APPEAL_ONLY_EVENTS",
+    "ApiToken",
     "Assignment",
     "AuditEntry",
     "Channel",
@@ -49,6 +62,9 @@ __all__ = [
     "FacilityKind",
     "Follow",
     "ImportUpload",
+    "IncomingKind",
+    "IncomingMail",
+    "IncomingState",
     "Invitation",
     "Jurisdiction",
     "Letter",
@@ -57,18 +73,24 @@ __all__ = [
     "LoginLink",
     "LoginSession",
     "MailEvent",
+    "MailroomItem",
+    "MailroomState",
     "Official",
     "OfficialKind",
+    "Organisation",
     "OutboxMessage",
     "OutboxStatus",
     "PasswordReset",
     "Placement",
     "PrintJob",
     "PrintJobStatus",
+    "PrintRun",
+    "PrintRunKind",
     "Prisoner",
     "PrisonerStatus",
     "RecentLetterCount",
     "ReminderSubscription",
+    "ReturnReason",
     "Role",
     "StatsSnapshot",
     "StoredFile",

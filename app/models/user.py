@@ -19,11 +19,14 @@ class Role(enum.StrEnum):
     """What an account may do. Supporters have no account at all."""
 
     ORGANIZER = "organizer"
-    ADMIN = "admin"  # everything an organizer may, plus accounts and the mail outbox
+    ADMIN = "admin"  # everything an organizer may, plus accounts, the organisation, the outbox
+    MAILROOM = "mailroom"  # the mailroom only: review, print runs, replies and returns
+    TRANSLATOR = "translator"  # the translation desk only
 
 
 class User(UserMixin, Model):
-    """An organizer or admin. No IP address or user agent is ever stored."""
+    """An organizer, mailroom volunteer, translator or admin. No IP address or user agent is
+    ever stored."""
 
     __tablename__ = "user"
 

@@ -65,6 +65,9 @@ class LetterDocument:
     signature: str
     written_on: date
     recipient_header: str
+    #: A mailroom letter's reference code ("4821-0937"): printed under the signature with one
+    #: line asking the prisoner to write it on the reply. Empty for every other letter.
+    reference: str = ""
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED_LANGUAGES:
@@ -229,7 +232,14 @@ def letter_context(letter: LetterDocument) -> dict[str, Any]:
         "signature_lines": [
             line.strip() for line in clean_text(letter.signature).split("\n") if line.strip()
         ],
+        "reference_line": reference_request(letter.reference) if letter.reference else "",
     }
+
+
+def reference_request(reference: str) -> str:
+    """The line asking the prisoner to write a mailroom letter's code on the reply. Always in
+    Russian: it is for the prisoner (and the censor), whatever the letter's language."""
+    return f"Пожалуйста, укажите в ответе код {_one_line(reference)}"
 
 
 def letter_html(letter: LetterDocument) -> str:

@@ -1,0 +1,38 @@
+"""Who calls the API with a personal token (`Authorization: Bearer …`), for the routes that
+need an account: the mailroom's, for scanning stations and scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, jsonify, request
+from flask_babel import gettext as _
+
+from app.auth.api_tokens import bearer_value, user_for_token
+from app.auth.permissions import Actor, require_mailroom
+from app.models import User
+
+#: The OpenAPI security scheme the token routes declare.
+BEARER_SCHEME = "bearerToken"
+
+
+def api_account(check: Callable[[Actor], User] = require_mailroom) -> User:
+    """The account whose token the request presents, allowed by ``check``.
+
+    No valid token: 401 with ``WWW-Authenticate: Bearer``; a token whose account may not do
+    this: 403 (raised by ``check``).
+    """
+    raw = bearer_value(request)
+    user = user_for_token(raw) if raw else None
+    if user is None:
+        response = jsonify(
+            error="unauthorized",
+            message=_(
+                "Send a valid personal API token in the header "
+                "Authorization: Bearer <token>. Tokens are made on your account page."
+            ),
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="konvert"'
+        abort(response)
+    return check(user)
