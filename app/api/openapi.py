@@ -66,6 +66,13 @@ TAGS = {
         name=N_("Statistics"),
         description=N_("How letters fared, per facility; public and cached for five minutes."),
     ),
+    "mailroom": Tag(
+        name=N_("Mailroom"),
+        description=N_(
+            "The organisation's mailroom, for its volunteers' scripts and scanning stations: "
+            "a personal API token is the credential."
+        ),
+    ),
 }
 
 # Every error answer, described once.

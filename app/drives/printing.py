@@ -174,7 +174,7 @@ def run_print_job(
                 raise JobEnded(print_jobs.INTERRUPTED)
             if utcnow() >= deadline:
                 raise JobEnded(print_jobs.TIMED_OUT)
-            counts = {"done": done, "total": total} if done >= 0 else {}
+            counts: dict[str, Any] = {"done": done, "total": total} if done >= 0 else {}
             if not print_jobs.renew(job_id, deadline, **counts):
                 raise JobEnded("")
 
