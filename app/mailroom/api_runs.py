@@ -192,6 +192,7 @@ def get_run(run_id: int) -> Response:
         404: (HttpErrorBody, N_("No such run, or the file is not built or no longer kept.")),
     },
     path_parameters={**RUN_ID, "which": N_("letters, envelopes or cover.")},
+    path_schemas={"which": {"type": "string", "enum": list(runs.FILES)}},
 )
 def mailroom_run_file(run_id: int, which: str) -> Response:
     """One file of a built run."""

@@ -45,7 +45,7 @@ from app.concurrency import dialect_insert, lock
 from app.directory.services import mailing_address, recipient_name
 from app.domain import DomainError
 from app.drives import print_jobs
-from app.drives.printing import JobEnded
+from app.drives.printing import JobEnded, progress_keeper
 from app.extensions import db
 from app.jobs import queue_reachable
 from app.mailroom.electronic import ElectronicLetter, export_zip
@@ -440,17 +440,7 @@ def run_print_run(
     run = db.session.get_one(PrintRun, run_id)
     deadline = claimed_at + print_jobs.time_limit(run.total)
 
-    def progress(done: int, total: int) -> None:
-        """Record progress (or, with -1, only that the run is alive) and renew the lease;
-        stop once its time is up."""
-        if stopping():
-            raise JobEnded(print_jobs.INTERRUPTED)
-        if utcnow() >= deadline:
-            raise JobEnded(print_jobs.TIMED_OUT)
-        counts: dict[str, Any] = {"done": done, "total": total} if done >= 0 else {}
-        if not print_jobs.renew(run_id, deadline, model=PrintRun, **counts):
-            raise JobEnded("")
-
+    progress = progress_keeper(run_id, deadline, stopping, PrintRun)
     try:
         if run.kind is PrintRunKind.ELECTRONIC:
             files = _build_electronic(run)
