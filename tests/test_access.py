@@ -13,11 +13,13 @@ from werkzeug.routing import Rule
 
 from app.drives import services as drives
 from app.extensions import db, limiter
-from app.models import OutboxMessage, PrintJob, Role
+from app.models import OutboxMessage, PrintJob, PrintRun, Role
 from tests.conftest import log_in
 from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
 
-ORGANIZER_ONLY = re.compile(r"^/(manage|drives)(/|$)(?!p/)")
+ORGANIZER_ONLY = re.compile(r"^/(manage|drives|mailroom)(/|$)(?!p/)")
+#: The mailroom's API: a personal API token is the only credential, never a login session.
+BEARER_ONLY = re.compile(r"^/api/v1/mailroom/")
 ADMIN_ONLY = re.compile(r"^/admin/")
 ACCOUNT = re.compile(r"^/account/")
 TOKEN_ROUTES = {"/t/<token>", "/api/v1/letters/<token>", "/drives/p/<token>"}
@@ -38,8 +40,9 @@ def world(app, organizer, admin, monkeypatch):
     )
     participant = drives.join(drive, "Аня", ["ru"])
     job = PrintJob(drive_id=drive.id, total=0)
+    run = PrintRun(total=0)
     message = OutboxMessage(kind="digest", recipient="x@example.org", subject="s", body_text="b")
-    db.session.add_all([job, message])
+    db.session.add_all([job, run, message])
     db.session.commit()
     victim = make_user(email="someone@example.org", role=Role.ORGANIZER)
     return {
@@ -48,6 +51,8 @@ def world(app, organizer, admin, monkeypatch):
         "official_id": official.id,
         "drive_id": drive.id,
         "job_id": job.id,
+        "run_id": run.id,
+        "which": "letters",
         "assignment_id": participant.assignments[0].id,
         "message_id": message.id,
         "user_id": victim.id,
@@ -85,6 +90,8 @@ def requests_to_make(app, world):
 
 
 def kind_of(rule: Rule) -> str:
+    if BEARER_ONLY.match(rule.rule):
+        return "bearer"
     if ADMIN_ONLY.match(rule.rule):
         return "admin"
     if ORGANIZER_ONLY.match(rule.rule):
@@ -107,8 +114,10 @@ def readable(response) -> str:
 
 def refused_to(role: str, kind: str) -> bool:
     """Whether the design refuses this role every route of this kind."""
-    return (role == "anonymous" and kind in {"organizer", "admin", "account"}) or (
-        role == "organizer" and kind == "admin"
+    return (
+        kind == "bearer"
+        or (role == "anonymous" and kind in {"organizer", "admin", "account"})
+        or (role == "organizer" and kind == "admin")
     )
 
 
@@ -138,6 +147,9 @@ def test_every_route_answers_each_role_as_designed(app, client, world, organizer
         status = response.status_code
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
+        elif kind == "bearer":
+            if status != 401:
+                problems.append(f"{method} {url}: {role} without a token got {status}, not 401")
         elif role == "anonymous" and kind in {"organizer", "admin", "account"}:
             if not sent_to_login(response):
                 problems.append(f"{method} {url}: anonymous got {status}, not the login page")

@@ -393,14 +393,19 @@ def served(app: Flask) -> Iterator[str]:
 
 
 def race(url: str, bodies: list[tuple[dict[str, str], dict[str, object]]]) -> list[int]:
-    """POST each body at the same moment (a barrier); the status codes, in order."""
+    """POST each body at the same moment (a barrier); the status codes, in order (and the
+    refusals' messages in ``race.refusals``)."""
     barrier = threading.Barrier(len(bodies))
     codes: list[int] = [0] * len(bodies)
+    race.refusals = []
 
     def send(index: int) -> None:
         headers, body = bodies[index]
         barrier.wait()
-        codes[index] = requests.post(url, json=body, headers=headers, timeout=30).status_code
+        answer = requests.post(url, json=body, headers=headers, timeout=30)
+        codes[index] = answer.status_code
+        if answer.status_code == 422:
+            race.refusals.append(answer.json()["message"])
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
     for thread in threads:
@@ -422,6 +427,7 @@ def test_two_starts_at_the_same_moment_never_share_a_letter(app, served) -> None
         # Two paper runs: one is made, the other is told a run is being built.
         codes = race(url, [(one, {"all_approved": True}), (two, {"all_approved": True})])
         assert sorted(codes) == [202, 422], codes
+        assert race.refusals == ["A run is already being built."]
         # A paper run and an electronic run of the same letters: each letter goes to one.
         db.session.execute(PrintRun.__table__.update().values(status=PrintJobStatus.FAILED))
         db.session.execute(MailroomItem.__table__.update().values(print_run_id=None))

@@ -38,7 +38,7 @@ from spectree.model_adapter.protocol import ModelAdapter
 from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.wrappers import Response
 
-from app.api.auth import BEARER_SCHEME
+from app.api.auth import BEARER_SCHEME, api_account
 from app.api.errors import not_a_json_object, refused_input
 from app.api.responses import FieldErrorBody, HttpErrorBody
 from app.api.schemas import ENUM_DESCRIPTIONS, N_
@@ -305,6 +305,9 @@ def operation(
         instance: object,
         adapter: ModelAdapter[Any, Any, Any],
     ) -> None:
+        if bearer:
+            # Who asks comes before what they sent: no token is a 401, whatever the body.
+            api_account()
         _answer_refused_input(
             request,
             prepared,

@@ -186,6 +186,14 @@ def abandoned(
     )
 
 
+def _end_abandoned(now: datetime, drive_id: int | None, model: Leased) -> Any:
+    timeout = timedelta(seconds=int(current_app.config["JOB_QUEUE_TIMEOUT_SECONDS"]))
+    condition = abandoned(now, timeout, model)
+    if drive_id is not None:
+        condition = and_(PrintJob.drive_id == drive_id, condition)
+    return update(model).where(condition).values(**_failed(INTERRUPTED, now))
+
+
 def end_abandoned_jobs(
     now: datetime, drive_id: int | None = None, model: Leased = PrintJob
 ) -> int:
@@ -196,15 +204,16 @@ def end_abandoned_jobs(
     request that swept does next (a build refused for another reason rolls back its own
     work, not this). Jobs loaded in the caller's session show it once refreshed.
     """
-    timeout = timedelta(seconds=int(current_app.config["JOB_QUEUE_TIMEOUT_SECONDS"]))
-    condition = abandoned(now, timeout, model)
-    if drive_id is not None:
-        condition = and_(PrintJob.drive_id == drive_id, condition)
     with db.engine.begin() as connection:
-        result = connection.execute(
-            update(model).where(condition).values(**_failed(INTERRUPTED, now))
-        )
-        return int(result.rowcount)
+        return int(connection.execute(_end_abandoned(now, drive_id, model)).rowcount)
+
+
+def end_abandoned_in_session(now: datetime, model: Leased = PrintJob) -> int:
+    """Like `end_abandoned_jobs`, in the caller's transaction: for a caller that may have
+    written already (an API request records its token's day of use), which on SQLite holds
+    the database until it commits, so that a transaction of its own would wait for it."""
+    statement = _end_abandoned(now, None, model).execution_options(synchronize_session=False)
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
 # --- keeping packs ---------------------------------------------------------------------------

@@ -114,6 +114,7 @@ KIND_LABELS = {
 }
 
 _RUN_ACTIVE = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
+ALREADY_BUILDING = _l("A run is already being built.")
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -223,7 +224,13 @@ def start_run(actor: User, kind: PrintRunKind, item_ids: list[int] | None = None
     kind is being built, and while the print queue cannot be reached.
     """
     user = require_mailroom(actor)
-    end_abandoned_runs(utcnow())
+    # A run that lost its consumer or queue never blocks a new one. In this transaction: a
+    # refused start undoes it too, and the sweeper (app.mailroom.tasks) does it again.
+    print_jobs.end_abandoned_in_session(utcnow(), PrintRun)
+    release_letters_of_failed_runs()
+    busy = select(PrintRun.id).where(PrintRun.kind == kind, PrintRun.status.in_(_RUN_ACTIVE))
+    if db.session.scalar(busy.limit(1)) is not None:
+        raise DomainError("submit", ALREADY_BUILDING)
     free = [item for item in waiting_items() if fits(item, kind)]
     if item_ids is not None:
         chosen = set(item_ids)
@@ -265,7 +272,7 @@ def start_run(actor: User, kind: PrintRunKind, item_ids: list[int] | None = None
         .returning(PrintRun.id)
     )
     if run_id is None:
-        raise DomainError("submit", _l("A run is already being built."))
+        raise DomainError("submit", ALREADY_BUILDING)
     # Only letters still approved and free: another run may have taken some meanwhile.
     claimed = _rowcount(
         update(MailroomItem)
