@@ -33,7 +33,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.auth.api_tokens import create_api_token
 from app.extensions import db
-from app.mailroom import runs
+from app.mailroom import run_build, runs
 from app.models import Channel, EventKind, PrintRunKind, PrisonerStatus, Role, TemplateKind
 from tests.factories import (
     add_event,
@@ -128,7 +128,7 @@ def make_mailroom_data(prisoner) -> dict[str, list[object]]:
         make_mailroom_letter(prisoner)
     run = runs.start_run(volunteer, PrintRunKind.PAPER)
     db.session.commit()
-    runs.run_print_run(run.id)
+    run_build.run_print_run(run.id)
     db.session.commit()
     for _ in range(2):
         make_mailroom_letter(prisoner)

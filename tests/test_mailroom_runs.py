@@ -38,7 +38,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.pdf.run_files import letter_grams, postage_label, postage_step
-from tests.conftest import csrf_token, flashed, follow, log_in, page_text, submit
+from tests.conftest import count_queries, csrf_token, flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_mailroom_letter, make_prisoner, make_user
 
 TODAY = date.today()
@@ -448,3 +448,21 @@ def test_two_starts_at_the_same_moment_never_share_a_letter(app, served) -> None
         db.session.execute(PrintRun.__table__.update().values(status=PrintJobStatus.FAILED))
         db.session.execute(MailroomItem.__table__.update().values(state=MailroomState.PRINTED))
         db.session.commit()
+
+
+def test_the_runs_page_asks_the_same_number_of_queries_however_many_letters(
+    client, organizer
+) -> None:
+    colony, moscow = two_facilities()
+    log_in(client, organizer)
+    make_mailroom_letter(make_prisoner(colony))
+    db.session.add(PrintRun(total=0))
+    db.session.commit()
+    few = count_queries(client, "/mailroom/runs")
+    for number in range(5):
+        make_mailroom_letter(
+            make_prisoner(moscow if number % 2 else colony, last_name=f"П{number}")
+        )
+        db.session.add(PrintRun(total=0, status=PrintJobStatus.FAILED))
+    db.session.commit()
+    assert count_queries(client, "/mailroom/runs") == few

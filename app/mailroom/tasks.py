@@ -18,7 +18,7 @@ from app import edge
 from app.drives import print_jobs
 from app.drives import tasks as drive_tasks
 from app.jobs import enqueue, huey, log, task_app
-from app.mailroom import runs
+from app.mailroom import run_build, runs
 from app.models import PrintRun
 from app.models.base import utcnow
 
@@ -27,7 +27,7 @@ from app.models.base import utcnow
 def build_print_run(run_id: int, envelope_size: str, language: str) -> None:
     """Build a mailroom print run's files and record its progress, files or failure."""
     with edge.job(task_app()):
-        runs.run_print_run(
+        run_build.run_print_run(
             run_id,
             envelope_size,
             language,
