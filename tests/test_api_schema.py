@@ -8,7 +8,6 @@ operations answer with real data and not only 404s.
 from __future__ import annotations
 
 import re
-import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 
 from app.auth.api_tokens import create_api_token
 from app.extensions import db
@@ -44,6 +43,7 @@ from tests.factories import (
     make_prisoner,
     make_user,
 )
+from tests.servers import served_in_thread
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TODAY = date.today()
@@ -153,13 +153,8 @@ def api_server(app: Flask) -> Iterator[tuple[str, KnownIds]]:
     # Print runs started by the fuzzing wait for a consumer (none runs): a run built in the
     # request would take longer than an example may.
     app.config["HUEY_IMMEDIATE"] = False
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", known
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    with served_in_thread(app, request_handler=QuietHandler) as url:
+        yield url, known
 
 
 def test_every_operation_keeps_its_schema(api_server):

@@ -16,7 +16,6 @@ import requests
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from app.auth.api_tokens import create_api_token
 from app.extensions import db
@@ -40,6 +39,7 @@ from app.models.base import utcnow
 from app.pdf.run_files import letter_grams, postage_label, postage_step
 from tests.conftest import count_queries, csrf_token, flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_mailroom_letter, make_prisoner, make_user
+from tests.servers import served_in_thread
 
 TODAY = date.today()
 LONG = "\n\n".join(
@@ -383,13 +383,8 @@ def served(app: Flask) -> Iterator[str]:
     """The app on a real threaded HTTP server on loopback; runs are queued for a consumer
     that is not running, so that they stay claimed while the test looks."""
     app.config["HUEY_IMMEDIATE"] = False
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    with served_in_thread(app) as url:
+        yield url
 
 
 def race(url: str, bodies: list[tuple[dict[str, str], dict[str, object]]]) -> list[int]:
