@@ -41,6 +41,8 @@ from tests.conftest import count_queries, csrf_token, flashed, follow, log_in, p
 from tests.factories import make_facility, make_mailroom_letter, make_prisoner, make_user
 from tests.servers import served_in_thread
 
+pytestmark = pytest.mark.both_databases
+
 TODAY = date.today()
 LONG = "\n\n".join(
     f"Абзац {n}. " + "Пишу Вам о том, как прошла неделя, и о книгах, которые я читаю. " * 6
