@@ -463,3 +463,38 @@ def test_the_runs_page_asks_the_same_number_of_queries_however_many_letters(
         db.session.add(PrintRun(total=0, status=PrintJobStatus.FAILED))
     db.session.commit()
     assert count_queries(client, "/mailroom/runs") == few
+
+
+def test_the_sweeper_gives_back_the_letters_of_a_lost_run_and_old_files_are_purged(app) -> None:
+    from app.mailroom import runs
+    from app.mailroom.tasks import end_abandoned_print_runs, purge_print_run_files
+    from app.stored_files import store_file
+
+    colony, _ = two_facilities()
+    item = make_mailroom_letter(make_prisoner(colony))
+    lost = PrintRun(kind=PrintRunKind.PAPER, status=PrintJobStatus.RUNNING, total=1,
+                    lease_until=utcnow() - timedelta(seconds=1))  # fmt: skip
+    db.session.add(lost)
+    db.session.flush()
+    db.session.get(MailroomItem, item.id).print_run_id = lost.id
+    old = store_file(runs.PRINT_RUN_FILE, b"%PDF old", "application/pdf")
+    kept = store_file(runs.PRINT_RUN_FILE, b"%PDF new", "application/pdf")
+    orphan = store_file(runs.PRINT_RUN_FILE, b"%PDF orphan", "application/pdf")
+    pack = store_file("print_pack", b"%PDF drive", "application/pdf")
+    db.session.add_all([
+        PrintRun(kind=PrintRunKind.ELECTRONIC, status=PrintJobStatus.DONE, cover_file_id=old.id,
+                 finished_at=utcnow() - timedelta(days=30)),
+        PrintRun(kind=PrintRunKind.ELECTRONIC, status=PrintJobStatus.DONE, cover_file_id=kept.id,
+                 finished_at=utcnow()),
+    ])  # fmt: skip
+    db.session.commit()
+    ids = {old.id, kept.id, orphan.id, pack.id}
+
+    end_abandoned_print_runs.call_local()
+    purge_print_run_files.call_local()
+    db.session.expire_all()
+    assert db.session.get(PrintRun, lost.id).error == "interrupted"
+    back = db.session.get(MailroomItem, item.id)
+    assert back.print_run_id is None and back.state is MailroomState.APPROVED
+    left = set(db.session.scalars(select(StoredFile.id).where(StoredFile.id.in_(ids))))
+    assert left == {kept.id, pack.id}
