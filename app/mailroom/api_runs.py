@@ -176,7 +176,7 @@ def get_run(run_id: int) -> Response:
     return jsonify(_run_json(_run_or_404(run_id)))
 
 
-@bp.get(f"{RUN}/files/<any(letters, envelopes, cover):which>")
+@bp.get(f"{RUN}/files/<which>")
 @limiter.shared_limit(pdf_limit, scope="pdf")
 @operation(
     "getPrintRunFile",

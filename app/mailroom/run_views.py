@@ -124,7 +124,7 @@ def run_show(run_id: int) -> str:
     )
 
 
-@bp.get("/runs/<int:run_id>/<any(letters, envelopes, cover):which>")
+@bp.get("/runs/<int:run_id>/<which>")
 @login_required
 @limiter.shared_limit(pdf_limit, scope="pdf")
 def run_download(run_id: int, which: str) -> Response:
