@@ -57,6 +57,11 @@ def release_interrupted_run(signal: str, task: Task, *args: Any, **kwargs: Any) 
         released = print_jobs.release(run_id, print_jobs.INTERRUPTED, PrintRun)
         runs.release_letters_of_failed_runs()
     log.warning("print run %s interrupted by shutdown; released: %s", run_id, released)
+    pool = drive_tasks.consumer_pool()
+    if pool is not None:
+        # As for a pack: renders under way finish, queued ones are dropped, and the rendering
+        # processes are gone before the consumer exits.
+        pool.close()
 
 
 @huey.periodic_task(crontab())  # every minute, as the drive packs' sweeper
