@@ -66,6 +66,12 @@ TAGS = {
         name=N_("Statistics"),
         description=N_("How letters fared, per facility; public and cached for five minutes."),
     ),
+    "mailroom": Tag(
+        name=N_("Mailroom"),
+        description=N_(
+            "The organisation's letter service, for its volunteers: personal API tokens only."
+        ),
+    ),
 }
 
 # Every error answer, described once.

@@ -42,6 +42,7 @@ SUBJECTS = {
     "reminder": _l("A reminder from Konvert"),
     "transfer_alert": _l("An update from Konvert"),
     "digest": _l("Your weekly Konvert summary"),
+    "letter_news": _l("There is news about your letter"),
 }
 _HEADER_BREAK = re.compile(r"[\r\n]")
 _EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[^@\s<>,;:\"]+\.[^@\s<>,;:\"]+$")
@@ -301,6 +302,36 @@ def send_due_reminders(today: date) -> int:
             _tie(message, subscription)
         queued += 1
     return queued
+
+
+def queue_letter_news(letter: Letter, *, final: bool = False) -> bool:
+    """Tell the writer who left (and confirmed) an email for this letter that there is news,
+    and nothing more: "There is news about your letter. Open your link." with the link.
+
+    Returns False when there is nobody to tell. ``final``: the story ends with this news
+    (the letter was refused or came back), so the subscription is deleted in the same
+    transaction, as the last reminder does: the queued message, untied and without a delete
+    link, keeps the address and the link (encrypted) only until it is sent.
+    """
+    subscription = reminder_for(letter)
+    if subscription is None or not subscription.confirmed:
+        return False
+    message = queue_email(
+        subscription.email,
+        "letter_news",
+        {
+            "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
+            "delete_url": None
+            if final
+            else external_url("mail.unsubscribe_reminder", token=subscription.token),
+        },
+        email_language(letter.language),
+    )
+    if final:
+        delete_reminder(subscription)
+    else:
+        _tie(message, subscription)
+    return True
 
 
 # --- transfer alerts -------------------------------------------------------------------------
