@@ -318,12 +318,12 @@ def review_queue(actor: Actor) -> list[ReviewEntry]:
 def state_counts(actor: Actor) -> dict[MailroomState, int]:
     """How many items are in each state (every state listed, zeros too)."""
     require_mailroom(actor)
-    counted = dict(
-        db.session.execute(
-            select(MailroomItem.state, func.count(MailroomItem.id)).group_by(MailroomItem.state)
-        ).tuples()
-    )
-    return {state: int(counted.get(state, 0)) for state in MailroomState}
+    counted: dict[MailroomState, int] = {}
+    for state, count in db.session.execute(
+        select(MailroomItem.state, func.count(MailroomItem.id)).group_by(MailroomItem.state)
+    ):
+        counted[state] = int(count)
+    return {state: counted.get(state, 0) for state in MailroomState}
 
 
 def get_item(actor: Actor, item_id: int) -> MailroomItem | None:
