@@ -13,13 +13,18 @@ from werkzeug.routing import Rule
 
 from app.drives import services as drives
 from app.extensions import db, limiter
+from app.mailroom import services as mailroom
 from app.models import OutboxMessage, PrintJob, Role
 from tests.conftest import log_in
 from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
+from tests.test_mailroom_writer import handed_letter, open_mailroom
 
-ORGANIZER_ONLY = re.compile(r"^/(manage|drives)(/|$)(?!p/)")
+# The mailroom is for mailroom volunteers too, and organizers and admins (as here).
+ORGANIZER_ONLY = re.compile(r"^/(manage|drives|mailroom)(/|$)(?!p/)")
 ADMIN_ONLY = re.compile(r"^/admin/")
 ACCOUNT = re.compile(r"^/account/")
+# Personal API tokens only: a logged-in session's cookie opens nothing there.
+BEARER_ONLY = re.compile(r"^/api/v1/mailroom/")
 TOKEN_ROUTES = {"/t/<token>", "/api/v1/letters/<token>", "/drives/p/<token>"}
 
 
@@ -32,6 +37,8 @@ def world(app, organizer, admin, monkeypatch):
     prisoner = make_prisoner(facility)
     official = make_official(facility)
     letter = make_letter(prisoner)
+    open_mailroom()
+    handed = handed_letter(prisoner)
     drive = drives.create_drive(
         organizer,
         drives.DriveInput("Вечер", date.today(), "", [prisoner.id], [], 2),
@@ -51,6 +58,7 @@ def world(app, organizer, admin, monkeypatch):
         "assignment_id": participant.assignments[0].id,
         "message_id": message.id,
         "user_id": victim.id,
+        "item_id": mailroom.item_for(handed).id,
         "kind": "prisoners",
         "file_format": "csv",
         "code": "en",
@@ -85,6 +93,8 @@ def requests_to_make(app, world):
 
 
 def kind_of(rule: Rule) -> str:
+    if BEARER_ONLY.match(rule.rule):
+        return "bearer"
     if ADMIN_ONLY.match(rule.rule):
         return "admin"
     if ORGANIZER_ONLY.match(rule.rule):
@@ -107,8 +117,10 @@ def readable(response) -> str:
 
 def refused_to(role: str, kind: str) -> bool:
     """Whether the design refuses this role every route of this kind."""
-    return (role == "anonymous" and kind in {"organizer", "admin", "account"}) or (
-        role == "organizer" and kind == "admin"
+    return (
+        (role == "anonymous" and kind in {"organizer", "admin", "account"})
+        or (role == "organizer" and kind == "admin")
+        or kind == "bearer"
     )
 
 
@@ -138,6 +150,9 @@ def test_every_route_answers_each_role_as_designed(app, client, world, organizer
         status = response.status_code
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
+        elif kind == "bearer":
+            if status != 401:
+                problems.append(f"{method} {url}: {role} without a token got {status}, not 401")
         elif role == "anonymous" and kind in {"organizer", "admin", "account"}:
             if not sent_to_login(response):
                 problems.append(f"{method} {url}: anonymous got {status}, not the login page")

@@ -31,8 +31,19 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app.models import Channel, EventKind, PrisonerStatus, TemplateKind
-from tests.factories import add_event, make_facility, make_letter, make_official, make_prisoner
+from app.auth.api_tokens import create_api_token
+from app.extensions import db
+from app.mailroom.services import item_for
+from app.models import Channel, EventKind, PrisonerStatus, Role, TemplateKind
+from tests.factories import (
+    add_event,
+    make_facility,
+    make_letter,
+    make_official,
+    make_prisoner,
+    make_user,
+)
+from tests.test_mailroom_writer import handed_letter, open_mailroom
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 TODAY = date.today()
@@ -51,6 +62,8 @@ class KnownIds:
     """Ids and tokens that exist in the fuzzed database, by path parameter name."""
 
     values: dict[str, list[object]]
+    #: A mailroom volunteer's personal API token, for the operations that take one.
+    bearer: str = ""
 
     def choose(self, name: str, generated: object) -> object:
         """A real value most of the time, chosen by the generated one (so Hypothesis can
@@ -90,12 +103,21 @@ def make_api_data() -> KnownIds:
                          official=make_official(colony))  # fmt: skip
     add_event(appeal, EventKind.SENT, TODAY - timedelta(days=39), Channel.REGISTERED)
     tokens += [returned.token, fresh.token, appeal.token]
+    # Letters sent through the organisation, waiting for review: for the mailroom's operations.
+    open_mailroom()
+    handed = [handed_letter(gorinov, body=f"Письмо номер {number}.") for number in range(4)]
+    tokens.append(handed[0].token)
+    volunteer = make_user(email="volunteer@example.org", role=Role.MAILROOM)
+    _token, bearer = create_api_token(volunteer, "fuzzing")
+    db.session.commit()
     return KnownIds(
         {
             "prisoner_id": [gorinov.id],
             "facility_id": [colony.id, pretrial.id, empty.id],
             "token": tokens,
-        }
+            "item_id": [item_for(letter).id for letter in handed],
+        },
+        bearer,
     )
 
 
@@ -127,7 +149,7 @@ def test_every_operation_keeps_its_schema(api_server):
     statuses: dict[str, set[int]] = {}  # by operation, the statuses of its answers
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9
+    assert len(operations) == 11
     # Deleting letters last: the other operations need the letters the deletions take away.
     operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
     nothing_invalid = set()
@@ -157,6 +179,8 @@ def _fuzz(operation, mode: GenerationMode, known: KnownIds, statuses: dict) -> N
     def run(case) -> None:
         for name, generated in list((case.path_parameters or {}).items()):
             case.path_parameters[name] = known.choose(name, generated)
+        if operation.definition.raw.get("security"):
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {known.bearer}"}
         body = case.body
         # Nearly every generated date is refused (before the letter, or in the future): today's,
         # half the time, lets reports be recorded and their 201 be checked too.
@@ -201,7 +225,7 @@ def test_every_endpoint_of_the_readme_is_in_the_document(document):
     }
     # The document does not list itself among the operations.
     readme = _readme_endpoints() - {("get", "/openapi.json")}
-    assert len(readme) == 8
+    assert len(readme) == 10
     assert readme <= documented, readme - documented
 
 

@@ -38,7 +38,7 @@ from spectree.model_adapter.protocol import ModelAdapter
 from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.wrappers import Response
 
-from app.api.auth import BEARER_SCHEME
+from app.api.auth import BEARER_SCHEME, api_account
 from app.api.errors import not_a_json_object, refused_input
 from app.api.responses import FieldErrorBody, HttpErrorBody
 from app.api.schemas import ENUM_DESCRIPTIONS, N_
@@ -304,6 +304,9 @@ def operation(
         instance: object,
         adapter: ModelAdapter[Any, Any, Any],
     ) -> None:
+        if bearer:
+            # Who asks comes first: without a valid token, nothing about the input is said.
+            api_account()
         _answer_refused_input(
             request,
             prepared,

@@ -9,6 +9,7 @@ from app.mailroom.reference import format_reference
 from app.mailroom.services import item_for, replies
 from app.models import Facility, Letter, MailEvent, Prisoner
 from app.models.facility import PublicFacility
+from app.russian.censor import Finding
 from app.russian.names import Case, all_forms, decline
 from app.stats.services import Figures
 from app.tracking.services import delays
@@ -86,6 +87,18 @@ def letter_json(letter: Letter) -> dict[str, Any]:
             {"received_on": reply.received_on.isoformat(), "pages": reply.pages}
             for reply in (replies(letter) if item is not None else [])
         ],
+    }
+
+
+def finding_json(finding: Finding, language: str) -> dict[str, Any]:
+    """One censor-risk finding, its reason in ``language`` (the reader's)."""
+    return {
+        "start": finding.start,
+        "end": finding.end,
+        "category": finding.category,
+        "severity": finding.severity.value,
+        "reason": finding.reason(language),
+        "rule": finding.rule,
     }
 
 

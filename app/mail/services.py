@@ -281,27 +281,40 @@ def send_due_reminders(today: date) -> int:
             continue
         letter = subscription.letter
         final = age >= second_days
-        message = queue_email(
-            subscription.email,
+        _write_to_writer(
+            subscription,
             "reminder",
-            {
-                "days": age,
-                "sent_on": sent_date,
-                "is_appeal": letter.is_appeal,
-                "final": final,
-                "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
-                "delete_url": None
-                if final
-                else external_url("mail.unsubscribe_reminder", token=subscription.token),
-            },
-            email_language(letter.language),
+            {"days": age, "sent_on": sent_date, "is_appeal": letter.is_appeal, "final": final},
+            final=final,
         )
-        if final:
-            delete_reminder(subscription)
-        else:
-            _tie(message, subscription)
         queued += 1
     return queued
+
+
+def _write_to_writer(
+    subscription: ReminderSubscription, kind: str, context: dict[str, Any], *, final: bool
+) -> None:
+    """Queue an email about a letter to the address its writer left, with the letter's link
+    and, unless it is the ``final`` one, the link that deletes the address. The final one
+    deletes the subscription in the same transaction: the message, untied and without a
+    delete link, keeps the address and the letter's link (encrypted) only until it is sent.
+    """
+    message = queue_email(
+        subscription.email,
+        kind,
+        {
+            **context,
+            "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
+            "delete_url": None
+            if final
+            else external_url("mail.unsubscribe_reminder", token=subscription.token),
+        },
+        email_language(subscription.letter.language),
+    )
+    if final:
+        delete_reminder(subscription)
+    else:
+        _tie(message, subscription)
 
 
 def queue_letter_news(letter: Letter, *, final: bool = False) -> bool:
@@ -309,28 +322,13 @@ def queue_letter_news(letter: Letter, *, final: bool = False) -> bool:
     and nothing more: "There is news about your letter. Open your link." with the link.
 
     Returns False when there is nobody to tell. ``final``: the story ends with this news
-    (the letter was refused or came back), so the subscription is deleted in the same
-    transaction, as the last reminder does: the queued message, untied and without a delete
-    link, keeps the address and the link (encrypted) only until it is sent.
+    (the letter was refused or came back): the address is deleted with it, as with the last
+    reminder.
     """
     subscription = reminder_for(letter)
     if subscription is None or not subscription.confirmed:
         return False
-    message = queue_email(
-        subscription.email,
-        "letter_news",
-        {
-            "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
-            "delete_url": None
-            if final
-            else external_url("mail.unsubscribe_reminder", token=subscription.token),
-        },
-        email_language(letter.language),
-    )
-    if final:
-        delete_reminder(subscription)
-    else:
-        _tie(message, subscription)
+    _write_to_writer(subscription, "letter_news", {}, final=final)
     return True
 
 

@@ -16,6 +16,7 @@ from app.api.auth import api_account
 from app.api.openapi import operation
 from app.api.responses import Finding, HttpErrorBody, ResponseModel
 from app.api.schemas import N_, RequestModel, described
+from app.api.serializers import finding_json
 from app.domain import MAX_ID, DomainError
 from app.i18n import current_language
 from app.mailroom import services
@@ -72,17 +73,6 @@ class MailroomLetterList(ResponseModel):
     items: list[MailroomLetter]
 
 
-def _finding_json(finding: Any, language: str) -> dict[str, Any]:
-    return {
-        "start": finding.start,
-        "end": finding.end,
-        "category": finding.category,
-        "severity": finding.severity.value,
-        "reason": finding.reason(language),
-        "rule": finding.rule,
-    }
-
-
 def mailroom_letter_json(item: MailroomItem) -> dict[str, Any]:
     """An item as the API shows it, with the findings in the reader's language."""
     letter = item.letter
@@ -94,7 +84,7 @@ def mailroom_letter_json(item: MailroomItem) -> dict[str, Any]:
         "prisoner_id": letter.prisoner_id,
         "facility_id": letter.facility_id,
         "language": letter.language,
-        "findings": [_finding_json(found, language) for found in services.findings(letter)],
+        "findings": [finding_json(found, language) for found in services.findings(letter)],
     }
 
 
