@@ -13,7 +13,7 @@ from app.extensions import db
 from app.mailroom import services as mailroom
 from app.mailroom.reference import format_reference
 from app.models import Letter, MailroomItem, MailroomState, Role
-from tests.conftest import flashed, follow, log_in, page_text, submit
+from tests.conftest import count_queries, flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_letter, make_prisoner, make_user
 from tests.test_mailroom_writer import handed_letter, open_mailroom
 
@@ -234,3 +234,19 @@ def test_a_drive_letter_does_not_travel_through_the_mailroom(app, prisoner):
     letter.drive_id = 1  # as if written at a drive (no row needed for the check)
     with pytest.raises(DomainError):
         mailroom.hand_to_organisation(letter)
+
+
+def test_the_desk_asks_the_database_the_same_number_of_times_for_any_number_of_letters(
+    client, prisoner, volunteer
+):
+    handed_letter(prisoner)
+    log_in(client, volunteer)
+    few = count_queries(client, "/mailroom")
+    for number in range(4):  # to other prisoners, in another facility
+        other = make_prisoner(
+            make_facility(code=f"ИК-{number + 10}", name=f"ФКУ ИК-{number + 10}"),
+            last_name=f"Петров{number}",
+            notes_for_writers="Пишите о книгах.",
+        )
+        handed_letter(other)
+    assert count_queries(client, "/mailroom") == few

@@ -299,7 +299,10 @@ def items_in_state(state: MailroomState) -> list[MailroomItem]:
         db.session.scalars(
             select(MailroomItem)
             .where(MailroomItem.state == state)
-            .options(joinedload(MailroomItem.letter).joinedload(Letter.prisoner))
+            .options(
+                joinedload(MailroomItem.letter).joinedload(Letter.prisoner),
+                joinedload(MailroomItem.letter).joinedload(Letter.facility),
+            )
             .order_by(MailroomItem.submitted_at, MailroomItem.id)
         )
     )
