@@ -393,6 +393,13 @@ def test_the_tracking_page_offers_news_by_email(client, prisoner):
     page = page_text(client.get(f"/t/{token}"))
     assert "Email me when there is news" in page
     assert "There is news about your letter. Open your link." in page
+    response = submit(
+        client, f"/t/{token}", {"email": "writer@example.org"}, action=f"/t/{token}/reminders"
+    )
+    shown = follow(client, response)
+    assert "Check your mailbox" in flashed(shown)[0]
+    assert "Waiting for confirmation" in page_text(shown)
+    assert "Email me when there is news" in page_text(shown)
 
 
 def test_deleting_a_letter_in_review_withdraws_it_from_the_mailroom(client, prisoner):
