@@ -51,6 +51,16 @@ class User(UserMixin, Model):
         """True for admins."""
         return self.role is Role.ADMIN
 
+    @property
+    def can_organize(self) -> bool:
+        """True for organizers and admins: prisoners, facilities, drives, imports."""
+        return self.role in (Role.ORGANIZER, Role.ADMIN)
+
+    @property
+    def can_use_mailroom(self) -> bool:
+        """True for mailroom volunteers, organizers and admins."""
+        return self.role in (Role.MAILROOM, Role.ORGANIZER, Role.ADMIN)
+
 
 class Invitation(Model):
     """A single-use, expiring link by which an admin invites an organizer."""
