@@ -1,5 +1,5 @@
-"""Organizer and admin accounts, their sessions, invitations, password resets, one-time login
-links, and the audit trail."""
+"""Accounts (organizers, admins, mailroom volunteers, translators), their sessions, invitations,
+password resets, one-time login links, and the audit trail."""
 
 from __future__ import annotations
 
