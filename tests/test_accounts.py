@@ -123,7 +123,7 @@ def test_users_create_token_prints_a_token_once_and_keeps_only_its_hash(app, run
     (token,) = tokens_of(volunteer.id)
     assert token.label == "scanner" and raw not in token.token_hash
     with app.app_context():
-        assert user_for_token(raw).id == volunteer.id
+        assert user_for_token(raw, record_use=True).id == volunteer.id
 
     second = runner.invoke(args=["users", "create-token", volunteer.email, "--label", "script"])
     assert second.stdout.strip() != raw and len(tokens_of(volunteer.id)) == 2
@@ -176,7 +176,7 @@ def test_a_token_is_shown_once_then_listed_without_its_value(app, client, role):
     (token,) = tokens_of(user.id)
     assert token.label == "Scanning station" and raw not in token.token_hash
     with app.app_context():
-        assert user_for_token(raw, today=date(2026, 3, 4)).id == user.id
+        assert user_for_token(raw, record_use=True, today=date(2026, 3, 4)).id == user.id
         db.session.commit()
 
     again = client.get("/account")
@@ -220,7 +220,7 @@ def test_revoking_a_token_stops_it_at_once(app, client, organizer, admin):
     assert flashed(page) == ["The token “laptop” is revoked: it no longer works."]
     assert "You have no API tokens." in page_text(page)
     with app.app_context():
-        assert user_for_token(raw) is None
+        assert user_for_token(raw, record_use=True) is None
     assert submit(client, "/account", action=revoke).status_code == 404
 
 

@@ -88,10 +88,13 @@ def bearer_value(request: Request) -> str | None:
     return value or None
 
 
-def user_for_token(raw: str, today: date | None = None) -> User | None:
+def user_for_token(raw: str, *, record_use: bool, today: date | None = None) -> User | None:
     """The active account a token belongs to, or None (unknown, revoked, deactivated).
 
-    Records the day of use (once a day: no write on every request)."""
+    With ``record_use`` (requests that change something), records the day of use, once a
+    day. Requests that only read never write, not even this: a script that only reads shows
+    as unused, which the account page says.
+    """
     if not raw.startswith(TOKEN_PREFIX) or not looks_like_token(raw[len(TOKEN_PREFIX) :]):
         return None
     token = db.session.scalar(
@@ -100,6 +103,6 @@ def user_for_token(raw: str, today: date | None = None) -> User | None:
     if token is None or not token.is_active or not token.user.is_active:
         return None
     day = today or date.today()
-    if token.last_used_on != day:
+    if record_use and token.last_used_on != day:
         token.last_used_on = day
     return token.user
