@@ -27,7 +27,9 @@ def api_account(check: Callable[[Actor], User] = require_mailroom) -> User:
     if _ACCOUNT in g:  # already asked in this request (the operation's hook, then the view)
         return check(g.get(_ACCOUNT))
     raw = bearer_value(request)
-    user = user_for_token(raw) if raw else None
+    # Reads never write (not even the day a token was last used).
+    changes = request.method not in ("GET", "HEAD", "OPTIONS")
+    user = user_for_token(raw, record_use=changes) if raw else None
     if user is None:
         response = jsonify(
             error="unauthorized",

@@ -69,8 +69,7 @@ TAGS = {
     "mailroom": Tag(
         name=N_("Mailroom"),
         description=N_(
-            "The organisation's mailroom, for its volunteers' scripts and scanning stations: "
-            "a personal API token is the credential."
+            "The organisation's letter service, for its volunteers: personal API tokens only."
         ),
     ),
 }
@@ -306,7 +305,7 @@ def operation(
         adapter: ModelAdapter[Any, Any, Any],
     ) -> None:
         if bearer:
-            # Who asks comes before what they sent: no token is a 401, whatever the body.
+            # Who asks comes first: without a valid token, nothing about the input is said.
             api_account()
         _answer_refused_input(
             request,

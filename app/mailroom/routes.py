@@ -5,4 +5,5 @@ Each part of the mailroom keeps its views in a module of its own, imported here 
 create_app() registers them with the blueprint.
 """
 
-from app.mailroom import api_runs, run_views  # noqa: F401 - print runs: pages and API
+# Review (views and API) and print runs (views and API).
+from app.mailroom import api, api_runs, review_views, run_views  # noqa: F401

@@ -8,7 +8,10 @@ from app.concurrency import lock
 from app.database import forget_freed_pages
 from app.edge import after_commit
 from app.extensions import db
-from app.models import Assignment, Letter, ReminderSubscription
+from app.models import Assignment, Letter, MailroomItem, MailroomState, ReminderSubscription
+
+#: A letter deleted before it was printed is withdrawn from the mailroom altogether.
+WITHDRAWN_BEFORE = (MailroomState.REVIEW, MailroomState.SENT_BACK, MailroomState.APPROVED)
 
 
 def erase_letter(letter: Letter) -> None:
@@ -18,7 +21,9 @@ def erase_letter(letter: Letter) -> None:
     encrypted text, signature and sender address, the organisers' copy of the key, the notes
     and tracking numbers of the reports (a tracking number leads to the post office that took
     the letter), the reminder subscription with its address and queued emails (their foreign
-    keys cascade), and the link kept for a drive participant.
+    keys cascade), the link kept for a drive participant, and a mailroom letter not printed
+    yet (withdrawn; once printed, its item keeps the reference code for the post that comes
+    back, without the reason sealed for the writer).
 
     Kept, as the open data describes: the letter row's prisoner, facility, kind and the hour it
     was written, and its reports' kinds, days and channels, from which the statistics derive
@@ -27,6 +32,17 @@ def erase_letter(letter: Letter) -> None:
     lock(letter)
     db.session.execute(
         delete(ReminderSubscription).where(ReminderSubscription.letter_id == letter.id)
+    )
+    db.session.execute(
+        delete(MailroomItem)
+        .where(MailroomItem.letter_id == letter.id, MailroomItem.state.in_(WITHDRAWN_BEFORE))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(MailroomItem)
+        .where(MailroomItem.letter_id == letter.id)
+        .values(writer_reason_sealed=None)
+        .execution_options(synchronize_session=False)
     )
     db.session.execute(
         update(Assignment)
