@@ -17,7 +17,9 @@ from app.models import OutboxMessage, PrintJob, Role
 from tests.conftest import log_in
 from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
 
-ORGANIZER_ONLY = re.compile(r"^/(manage|drives)(/|$)(?!p/)")
+ORGANIZER_ONLY = re.compile(r"^/(manage|drives|mailroom)(/|$)(?!p/)")
+# Personal API tokens only: a session cookie opens nothing there (401 for everyone).
+STAFF_API = re.compile(r"^/api/v1/mailroom/")
 ADMIN_ONLY = re.compile(r"^/admin/")
 ACCOUNT = re.compile(r"^/account/")
 TOKEN_ROUTES = {"/t/<token>", "/api/v1/letters/<token>", "/drives/p/<token>"}
@@ -58,6 +60,8 @@ def world(app, organizer, admin, monkeypatch):
         "letter_token": letter.token,
         "participant_token": participant.token,
         "join_token": drive.join_token,
+        "incoming_id": 1,  # no such reply: refused, or not found
+        "reply_id": 1,
     }
 
 
@@ -85,6 +89,8 @@ def requests_to_make(app, world):
 
 
 def kind_of(rule: Rule) -> str:
+    if STAFF_API.match(rule.rule):
+        return "staff_api"
     if ADMIN_ONLY.match(rule.rule):
         return "admin"
     if ORGANIZER_ONLY.match(rule.rule):
@@ -107,8 +113,10 @@ def readable(response) -> str:
 
 def refused_to(role: str, kind: str) -> bool:
     """Whether the design refuses this role every route of this kind."""
-    return (role == "anonymous" and kind in {"organizer", "admin", "account"}) or (
-        role == "organizer" and kind == "admin"
+    return (
+        (role == "anonymous" and kind in {"organizer", "admin", "account"})
+        or (role == "organizer" and kind == "admin")
+        or kind == "staff_api"
     )
 
 
@@ -138,6 +146,9 @@ def test_every_route_answers_each_role_as_designed(app, client, world, organizer
         status = response.status_code
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
+        elif kind == "staff_api":
+            if status != 401:
+                problems.append(f"{method} {url}: {role} without a token got {status}, not 401")
         elif role == "anonymous" and kind in {"organizer", "admin", "account"}:
             if not sent_to_login(response):
                 problems.append(f"{method} {url}: anonymous got {status}, not the login page")

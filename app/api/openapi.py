@@ -38,8 +38,8 @@ from spectree.model_adapter.protocol import ModelAdapter
 from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.wrappers import Response
 
-from app.api.auth import BEARER_SCHEME
-from app.api.errors import not_a_json_object, refused_input
+from app.api.auth import BEARER_SCHEME, api_account
+from app.api.errors import not_a_form, not_a_json_object, refused_input
 from app.api.responses import FieldErrorBody, HttpErrorBody
 from app.api.schemas import ENUM_DESCRIPTIONS, N_
 from app.domain import DomainError
@@ -62,6 +62,10 @@ TAGS = {
         description=N_("For the holder of a tracking token: the token is the credential."),
     ),
     "check": Tag(name=N_("Censor-risk check"), description=N_("Findings in a letter's text.")),
+    "mailroom": Tag(
+        name=N_("Mailroom"),
+        description=N_("For the organisation's mailroom, with a personal API token."),
+    ),
     "statistics": Tag(
         name=N_("Statistics"),
         description=N_("How letters fared, per facility; public and cached for five minutes."),
@@ -133,6 +137,7 @@ def _answer_refused_input(
     body_model: type[BaseModel] | None,
     query_model: type[BaseModel] | None,
     status: int,
+    form_model: type[BaseModel] | None = None,
 ) -> None:
     """SpecTree's hook after validating a request: refused input in our shape and language.
 
@@ -140,6 +145,9 @@ def _answer_refused_input(
     operation's ``status`` and our error instead. A body that is not a JSON object (SpecTree
     reads it as ``{}``, or skips it when it is sent as a form) is named as ``body``.
     """
+    if form_model is not None:
+        _answer_refused_form(request, error, form_model, status)
+        return
     is_object = isinstance(request.get_json(silent=True), dict)
     if error is None:
         if body_model is not None and not is_object:
@@ -151,6 +159,18 @@ def _answer_refused_input(
     else:
         refused = refused_input(error, query_model or BaseModel)
     _refuse(refused, status)
+
+
+def _answer_refused_form(
+    request: Request, error: Exception | None, form_model: type[BaseModel], status: int
+) -> None:
+    """`_answer_refused_input` for a multipart body (files): SpecTree reads it only when it
+    is sent as a form, and skips it otherwise."""
+    if request.mimetype != "multipart/form-data":
+        _refuse(not_a_form(), status)
+    if error is not None:
+        assert isinstance(error, ValidationError)
+        _refuse(refused_input(error, form_model), status)
 
 
 def _refuse(error: DomainError, status: int) -> NoReturn:
@@ -243,6 +263,7 @@ def operation(
     responses: dict[int, tuple[type[BaseModel] | None, str]],
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
     headers: type[BaseModel] | None = None,
     refused_status: int = 400,
     cached: bool = False,
@@ -259,13 +280,18 @@ def operation(
     with ``headers=ConditionalHeaders``); ``rate_limited`` adds the 429 answer and the
     rate-limit headers. ``path_schemas`` replace the schemas SpecTree gives path parameters
     from their converters (a string's shape). The view receives the validated models as
-    ``query`` and ``json``. Every operation also documents the 400 that `app.inputguard`
-    answers to unreadable input before any schema reads it. ``bearer`` declares that the
-    operation takes a personal API token (`app.api.auth.api_account`), with its 401 and 403.
+    ``query`` and ``json``; a ``form`` model (a multipart body, with files) arrives as
+    ``form``, and the operation then refuses any other body. Every operation also documents
+    the 400 that `app.inputguard` answers to unreadable input before any schema reads it.
+    ``bearer`` declares that the operation takes a personal API token
+    (`app.api.auth.api_account`), with its 401 and 403; the token is checked before the
+    input, so that nobody without one learns what is refused.
     """
     codes: dict[str, Any] = {f"HTTP_{code}": value for code, value in responses.items()}
     # Request headers (If-None-Match) are documented, but no value of theirs is refused.
-    refuses = query is not None or body is not None or refused_status in responses
+    refuses = (
+        query is not None or body is not None or form is not None or refused_status in responses
+    )
     if refuses:
         codes.setdefault(f"HTTP_{refused_status}", (FieldErrorBody, INVALID))
     # Any operation: input refused before the schemas read it (app.inputguard).
@@ -298,6 +324,8 @@ def operation(
         instance: object,
         adapter: ModelAdapter[Any, Any, Any],
     ) -> None:
+        if bearer:
+            api_account()
         _answer_refused_input(
             request,
             prepared,
@@ -307,11 +335,13 @@ def operation(
             body_model=body,
             query_model=query,
             status=refused_status,
+            form_model=form,
         )
 
     decorate: Callable[[View], View] = spec.validate(
         query=query,
         json=body,
+        form=form,
         headers=headers,
         resp=Responses(**codes),
         tags=[TAGS[tag]],

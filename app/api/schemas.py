@@ -254,5 +254,6 @@ ENUM_DESCRIPTIONS = {
     "LetterStatus": N_("Where a letter stands, after the latest report."),
     "PrisonerStatus": N_("Where a prisoner stands: before trial, convicted, in transit, out."),
     "Severity": N_("How likely a finding is to cost the letter or its reader something."),
+    "ReturnReason": N_("Why an envelope came back to the organisation."),
     "TemplateKind": N_("A letter to a prisoner, or an appeal to an official."),
 }

@@ -8,6 +8,7 @@ from app.concurrency import lock
 from app.database import forget_freed_pages
 from app.edge import after_commit
 from app.extensions import db
+from app.mailroom.retention import erase_incoming_of
 from app.models import Assignment, Letter, ReminderSubscription
 
 
@@ -18,7 +19,8 @@ def erase_letter(letter: Letter) -> None:
     encrypted text, signature and sender address, the organisers' copy of the key, the notes
     and tracking numbers of the reports (a tracking number leads to the post office that took
     the letter), the reminder subscription with its address and queued emails (their foreign
-    keys cascade), and the link kept for a drive participant.
+    keys cascade), the link kept for a drive participant, and the replies and returned
+    envelopes the organisation's mailroom matched to it, with their sealed scans.
 
     Kept, as the open data describes: the letter row's prisoner, facility, kind and the hour it
     was written, and its reports' kinds, days and channels, from which the statistics derive
@@ -34,6 +36,7 @@ def erase_letter(letter: Letter) -> None:
         .values(letter_link_encrypted=None)
         .execution_options(synchronize_session=False)
     )
+    erase_incoming_of(letter.id)  # replies (their sealed scans) and returns
     for event in letter.events:
         event.note_encrypted = None
         event.tracking_number_encrypted = None
