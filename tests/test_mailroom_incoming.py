@@ -657,3 +657,76 @@ def test_the_api_records_a_return(client, window, prisoner, bearer):
     assert unknown.status_code == 422
     assert unknown.get_json()["field"] == "reference"
     assert client.post("/api/v1/mailroom/returns", json=payload).status_code == 401
+
+
+def pdf_with_a_photo_inside() -> bytes:
+    """A PDF whose page draws a JPEG kept as it came from the phone (EXIF, GPS and all)."""
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(300, 400)
+    photo = DecodedStreamObject()
+    photo.set_data(jpeg_with_gps((60, 80)))
+    photo.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Image"),
+        NameObject("/Width"): NumberObject(60),
+        NameObject("/Height"): NumberObject(80),
+        NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+        NameObject("/BitsPerComponent"): NumberObject(8),
+        NameObject("/Filter"): NameObject("/DCTDecode"),
+    })  # fmt: skip
+    content = DecodedStreamObject()
+    content.set_data(b"q 300 0 0 400 0 0 cm /Im0 Do Q")
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): writer._add_object(photo)})}
+    )
+    page[NameObject("/Contents")] = writer._add_object(content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_photo_inside_a_pdf_loses_its_exif_too():
+    original = pdf_with_a_photo_inside()
+    assert b"SecretPhoneMaker" in original
+    scan = clean_scan([ScanPage("phone-scan.pdf", original)])
+    assert scan.pages == 1
+    assert b"SecretPhoneMaker" not in scan.pdf and b"Exif" not in scan.pdf
+    images = PdfReader(io.BytesIO(scan.pdf)).pages[0].images
+    assert len(images) == 1 and images[0].image.size == (60, 80)
+
+
+def test_returns_before_posting_or_after_the_window_closed_are_refused(
+    app, window, prisoner, volunteer
+):
+    _letter, _token, item = make_mailroom_letter(
+        prisoner, posted_on=TODAY - timedelta(days=WINDOW + 2)
+    )
+    with pytest.raises(DomainError) as early:
+        returns.record_return(
+            _actor(volunteer),
+            returns.ReturnInput(
+                item.reference, item.posted_on - timedelta(days=1), ReturnReason.MOVED
+            ),
+            TODAY,
+        )
+    assert early.value.field == "received_on"
+    db.session.rollback()
+    end_closed_reply_windows.call_local()  # the organisation can no longer read the letter
+    with app.app_context(), pytest.raises(DomainError) as closed:
+        returns.record_return(
+            _actor(volunteer),
+            returns.ReturnInput(item.reference, TODAY - timedelta(days=3), ReturnReason.MOVED),
+            TODAY,
+        )
+    assert "reply window of this letter has closed" in closed.value.message
+    assert db.session.get(MailroomItem, item.id).state is MailroomState.POSTED
+
+
+def test_a_reply_to_a_deleted_letter_is_held(app, client, window, prisoner, volunteer):
+    _letter, token, item = make_mailroom_letter(prisoner)
+    assert submit(client, f"/t/{token}/delete", {}).status_code == 302
+    with app.app_context():
+        result = reply(volunteer, pages(), TODAY, item.reference)
+    assert result.held_because is incoming.HoldReason.UNKNOWN_CODE

@@ -4,7 +4,9 @@ A phone photo carries the place it was taken (EXIF GPS), the phone's make and se
 time; a scanner's PDF carries its software, the author's account name, sometimes attachments
 or scripts. None of it belongs with a prisoner's reply: images are decoded and encoded again
 with Pillow (only the pixels survive), PDF pages are copied into a new document by pypdf
-without the document information, XMP, attachments, annotations or actions.
+without the document information, XMP, attachments, annotations or actions, and the JPEG
+images inside them are encoded again too (a JPEG stream in a PDF is a whole JPEG file, EXIF
+and all).
 
 Pure functions: bytes in, bytes out, no Flask and no database. Refusals are `DomainError`s
 on the field ``scan``.
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 from pypdf.generic import DictionaryObject, NameObject
 
@@ -37,6 +39,8 @@ FIELD = "scan"
 
 JPEG, PNG, PDF = "jpeg", "png", "pdf"
 _MAGIC = ((b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG), (b"%PDF-", PDF))
+# Filters whose streams are whole image files, with room for metadata of their own.
+_IMAGE_FILE_FILTERS = ("/DCTDecode", "/JPXDecode")
 # Keys of a page (or a form XObject) that hold metadata, actions or attached material.
 _PAGE_KEYS_DROPPED = (
     "/AA", "/Metadata", "/PieceInfo", "/Thumb", "/Annots", "/B", "/StructParents",
@@ -158,6 +162,7 @@ def _copy_pages(writer: PdfWriter, content: bytes, name: str) -> None:
         for page in pages:
             added = writer.add_page(page)
             _strip_page(added)
+            _reencode_jpegs(added)
     except DomainError:
         raise
     except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError) as error:
@@ -166,12 +171,29 @@ def _copy_pages(writer: PdfWriter, content: bytes, name: str) -> None:
         raise DomainError(FIELD, _l("%(name)s has no pages.", name=name))
 
 
-def _strip_page(page: DictionaryObject) -> None:
+def _strip_page(page: PageObject) -> None:
     """Drop a page's annotations (links, attached files), actions, metadata and thumbnails,
     and the metadata of the images and forms it draws."""
     for key in _PAGE_KEYS_DROPPED:
         page.pop(NameObject(key), None)
     _strip_resources(page.get("/Resources"), seen=set())
+
+
+def _reencode_jpegs(page: PageObject) -> None:
+    """Encode the page's JPEG and JPEG 2000 images again from their pixels: their streams are
+    whole image files, which may carry EXIF (a camera, a place) or XMP inside the PDF."""
+    for image in page.images:
+        stream = image.indirect_reference.get_object() if image.indirect_reference else None
+        filters = stream.get("/Filter") if isinstance(stream, DictionaryObject) else None
+        names = filters if isinstance(filters, list) else [filters]
+        if not any(name in _IMAGE_FILE_FILTERS for name in names):
+            continue
+        pixels = image.image
+        if pixels is None:
+            raise ValueError("an image that cannot be decoded")
+        if pixels.mode not in ("1", "L", "RGB", "CMYK"):
+            pixels = pixels.convert("RGB")
+        image.replace(Image.frombytes(pixels.mode, pixels.size, pixels.tobytes()), quality=85)
 
 
 def _strip_resources(resources: object, seen: set[int]) -> None:
