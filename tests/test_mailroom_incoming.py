@@ -72,6 +72,16 @@ def png_page() -> bytes:
     return out.getvalue()
 
 
+def big_png() -> bytes:
+    """A 7 MB page: more than any other form may send (6 MB), less than a scan may be."""
+    noise = Image.frombytes("RGB", (1600, 1600), bytes(range(256)) * (1600 * 1600 * 3 // 256))
+    out = io.BytesIO()
+    noise.save(out, "PNG", compress_level=0)
+    big = out.getvalue()
+    assert 6 * 1024 * 1024 < len(big) < 10 * 1024 * 1024
+    return big
+
+
 def pdf_with_metadata(pages: int = 2) -> bytes:
     """A scanner's PDF: an author, software, a script run on opening, an attachment."""
     writer = PdfWriter()
@@ -271,13 +281,15 @@ def test_no_code_a_valid_unknown_code_or_an_unposted_letter_are_held(
     app, window, prisoner, volunteer
 ):
     _letter, _token, printed = make_mailroom_letter(prisoner, state=MailroomState.PRINTED)
-    cases = [("", incoming.HoldReason.NO_CODE), ("1234-5671", None), (printed.reference, None)]
+    cases = [
+        ("", incoming.HoldReason.NO_CODE),
+        ("1234-5671", incoming.HoldReason.UNKNOWN_CODE),
+        (printed.reference, incoming.HoldReason.NOT_POSTED),
+    ]
     for typed, reason in cases:
         with app.app_context():
             result = reply(volunteer, pages(), TODAY, typed)
-        assert not result.matched
-        if reason is not None:
-            assert result.held_because is reason
+        assert result.held_because is reason
 
 
 def test_a_date_in_the_future_and_an_unknown_prisoner_are_refused(app, window, volunteer):
@@ -339,11 +351,7 @@ def test_a_scan_larger_than_the_usual_upload_limit_is_taken(client, window, volu
     # 7 MB: more than any other form may send (6 MB), less than a scan may be.
     log_in(client, volunteer)
     page = client.get("/mailroom/replies/new")
-    noise = Image.frombytes("RGB", (1600, 1600), bytes(range(256)) * (1600 * 1600 * 3 // 256))
-    out = io.BytesIO()
-    noise.save(out, "PNG", compress_level=0)
-    big = out.getvalue()
-    assert 6 * 1024 * 1024 < len(big) < 10 * 1024 * 1024
+    big = big_png()
     fields = [
         ("csrf_token", csrf_token(page.get_data(as_text=True))),
         ("reference", ""),
@@ -612,7 +620,7 @@ def test_the_api_matches_or_holds_a_reply(client, window, prisoner, bearer):
         [
             ("received_on", TODAY.isoformat()),
             ("reference", ""),
-            *scan_fields(("a.png", png_page()), ("b.png", png_page())),
+            *scan_fields(("a.png", png_page()), ("b.png", big_png())),
         ],
     )
     assert held.status_code == 202
@@ -630,6 +638,21 @@ def test_the_api_refuses_clearly(client, window, bearer):
     )
     assert bad_file.status_code == 422
     assert bad_file.get_json()["field"] == "scan"
+    no_date = api_reply(client, bearer, scan_fields(("p.png", png_page())))
+    assert no_date.status_code == 422 and no_date.get_json()["field"] == "received_on"
+    boundary = "part"
+    nameless = (
+        f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\nx\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; filename="a.png"\r\n\r\nx\r\n'
+        f"--{boundary}--\r\n"
+    )
+    unreadable = client.post(
+        "/api/v1/mailroom/replies",
+        data=nameless.encode(),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=bearer,
+    )
+    assert unreadable.status_code == 400 and unreadable.get_json()["field"] == "body"
     no_scan = api_reply(client, bearer, [("received_on", TODAY.isoformat())])
     assert no_scan.status_code == 422 and no_scan.get_json()["field"] == "scan"
     as_json = client.post(

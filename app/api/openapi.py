@@ -31,11 +31,14 @@ from functools import cache
 from typing import Any, NoReturn, TypeVar
 
 from flask import Request, abort, current_app
+from markupsafe import escape
 from pydantic import BaseModel, ValidationError
 from spectree import Response as Responses
 from spectree import SpecTree, Tag
 from spectree.model_adapter.protocol import ModelAdapter
 from spectree.plugins.flask_plugin import FlaskPlugin
+from spectree.utils import get_multidict_items
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from app.api.auth import BEARER_SCHEME, api_account
@@ -200,6 +203,19 @@ def _refuse_wrong_response(
         raise ResponseDoesNotMatchSchema(type(error).__name__)
 
 
+class UploadedFile(FileStorage):
+    """An uploaded file as a form model receives it: a `FileStorage` that JSON names.
+
+    SpecTree turns pydantic's error list into JSON before our hook answers refused input, and
+    that list holds the input, files included: a file must be writable as JSON (its escaped
+    name, never its content) rather than end the request with a TypeError.
+    """
+
+    def __html__(self) -> str:
+        """The file's name, escaped (Flask's JSON provider writes objects by ``__html__``)."""
+        return str(escape(self.filename or ""))
+
+
 class _FlaskPlugin(FlaskPlugin):
     """SpecTree's Flask plugin, checking responses only where configured to (tests).
 
@@ -207,6 +223,25 @@ class _FlaskPlugin(FlaskPlugin):
     too much for every request in production. Tests check every response they get, and
     Schemathesis checks the document against the running server.
     """
+
+    def fill_form(self, request: Request) -> dict[str, Any]:
+        """A multipart body's fields and files (as `UploadedFile`s), one value per name and
+        a list for a name sent several times, as SpecTree reads them."""
+        data: dict[str, Any] = get_multidict_items(request.form)
+        for name in request.files:
+            if not name:  # a part without a name: nothing can ask for it
+                continue
+            files = [
+                UploadedFile(
+                    stream=upload.stream,
+                    filename=upload.filename,
+                    name=upload.name,
+                    headers=upload.headers,
+                )
+                for upload in request.files.getlist(name)
+            ]
+            data[name] = files if len(files) > 1 else files[0]
+        return data
 
     def validate_response(
         self,

@@ -99,10 +99,10 @@ class ReplyMatched(ResponseModel):
 class ReplyHeld(ResponseModel):
     matched: Literal[False] = Field(description=N_("Always false."))
     held: int = Field(description=N_("The held reply's id."))
-    reason: Literal["no_code", "bad_code", "unknown_code", "outside_window"] = Field(
+    reason: Literal["no_code", "bad_code", "unknown_code", "not_posted", "outside_window"] = Field(
         description=N_(
-            "Why: no code, a code that is not valid, a code no posted letter has, or a letter "
-            "posted outside the reply window."
+            "Why: no code, a code that is not valid, a code no posted letter has, a letter "
+            "printed but not marked posted yet, or one posted outside the reply window."
         )
     )
 

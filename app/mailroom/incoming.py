@@ -62,6 +62,7 @@ class HoldReason(enum.StrEnum):
     NO_CODE = "no_code"  # the prisoner wrote none
     BAD_CODE = "bad_code"  # not 8 digits, or the check digit is wrong
     UNKNOWN_CODE = "unknown_code"  # a valid code no posted letter has
+    NOT_POSTED = "not_posted"  # its letter was printed, but its run is not marked posted
     OUTSIDE_WINDOW = "outside_window"  # the letter was posted, but not within the window
 
 
@@ -69,6 +70,10 @@ HOLD_REASON_LABELS = {
     HoldReason.NO_CODE: _l("No reference code was given."),
     HoldReason.BAD_CODE: _l("The code is not a valid reference (check the digits)."),
     HoldReason.UNKNOWN_CODE: _l("No posted letter has this code."),
+    HoldReason.NOT_POSTED: _l(
+        "The letter with this code is not marked posted yet: mark its print run posted, "
+        "then match the reply in the holding pen."
+    ),
     HoldReason.OUTSIDE_WINDOW: _l(
         "The letter with this code was not posted within the reply window."
     ),
@@ -147,6 +152,8 @@ def find_by_code(typed: str, received_on: date) -> tuple[MailroomItem | None, Ho
     )
     if item is None:
         return None, HoldReason.UNKNOWN_CODE
+    if item.posted_on is None:
+        return None, HoldReason.NOT_POSTED
     if not _within_window(item, received_on):
         return None, HoldReason.OUTSIDE_WINDOW
     return item, None
