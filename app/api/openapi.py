@@ -167,8 +167,7 @@ def _answer_refused_input(
 def _answer_refused_form(
     request: Request, error: Exception | None, form_model: type[BaseModel], status: int
 ) -> None:
-    """`_answer_refused_input` for a multipart body (files): SpecTree reads it only when it
-    is sent as a form, and skips it otherwise."""
+    """`_answer_refused_input` for a multipart body (SpecTree skips any other body)."""
     if request.mimetype != "multipart/form-data":
         _refuse(not_a_form(), status)
     if error is not None:
@@ -225,8 +224,7 @@ class _FlaskPlugin(FlaskPlugin):
     """
 
     def fill_form(self, request: Request) -> dict[str, Any]:
-        """A multipart body's fields and files (as `UploadedFile`s), one value per name and
-        a list for a name sent several times, as SpecTree reads them."""
+        """A multipart body's fields and files (`UploadedFile`s), as SpecTree reads them."""
         data: dict[str, Any] = get_multidict_items(request.form)
         for name in request.files:
             if not name:  # a part without a name: nothing can ask for it
