@@ -753,3 +753,17 @@ def test_a_reply_to_a_deleted_letter_is_held(app, client, window, prisoner, volu
     with app.app_context():
         result = reply(volunteer, pages(), TODAY, item.reference)
     assert result.held_because is incoming.HoldReason.UNKNOWN_CODE
+
+
+def test_a_held_reply_needs_a_prisoner_chosen(app, client, window, prisoner, volunteer):
+    make_mailroom_letter(prisoner)
+    with app.app_context():
+        held = reply(volunteer, pages(), TODAY).incoming.id
+    log_in(client, volunteer)
+    page = client.get("/mailroom/held")
+    assert "— choose —" in page_text(page)
+    response = submit(
+        client, page, {f"h{held}-prisoner_id": ""}, action=f"/mailroom/held/{held}/prisoner"
+    )
+    assert "Choose the prisoner the reply is from." in flashed(follow(client, response))
+    assert db.session.get(IncomingMail, held).prisoner_id is None

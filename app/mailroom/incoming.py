@@ -110,6 +110,7 @@ class Candidate:
     letter_id: int
     reference: str
     posted_on: date
+    language: str
     #: The letter's first line while the organisation can still read it; None after.
     first_line: str | None
 
@@ -269,6 +270,7 @@ def candidates(incoming: IncomingMail) -> list[Candidate]:
             letter_id=item.letter_id,
             reference=format_reference(item.reference),
             posted_on=item.posted_on,
+            language=item.letter.language,
             first_line=_first_line(item.letter),
         )
         for item in _candidate_items(incoming.received_on, incoming.prisoner_id)

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from app.domain import MAX_ID, id_choice
+from app.domain import MAX_ID, optional_id_choice
 from app.mailroom.returns import RETURN_REASON_LABELS
 
 
@@ -70,7 +70,7 @@ class ReturnForm(FlaskForm):
 class ChoosePrisonerForm(FlaskForm):
     """Whom a held reply is from."""
 
-    prisoner_id = SelectField(_l("From"), coerce=id_choice, validators=[InputRequired()])
+    prisoner_id = SelectField(_l("From"), coerce=optional_id_choice, validators=[InputRequired()])
     submit = SubmitField(_l("Show their letters"))
 
 

@@ -117,10 +117,7 @@ def held() -> str:
     rows = []
     for reply in incoming.held_replies():
         choose = _choose_form(reply.id, blank=True)
-        choose.prisoner_id.choices = [
-            (prisoner.id, prisoner.full_name)
-            for prisoner in incoming.prisoners_in_window(reply.received_on)
-        ]
+        choose.prisoner_id.choices = _prisoner_options(reply)
         choose.prisoner_id.data = reply.prisoner_id
         rows.append((reply, incoming.candidates(reply), choose))
     return render_template(
@@ -134,6 +131,12 @@ def _choose_form(incoming_id: int, *, blank: bool = False) -> ChoosePrisonerForm
     if blank:
         return ChoosePrisonerForm(formdata=None, prefix=f"h{incoming_id}", meta={"csrf": False})
     return ChoosePrisonerForm(prefix=f"h{incoming_id}", meta={"csrf": False})
+
+
+def _prisoner_options(reply: IncomingMail) -> list[tuple[int | str, str]]:
+    """Whom a held reply may be from: a prompt, then those written to within its window."""
+    people = incoming.prisoners_in_window(reply.received_on)
+    return [("", _("— choose —")), *((prisoner.id, prisoner.full_name) for prisoner in people)]
 
 
 def _held_or_404(incoming_id: int) -> IncomingMail:
@@ -157,10 +160,7 @@ def choose_prisoner(incoming_id: int) -> Response:
     """Say whom a held reply is from; their letters are listed next."""
     reply = _held_or_404(incoming_id)
     form = _choose_form(incoming_id)
-    form.prisoner_id.choices = [
-        (prisoner.id, prisoner.full_name)
-        for prisoner in incoming.prisoners_in_window(reply.received_on)
-    ]
+    form.prisoner_id.choices = _prisoner_options(reply)
     if not form.validate() or form.prisoner_id.data is None:
         flash(_("Choose the prisoner the reply is from."), "warning")
     else:
