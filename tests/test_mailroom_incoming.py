@@ -24,10 +24,12 @@ from app.mailroom.retention import end_expired_access, purge_unmatched
 from app.mailroom.scans import MAX_FILE_BYTES, ScanPage, check_limits, clean_scan
 from app.mailroom.tasks import end_closed_reply_windows, purge_unmatched_replies
 from app.models import (
+    Channel,
     EventKind,
     IncomingMail,
     IncomingState,
     Letter,
+    LetterOutcome,
     LetterStatus,
     MailroomItem,
     MailroomState,
@@ -240,6 +242,10 @@ def test_a_reply_with_its_code_reaches_the_letter_sealed(app, window, prisoner, 
         assert reply_event is not None and reply_event.happened_on == received
         assert refreshed.status is LetterStatus.ANSWERED
         assert db.session.get(MailroomItem, item.id).state is MailroomState.POSTED
+        # The statistics follow, through the same session hook as a writer's report.
+        outcome = db.session.get(LetterOutcome, letter.id)
+        assert outcome.channel is Channel.ORGANISATION and outcome.replied_on == received
+        assert outcome.days_to_reply == 10
 
 
 def test_a_wrong_check_digit_sends_the_reply_to_the_holding_pen(app, window, prisoner, volunteer):
