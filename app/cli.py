@@ -155,3 +155,6 @@ def register_cli(app: Flask) -> None:
     from app.backup.cli import backup_cli
 
     app.cli.add_command(backup_cli)
+    from app.mailroom.cli import organisation_cli
+
+    app.cli.add_command(organisation_cli)

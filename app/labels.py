@@ -11,9 +11,11 @@ from app.models import (
     EventKind,
     FacilityKind,
     LetterStatus,
+    MailroomState,
     OfficialKind,
     PrisonerStatus,
 )
+from app.models.mailroom import ReturnReason
 
 PRISONER_STATUS = {
     PrisonerStatus.PRETRIAL: _l("Pretrial detention"),
@@ -89,6 +91,24 @@ PRINT_STATUS = {
     "failed": _l("Failed"),
 }
 
+MAILROOM_STATE = {
+    MailroomState.REVIEW: _l("Waiting for review"),
+    MailroomState.SENT_BACK: _l("Sent back to the writer"),
+    MailroomState.APPROVED: _l("Approved"),
+    MailroomState.REJECTED: _l("Rejected"),
+    MailroomState.PRINTED: _l("Printed"),
+    MailroomState.POSTED: _l("Posted"),
+    MailroomState.RETURNED: _l("Returned to the organisation"),
+}
+
+RETURN_REASON = {
+    ReturnReason.MOVED: _l("The addressee has moved"),
+    ReturnReason.UNKNOWN_ADDRESSEE: _l("The addressee is unknown there"),
+    ReturnReason.REFUSED: _l("Refused"),
+    ReturnReason.CENSORSHIP: _l("Stopped by the censor"),
+    ReturnReason.OTHER: _l("Another reason"),
+}
+
 SEVERITY = {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk")}
 
 LANGUAGE = {"ru": _l("Russian"), "en": _l("English"), "uk": _l("Ukrainian")}
@@ -108,5 +128,7 @@ def inject_labels() -> dict[str, Any]:
             "language": LANGUAGE,
             "severity": SEVERITY,
             "print_status": PRINT_STATUS,
+            "mailroom_state": MAILROOM_STATE,
+            "return_reason": RETURN_REASON,
         }
     }

@@ -1,5 +1,6 @@
-"""Who gets what: every route, for anonymous visitors, a tracking-link holder, organizers and
-admins. Authorization lives in the services; this walks the whole URL map to prove it holds."""
+"""Who gets what: every route, for anonymous visitors, a tracking-link holder, organizers,
+admins, mailroom volunteers and translators. Authorization lives in the services; this walks
+the whole URL map to prove it holds."""
 
 from __future__ import annotations
 
@@ -11,17 +12,34 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from app.auth.api_tokens import create_api_token
 from app.drives import services as drives
 from app.extensions import db, limiter
+from app.mailroom import services as mailroom
 from app.models import OutboxMessage, PrintJob, Role
 from tests.conftest import log_in
 from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
+from tests.test_mailroom_writer import handed_letter, open_mailroom
 
-ORGANIZER_ONLY = re.compile(r"^/(manage|drives|mailroom)(/|$)(?!p/)")
-# Personal API tokens only: a session cookie opens nothing there (401 for everyone).
-STAFF_API = re.compile(r"^/api/v1/mailroom/")
+ORGANIZER_ONLY = re.compile(r"^/(manage|drives)(/|$)(?!p/)")
 ADMIN_ONLY = re.compile(r"^/admin/")
-ACCOUNT = re.compile(r"^/account/")
+MAILROOM = re.compile(r"^/mailroom(/|$)")
+# The mailroom's API takes personal bearer tokens only: a login cookie opens none of it.
+STAFF_API = re.compile(r"^/api/v1/mailroom(/|$)")
+# Making a token needs a role that may hold one; revoking one's own works for every account.
+API_TOKENS = re.compile(r"^/account/tokens$")
+ACCOUNT = re.compile(r"^/account(/|$)")
+ROLES = ["anonymous", "organizer", "admin", "mailroom", "translator"]
+#: Which logged-in roles each kind of route serves (anonymous visitors get only public ones).
+SERVES = {
+    "public": {"organizer", "admin", "mailroom", "translator"},
+    "account": {"organizer", "admin", "mailroom", "translator"},
+    "tokens": {"organizer", "admin", "mailroom"},
+    "mailroom": {"organizer", "admin", "mailroom"},
+    "organizer": {"organizer", "admin"},
+    "admin": {"admin"},
+    "staff-api": set(),
+}
 TOKEN_ROUTES = {"/t/<token>", "/api/v1/letters/<token>", "/drives/p/<token>"}
 
 
@@ -34,6 +52,8 @@ def world(app, organizer, admin, monkeypatch):
     prisoner = make_prisoner(facility)
     official = make_official(facility)
     letter = make_letter(prisoner)
+    open_mailroom()
+    handed = handed_letter(prisoner)  # sent through the organisation: a mailroom item
     drive = drives.create_drive(
         organizer,
         drives.DriveInput("Вечер", date.today(), "", [prisoner.id], [], 2),
@@ -44,7 +64,10 @@ def world(app, organizer, admin, monkeypatch):
     db.session.add_all([job, message])
     db.session.commit()
     victim = make_user(email="someone@example.org", role=Role.ORGANIZER)
+    token, _raw = create_api_token(victim, "their scanner")  # nobody else may revoke it
+    db.session.commit()
     return {
+        "token_id": token.id,
         "prisoner_id": prisoner.id,
         "facility_id": facility.id,
         "official_id": official.id,
@@ -53,6 +76,9 @@ def world(app, organizer, admin, monkeypatch):
         "assignment_id": participant.assignments[0].id,
         "message_id": message.id,
         "user_id": victim.id,
+        "item_id": mailroom.item_for(handed).id,
+        "incoming_id": 1,  # no such reply: refused, or not found
+        "reply_id": 1,
         "kind": "prisoners",
         "file_format": "csv",
         "code": "en",
@@ -60,8 +86,6 @@ def world(app, organizer, admin, monkeypatch):
         "letter_token": letter.token,
         "participant_token": participant.token,
         "join_token": drive.join_token,
-        "incoming_id": 1,  # no such reply: refused, or not found
-        "reply_id": 1,
     }
 
 
@@ -89,14 +113,16 @@ def requests_to_make(app, world):
 
 
 def kind_of(rule: Rule) -> str:
-    if STAFF_API.match(rule.rule):
-        return "staff_api"
-    if ADMIN_ONLY.match(rule.rule):
-        return "admin"
-    if ORGANIZER_ONLY.match(rule.rule):
-        return "organizer"
-    if ACCOUNT.match(rule.rule):
-        return "account"
+    for kind, pattern in (
+        ("admin", ADMIN_ONLY),
+        ("organizer", ORGANIZER_ONLY),
+        ("mailroom", MAILROOM),
+        ("staff-api", STAFF_API),
+        ("tokens", API_TOKENS),
+        ("account", ACCOUNT),
+    ):
+        if pattern.match(rule.rule):
+            return kind
     return "public"
 
 
@@ -113,11 +139,22 @@ def readable(response) -> str:
 
 def refused_to(role: str, kind: str) -> bool:
     """Whether the design refuses this role every route of this kind."""
-    return (
-        (role == "anonymous" and kind in {"organizer", "admin", "account"})
-        or (role == "organizer" and kind == "admin")
-        or kind == "staff_api"
-    )
+    if role == "anonymous":
+        return kind != "public"
+    return role not in SERVES[kind]
+
+
+def refusal_problem(role: str, kind: str, response) -> str | None:
+    """What is wrong with the answer to a request the design refuses (None: refused right).
+
+    Anonymous visitors are sent to the login page, a logged-in account its role may not use
+    gets 403, and the bearer-token API answers 401 to a request without a token."""
+    status = response.status_code
+    if kind == "staff-api":
+        return None if status == 401 else f"{role} got {status}, not 401"
+    if role == "anonymous":
+        return None if sent_to_login(response) else f"anonymous got {status}, not the login page"
+    return None if status == 403 else f"{role} got {status}, not 403"
 
 
 def database_rows() -> dict[str, list[tuple]]:
@@ -128,12 +165,16 @@ def database_rows() -> dict[str, list[tuple]]:
     }
 
 
-@pytest.mark.parametrize("role", ["anonymous", "organizer", "admin"])
+@pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_each_role_as_designed(app, client, world, organizer, admin, role):
-    if role == "organizer":
-        log_in(client, organizer)
-    elif role == "admin":
-        log_in(client, admin)
+    accounts = {
+        "organizer": organizer,
+        "admin": admin,
+        "mailroom": make_user(email="mailroom@example.org", role=Role.MAILROOM),
+        "translator": make_user(email="translator@example.org", role=Role.TRANSLATOR),
+    }
+    if role in accounts:
+        log_in(client, accounts[role])
     problems = []
     for rule, method, url in requests_to_make(app, world):
         if rule.endpoint == "auth.logout":
@@ -146,15 +187,9 @@ def test_every_route_answers_each_role_as_designed(app, client, world, organizer
         status = response.status_code
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
-        elif kind == "staff_api":
-            if status != 401:
-                problems.append(f"{method} {url}: {role} without a token got {status}, not 401")
-        elif role == "anonymous" and kind in {"organizer", "admin", "account"}:
-            if not sent_to_login(response):
-                problems.append(f"{method} {url}: anonymous got {status}, not the login page")
-        elif role == "organizer" and kind == "admin":
-            if status != 403:
-                problems.append(f"{method} {url}: organizer got {status}, not 403")
+        elif refused_to(role, kind):
+            if problem := refusal_problem(role, kind, response):
+                problems.append(f"{method} {url}: {problem}")
         elif sent_to_login(response) or status in (401, 403):
             problems.append(f"{method} {url}: {role} refused with {status}")
         if before is not None and database_rows() != before:

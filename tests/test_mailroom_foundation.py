@@ -109,9 +109,9 @@ def test_an_api_token_is_shown_once_kept_hashed_and_revocable(app: Flask) -> Non
     assert stored is not None and raw not in stored.token_hash and stored.token_hash != raw
 
     with app.app_context():
-        assert user_for_token(raw) is not None
-        assert user_for_token(raw + "x") is None
-        assert user_for_token("kvt_" + "A" * 43) is None
+        assert user_for_token(raw, record_use=True) is not None
+        assert user_for_token(raw + "x", record_use=True) is None
+        assert user_for_token("kvt_" + "A" * 43, record_use=True) is None
         db.session.commit()
     with app.app_context():
         owner = db.session.get(User, user.id)
@@ -119,7 +119,7 @@ def test_an_api_token_is_shown_once_kept_hashed_and_revocable(app: Flask) -> Non
         assert revoke_api_token(owner, token_id)
         db.session.commit()
     with app.app_context():
-        assert user_for_token(raw) is None
+        assert user_for_token(raw, record_use=True) is None
 
 
 def test_translators_get_no_api_tokens(app: Flask) -> None:

@@ -23,7 +23,9 @@ def api_account(check: Callable[[Actor], User] = require_mailroom) -> User:
     this: 403 (raised by ``check``).
     """
     raw = bearer_value(request)
-    user = user_for_token(raw) if raw else None
+    # Reads never write (not even the day a token was last used).
+    changes = request.method not in ("GET", "HEAD", "OPTIONS")
+    user = user_for_token(raw, record_use=changes) if raw else None
     if user is None:
         response = jsonify(
             error="unauthorized",

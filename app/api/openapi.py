@@ -65,13 +65,15 @@ TAGS = {
         description=N_("For the holder of a tracking token: the token is the credential."),
     ),
     "check": Tag(name=N_("Censor-risk check"), description=N_("Findings in a letter's text.")),
-    "mailroom": Tag(
-        name=N_("Mailroom"),
-        description=N_("For the organisation's mailroom, with a personal API token."),
-    ),
     "statistics": Tag(
         name=N_("Statistics"),
         description=N_("How letters fared, per facility; public and cached for five minutes."),
+    ),
+    "mailroom": Tag(
+        name=N_("Mailroom"),
+        description=N_(
+            "The organisation's letter service, for its volunteers: personal API tokens only."
+        ),
     ),
 }
 
@@ -317,8 +319,7 @@ def operation(
     ``form``, and the operation then refuses any other body. Every operation also documents
     the 400 that `app.inputguard` answers to unreadable input before any schema reads it.
     ``bearer`` declares that the operation takes a personal API token
-    (`app.api.auth.api_account`), with its 401 and 403; the token is checked before the
-    input, so that nobody without one learns what is refused.
+    (`app.api.auth.api_account`), with its 401 and 403, checked before the input.
     """
     codes: dict[str, Any] = {f"HTTP_{code}": value for code, value in responses.items()}
     # Request headers (If-None-Match) are documented, but no value of theirs is refused.
@@ -358,7 +359,7 @@ def operation(
         adapter: ModelAdapter[Any, Any, Any],
     ) -> None:
         if bearer:
-            api_account()
+            api_account()  # who asks comes first: no token, nothing said about the input
         _answer_refused_input(
             request,
             prepared,

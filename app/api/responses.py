@@ -14,7 +14,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas import N_, described
-from app.models import Channel, EventKind, FacilityKind, LetterStatus, PrisonerStatus
+from app.models import (
+    Channel,
+    EventKind,
+    FacilityKind,
+    LetterStatus,
+    MailroomState,
+    PrisonerStatus,
+)
 from app.models.template import TemplateKind
 from app.russian.censor import Severity
 
@@ -107,6 +114,12 @@ class Delays(ResponseModel):
     days_to_reply: int | None
 
 
+@described(N_("A reply scanned by the organisation; its pages are shown through the link only."))
+class Reply(ResponseModel):
+    received_on: date = Field(description=N_("When the organisation received it."))
+    pages: int = Field(description=N_("How many pages the scan has."))
+
+
 @described(N_("What the holder of the token may see: status, events and delays, never the text."))
 class Letter(ResponseModel):
     kind: TemplateKind = Field(description=N_("A letter to a prisoner or an appeal."))
@@ -117,6 +130,18 @@ class Letter(ResponseModel):
     facility_id: int | None
     events: list[Event]
     delays: Delays
+    delivery: Literal["self", "organisation"] = Field(
+        description=N_("self: its writer prints and posts it; organisation: sent through it.")
+    )
+    mailroom_state: MailroomState | None = Field(
+        description=N_("Where it stands in the organisation's mailroom; null for self.")
+    )
+    reference: str | None = Field(
+        description=N_("The reference code printed on it, e.g. 4821-0937; null for self.")
+    )
+    replies: list[Reply] = Field(
+        description=N_("Replies the organisation received and matched to it, oldest first.")
+    )
 
 
 @described(N_("The event as recorded and the letter's status after it."))

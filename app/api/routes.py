@@ -39,6 +39,7 @@ from app.api.serializers import (
     event_json,
     facility_json,
     figures_json,
+    finding_json,
     letter_json,
     prisoner_json,
 )
@@ -217,17 +218,7 @@ def check(json: CheckRequest) -> Response | tuple[Response, int]:
     )
     reader_language = current_language()
     return jsonify(
-        findings=[
-            {
-                "start": finding.start,
-                "end": finding.end,
-                "category": finding.category,
-                "severity": finding.severity.value,
-                "reason": finding.reason(reader_language),
-                "rule": finding.rule,
-            }
-            for finding in review.findings
-        ],
+        findings=[finding_json(finding, reader_language) for finding in review.findings],
         characters=review.characters,
         pages=review.pages,
         max_pages=review.max_pages,

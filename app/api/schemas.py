@@ -252,6 +252,7 @@ ENUM_DESCRIPTIONS = {
     "EventKind": N_("What happened to a letter."),
     "FacilityKind": N_("The kind of facility."),
     "LetterStatus": N_("Where a letter stands, after the latest report."),
+    "MailroomState": N_("Where a letter sent through the organisation stands in its mailroom."),
     "PrisonerStatus": N_("Where a prisoner stands: before trial, convicted, in transit, out."),
     "Severity": N_("How likely a finding is to cost the letter or its reader something."),
     "ReturnReason": N_("Why an envelope came back to the organisation."),

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from app.directory.services import mailing_address, recipient_name
+from app.mailroom.reference import format_reference
+from app.mailroom.services import item_for, replies
 from app.models import Facility, Letter, MailEvent, Prisoner
 from app.models.facility import PublicFacility
+from app.russian.censor import Finding
 from app.russian.names import Case, all_forms, decline
 from app.stats.services import Figures
 from app.tracking.services import delays
@@ -61,8 +64,10 @@ def event_json(event: MailEvent) -> dict[str, Any]:
 
 
 def letter_json(letter: Letter) -> dict[str, Any]:
-    """What the holder of the token may see: status, events and delays, not the text."""
+    """What the holder of the token may see: status, events and delays, how it travels (and,
+    through the organisation, its mailroom state, reference and replies), not the text."""
     letter_delays = delays(letter)
+    item = item_for(letter)
     return {
         "kind": letter.kind.value,
         "status": letter.status.value,
@@ -75,6 +80,25 @@ def letter_json(letter: Letter) -> dict[str, Any]:
             "days_to_delivery": letter_delays.to_delivery,
             "days_to_reply": letter_delays.to_reply,
         },
+        "delivery": "self" if item is None else "organisation",
+        "mailroom_state": None if item is None else item.state.value,
+        "reference": None if item is None else format_reference(item.reference),
+        "replies": [
+            {"received_on": reply.received_on.isoformat(), "pages": reply.pages}
+            for reply in (replies(letter) if item is not None else [])
+        ],
+    }
+
+
+def finding_json(finding: Finding, language: str) -> dict[str, Any]:
+    """One censor-risk finding, its reason in ``language`` (the reader's)."""
+    return {
+        "start": finding.start,
+        "end": finding.end,
+        "category": finding.category,
+        "severity": finding.severity.value,
+        "reason": finding.reason(language),
+        "rule": finding.rule,
     }
 
 

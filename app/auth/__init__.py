@@ -1,4 +1,5 @@
-"""Organizer and admin accounts: login, invitations, password resets."""
+"""Accounts of every role: login, invitations, password resets, the account page with personal
+API tokens, and the admin's pages (accounts, the organisation's settings)."""
 
 from flask import Blueprint
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.domain import DomainError
 from app.extensions import db
 from app.models import ApiToken, Role, User
 from app.models.base import utcnow
@@ -32,13 +34,23 @@ class TokenNotAllowed(Exception):
 
 
 def create_api_token(user: User, label: str) -> tuple[ApiToken, str]:
-    """A new token for ``user`` (added to the session) and its raw value, shown only now."""
+    """A new token for ``user`` (added to the session) and its raw value, shown only now.
+
+    The label says where the token is used (a scanning station, a script), so that its owner
+    knows which one to revoke; it is required."""
     if user.role not in ROLES_WITH_TOKENS:
         raise TokenNotAllowed(user.role)
+    label = label.strip()
+    if not label:
+        raise DomainError("label", _l("Give the token a label, such as where it will be used."))
+    if len(label) > MAX_LABEL_LENGTH:
+        raise DomainError(
+            "label", _l("Use at most %(num)d characters for the label.", num=MAX_LABEL_LENGTH)
+        )
     raw = TOKEN_PREFIX + new_tracking_token()
     token = ApiToken(
         user=user,
-        label=label.strip()[:MAX_LABEL_LENGTH],
+        label=label,
         token_hash=link_hash(raw, API_TOKEN_PURPOSE),
     )
     db.session.add(token)
@@ -56,13 +68,14 @@ def active_tokens(user: User) -> list[ApiToken]:
     )
 
 
-def revoke_api_token(user: User, token_id: int, now: datetime | None = None) -> bool:
-    """Revoke one of the account's own tokens; False when it has no such active token."""
+def revoke_api_token(user: User, token_id: int, now: datetime | None = None) -> ApiToken | None:
+    """Revoke one of the account's own tokens and return it; None when it has no such active
+    token (someone else's token is as unknown as one that never existed)."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
-        return False
+        return None
     token.revoked_at = now or utcnow()
-    return True
+    return token
 
 
 def bearer_value(request: Request) -> str | None:
@@ -75,10 +88,13 @@ def bearer_value(request: Request) -> str | None:
     return value or None
 
 
-def user_for_token(raw: str, today: date | None = None) -> User | None:
+def user_for_token(raw: str, *, record_use: bool, today: date | None = None) -> User | None:
     """The active account a token belongs to, or None (unknown, revoked, deactivated).
 
-    Records the day of use (once a day: no write on every request)."""
+    With ``record_use`` (requests that change something), records the day of use, once a
+    day. Requests that only read never write, not even this: a script that only reads shows
+    as unused, which the account page says.
+    """
     if not raw.startswith(TOKEN_PREFIX) or not looks_like_token(raw[len(TOKEN_PREFIX) :]):
         return None
     token = db.session.scalar(
@@ -87,6 +103,6 @@ def user_for_token(raw: str, today: date | None = None) -> User | None:
     if token is None or not token.is_active or not token.user.is_active:
         return None
     day = today or date.today()
-    if token.last_used_on != day:
+    if record_use and token.last_used_on != day:
         token.last_used_on = day
     return token.user

@@ -16,6 +16,8 @@ from app.models import Role
 
 ROLE_LABELS = {
     Role.ORGANIZER: _l("Organizer"),
+    Role.MAILROOM: _l("Mailroom volunteer"),
+    Role.TRANSLATOR: _l("Translator"),
     Role.ADMIN: _l("Admin"),
 }
 
@@ -125,8 +127,28 @@ class InviteForm(FlaskForm):
         _l("Role"),
         choices=[
             SelectChoice(Role.ORGANIZER.value, _l("Organizer")),
-            SelectChoice(Role.ADMIN.value, _l("Admin (also manages accounts and mail)")),
+            SelectChoice(Role.MAILROOM.value, _l("Mailroom volunteer (the mailroom only)")),
+            SelectChoice(Role.TRANSLATOR.value, _l("Translator (the translation desk only)")),
+            SelectChoice(
+                Role.ADMIN.value, _l("Admin (also manages accounts, the organisation and mail)")
+            ),
         ],
         default=Role.ORGANIZER.value,
     )
     submit = SubmitField(_l("Send invitation"))
+
+
+class ApiTokenForm(FlaskForm):
+    """A new personal API token: its label (the service checks it)."""
+
+    label = StringField(
+        _l("Label"),
+        description=_l("Where the token will be used, e.g. “scanning station” or “print script”."),
+    )
+    submit = SubmitField(_l("Create a token"))
+
+
+class RevokeTokenForm(FlaskForm):
+    """The button that revokes one token."""
+
+    submit = SubmitField(_l("Revoke"))

@@ -46,6 +46,13 @@ def require_admin(actor: Actor) -> User:
     return user
 
 
+def logged_in_user() -> User:
+    """The logged-in account itself, not Flask-Login's proxy (models and sessions need it).
+
+    Only for views behind `login_required`: there the user loader gave a User."""
+    return cast(User, current_user._get_current_object())
+
+
 def login_required(view: F) -> F:
     """Send anonymous visitors to the login page, then back here."""
 

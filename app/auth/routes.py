@@ -1,9 +1,8 @@
 """Login (by password or by an emailed link), logout, invitations, passwords and the admin's
-account list: thin views over app.auth.services, sessions and login_links."""
+account list: thin views over app.auth.services, sessions and login_links. The account page
+(with API tokens) is in account_routes, the organisation's settings in admin_routes."""
 
 from __future__ import annotations
-
-from typing import cast
 
 from flask import (
     current_app,
@@ -22,6 +21,10 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+# The account page and the organisation's settings keep their views in modules of their own:
+# importing them registers those views with the blueprint.
+import app.auth.account_routes
+import app.auth.admin_routes  # noqa: F401
 from app.auth import bp, login_links, services, sessions
 from app.auth.forms import (
     ROLE_LABELS,
@@ -34,8 +37,9 @@ from app.auth.forms import (
     NewPasswordForm,
     UseLoginLinkForm,
 )
+from app.auth.navigation import home_for
 from app.auth.passwords import MIN_PASSWORD_LENGTH
-from app.auth.permissions import login_required
+from app.auth.permissions import logged_in_user, login_required
 from app.domain import DomainError
 from app.extensions import limiter
 from app.i18n import current_language
@@ -86,23 +90,26 @@ def _account_locked(_limit: RequestLimit) -> FlaskResponse:
             "email instead, or try the password again later."
         )
     )
-    target = safe_next_url(request.args.get("next"), _home())
-    page = render_template("auth/login.html", form=form, next=target, locked=True)
+    page = render_template("auth/login.html", form=form, next=_requested_next(), locked=True)
     return make_response(page, 429)
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _home() -> str:
-    """Where organizers land after logging in."""
-    return url_for("manage.index")
+def _requested_next() -> str | None:
+    """The page on this site the login was asked to lead to, if any (`next`)."""
+    return safe_next_url(request.args.get("next"), "") or None
+
+
+def _after_login(user: User) -> Response:
+    """Where a login leads: the requested page, or the account's own start page."""
+    return redirect(safe_next_url(_requested_next(), home_for(user)))
 
 
 def _actor() -> User:
     """The logged-in account itself, not Flask-Login's proxy (models and sessions need it)."""
-    # Only called where someone is logged in: the user loader gave a User.
-    return cast(User, current_user._get_current_object())
+    return logged_in_user()
 
 
 def _start_session(user: User) -> None:
@@ -148,20 +155,21 @@ def _link_problem(error: services.LinkError) -> tuple[str, int]:
     on_breach=_account_locked,
 )
 def login() -> Response | str | tuple[str, int]:
-    """Email and password; on success go to `next` (a path on this site) or organizers' pages."""
-    target = safe_next_url(request.args.get("next"), _home())
+    """Email and password; on success go to `next` (a path on this site) or the account's
+    start page (see `home_for`)."""
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(target)
+        return _after_login(_actor())
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             _start_session(user)
-            return redirect(target)
+            return _after_login(user)
         form.form_errors.append(_("Wrong email or password."))
+    page = render_template("auth/login.html", form=form, next=_requested_next())
     if request.method == "POST":
-        return render_template("auth/login.html", form=form, next=target), 422
-    return render_template("auth/login.html", form=form, next=target)
+        return page, 422
+    return page
 
 
 @bp.post("/logout")
@@ -223,7 +231,7 @@ def login_by_link(token: str) -> Response | str | tuple[str, int]:
         except services.LinkError as error:
             return _link_problem(error)
         _start_session(user)
-        return redirect(_home())
+        return redirect(home_for(user))
     page = render_template("auth/login_by_link.html", form=form, email=link.user.email)
     if request.method == "POST":
         return page, 422
@@ -253,7 +261,7 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
         else:
             _start_session(user)
             flash(_("Welcome to Konvert. Your account is ready."), "success")
-            return redirect(_home())
+            return redirect(home_for(user))
     page = render_template(
         "auth/invitation.html",
         form=form,
@@ -315,7 +323,7 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
         else:
             _start_session(user)
             flash(_("Your new password is set. Other browsers were logged out."), "success")
-            return redirect(_home())
+            return redirect(home_for(user))
     page = render_template(
         "auth/reset.html",
         form=form,

@@ -1,4 +1,5 @@
-"""Accounts for organizers and admins: login, invitations, password resets, activation.
+"""Accounts (organizers, admins, mailroom volunteers, translators): login, invitations,
+password resets, activation.
 
 Plain functions on models. They never commit (the route or command does) and never see the
 request: no IP address or user agent reaches this module.
@@ -99,7 +100,8 @@ def check_new_password(password: str, field: str = "password") -> None:
         raise DomainError(field, str(_l("This password is too long.")))
 
 
-def _find_user(email: str) -> User | None:
+def find_account(email: str) -> User | None:
+    """The account with this address (however it was typed), active or not, or None."""
     return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
 
 
@@ -108,7 +110,7 @@ def authenticate(email: str, password: str) -> User | None:
 
     Upgrades the stored hash when it was made with weaker parameters than today's.
     """
-    user = _find_user(email)
+    user = find_account(email)
     if user is None:
         verify_password(_dummy_hash(), password)
         return None
@@ -121,21 +123,25 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def create_admin(email: str, password: str, name: str = "") -> User:
-    """A new active admin account (for `flask users create-admin`)."""
+def create_account(email: str, password: str, role: Role, name: str = "") -> User:
+    """A new active account of any role (for `flask users create` and `create-admin`: the
+    command line is trusted, so no actor is checked)."""
     address = normalise_email(email)
     if not valid_address(address):
         raise DomainError("email", str(_l("This is not an email address.")))
-    if _find_user(address) is not None:
+    if find_account(address) is not None:
         raise DomainError("email", str(_l("An account with this address already exists.")))
     check_new_password(password)
-    user = User(
-        email=address, name=name.strip(), role=Role.ADMIN, password_hash=hash_password(password)
-    )
+    user = User(email=address, name=name.strip(), role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
-    record(None, "create", "user", user.id, {"role": Role.ADMIN.value})
+    record(None, "create", "user", user.id, {"role": role.value})
     return user
+
+
+def create_admin(email: str, password: str, name: str = "") -> User:
+    """A new active admin account (for `flask users create-admin`)."""
+    return create_account(email, password, Role.ADMIN, name)
 
 
 def list_users(actor: Actor) -> list[User]:
@@ -171,7 +177,7 @@ def invite(
     address = normalise_email(email)
     if not valid_address(address):
         raise DomainError("email", str(_l("This is not an email address.")))
-    if _find_user(address) is not None:
+    if find_account(address) is not None:
         raise DomainError("email", str(_l("An account with this address already exists.")))
     now = utcnow()
     db.session.execute(
@@ -222,7 +228,7 @@ def _usable(model: type[Link], token: str) -> Link:
 def find_invitation(token: str) -> Invitation:
     """The open invitation for a link token; LinkError if it is unknown, used, expired or taken."""
     invitation = _usable(Invitation, token)
-    if _find_user(invitation.email) is not None:
+    if find_account(invitation.email) is not None:
         raise LinkError("taken")
     return invitation
 
@@ -252,7 +258,7 @@ def request_password_reset(email: str, link_for: LinkBuilder, language: str = "e
 
     The caller answers the same either way, so nobody learns which addresses have accounts.
     """
-    user = _find_user(email)
+    user = find_account(email)
     if user is None or not user.active:
         return
     hours = int(current_app.config["PASSWORD_RESET_HOURS"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
@@ -13,6 +13,8 @@ from wtforms.validators import Length
 from app.domain import optional_id_choice
 
 LETTER_LANGUAGES = [SelectChoice("ru", _l("Russian")), SelectChoice("en", _l("English"))]
+#: How a letter travels: printed and posted by its writer, or through the organisation.
+SELF, ORGANISATION = "self", "organisation"
 
 
 class LetterForm(FlaskForm):
@@ -26,6 +28,12 @@ class LetterForm(FlaskForm):
         description=_l("Any name you like: your first name or a pseudonym."),
     )
     body = TextAreaField(_l("Your letter"), validators=[Length(max=20000)])
+    # Offered only when the organisation's mailroom is open (the view sets the choices).
+    delivery = RadioField(
+        _l("How will it travel?"),
+        choices=[SelectChoice(SELF, _l("I print and post it")), SelectChoice(ORGANISATION, "")],
+        default=SELF,
+    )
     apply_template = SubmitField(_l("Use this template"))
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save and get my tracking link"))
@@ -37,6 +45,7 @@ class AppealForm(LetterForm):
     language = SelectField(
         _l("Language of the appeal"), choices=[SelectChoice("ru", _l("Russian"))]
     )
+    delivery = None  # type: ignore[assignment]  # appeals are sent by the applicant
     signature = StringField(
         _l("Your full name"),
         validators=[Length(max=200)],

@@ -21,4 +21,4 @@ def write(prisoner_id: int) -> Response | str | tuple[str, int]:
     if not prisoner.can_receive_letters:
         flash(_("This person cannot receive letters now."), "warning")
         return redirect(url_for("directory.prisoner", prisoner_id=prisoner.id))
-    return compose(prisoner)
+    return compose(prisoner, offer_mailroom=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -13,16 +14,21 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from app.composer import length, services
-from app.composer.forms import AppealForm, LetterForm
+from app.composer.forms import ORGANISATION, SELF, AppealForm, LetterForm
 from app.directory.services import mailing_address
 from app.domain import DomainError, as_id
 from app.labels import LANGUAGE
+from app.mailroom import services as mailroom
+from app.mailroom.organisation import current_organisation
 from app.models import Letter, Official, Prisoner, Template, TemplateKind
 from app.refusals import show_on_form
 
 
 def _build_form(
-    prisoner: Prisoner, official: Official | None, offered: list[Template] | None
+    prisoner: Prisoner,
+    official: Official | None,
+    offered: list[Template] | None,
+    mailroom_open: bool,
 ) -> LetterForm:
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     form = AppealForm() if official else LetterForm()
@@ -32,6 +38,14 @@ def _build_form(
         SelectChoice(str(t.id), t.title, optgroup=str(LANGUAGE.get(t.language, t.language)))
         for t in templates
     ]
+    if mailroom_open:
+        form.delivery.choices = [
+            SelectChoice(SELF, _l("I print and post it")),
+            SelectChoice(
+                ORGANISATION,
+                _l("Send it through %(name)s", name=current_organisation().name),
+            ),
+        ]
     if request.method == "GET" and not official:
         languages = prisoner.language_list
         form.language.data = "ru" if "ru" in languages or not languages else languages[0]
@@ -39,7 +53,11 @@ def _build_form(
 
 
 def _page(
-    prisoner: Prisoner, official: Official | None, form: LetterForm, preview: str | None = None
+    prisoner: Prisoner,
+    official: Official | None,
+    form: LetterForm,
+    preview: str | None = None,
+    mailroom_open: bool = False,
 ) -> str:
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     return render_template(
@@ -65,6 +83,7 @@ def _page(
         and (form.language.data or "ru") not in (prisoner.language_list or ["ru"]),
         max_chars=current_app.config["MAX_LETTER_CHARS"],
         action=request.path,
+        organisation=current_organisation() if mailroom_open else None,
     )
 
 
@@ -74,13 +93,18 @@ def compose(
     *,
     offered: list[Template] | None = None,
     after_save: Callable[[Letter], Response] | None = None,
+    offer_mailroom: bool = False,
 ) -> Response | str | tuple[str, int]:
     """Pick a template, edit, preview and save; for appeals, ``official`` is the addressee.
 
     A drive narrows the templates (``offered``) and decides where to go after saving.
+    ``offer_mailroom``: the writer may send the letter through the organisation (when its
+    mailroom is open and the prisoner has an address): it is then handed over on saving.
     """
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
-    form = _build_form(prisoner, official, offered)
+    mailroom_open = offer_mailroom and official is None and mailroom.offers_mailroom(prisoner)
+    form = _build_form(prisoner, official, offered, mailroom_open)
+    page = partial(_page, mailroom_open=mailroom_open)
 
     if request.method == "GET":
         template = services.get_template(request.args.get("template", type=as_id), kind)
@@ -93,11 +117,11 @@ def compose(
                 )
             except DomainError as error:
                 show_on_form(form, error)
-                return _page(prisoner, official, form), 422
-        return _page(prisoner, official, form)
+                return page(prisoner, official, form), 422
+        return page(prisoner, official, form)
 
     if not form.validate():
-        return _page(prisoner, official, form), 422
+        return page(prisoner, official, form), 422
 
     if form.apply_template.data:
         template = services.get_template(form.template_id.data, kind)
@@ -109,11 +133,11 @@ def compose(
                 )
             except DomainError as error:
                 show_on_form(form, error)
-                return _page(prisoner, official, form), 422
-        return _page(prisoner, official, form)
+                return page(prisoner, official, form), 422
+        return page(prisoner, official, form)
 
     if form.preview.data:
-        return _page(prisoner, official, form, preview=form.body.data or "")
+        return page(prisoner, official, form, preview=form.body.data or "")
 
     try:
         letter = services.create_letter(
@@ -126,9 +150,12 @@ def compose(
             limits=length.print_limits(),
             official=official,
         )
+        # Asked for even when the mailroom closed while the page was open: then refused.
+        if offer_mailroom and official is None and form.delivery.data == ORGANISATION:
+            mailroom.hand_to_organisation(letter)
     except DomainError as error:
         show_on_form(form, error)
-        return _page(prisoner, official, form), 422
+        return page(prisoner, official, form), 422
     if after_save is not None:
         return after_save(letter)
     return redirect(url_for("tracking.letter", token=letter.token, saved=1))

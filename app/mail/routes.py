@@ -21,6 +21,7 @@ from app.mail import bp, services
 from app.mail import outbox as outbox_admin
 from app.mail.confirmation import Subscription, confirm_hours
 from app.mail.forms import ConfirmAddressForm, ConfirmForm, FollowForm, ReminderForm, RequeueForm
+from app.mailroom.services import item_for
 from app.models import Letter, OutboxStatus, Prisoner, ReminderSubscription
 from app.refusals import flash_refusal, show_on_form
 from app.security import public_write_limit
@@ -123,6 +124,8 @@ def _reminder_page(letter: Letter, form: ReminderForm, status: int = 200) -> tup
             letter=letter,
             form=form,
             subscription=services.reminder_for(letter),
+            # A letter sent through the organisation: its writer hears of news too.
+            news=item_for(letter) is not None,
         ),
         status,
     )

@@ -42,6 +42,7 @@ SUBJECTS = {
     "reminder": _l("A reminder from Konvert"),
     "transfer_alert": _l("An update from Konvert"),
     "digest": _l("Your weekly Konvert summary"),
+    "letter_news": _l("There is news about your letter"),
 }
 _HEADER_BREAK = re.compile(r"[\r\n]")
 _EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[^@\s<>,;:\"]+\.[^@\s<>,;:\"]+$")
@@ -280,27 +281,55 @@ def send_due_reminders(today: date) -> int:
             continue
         letter = subscription.letter
         final = age >= second_days
-        message = queue_email(
-            subscription.email,
+        _write_to_writer(
+            subscription,
             "reminder",
-            {
-                "days": age,
-                "sent_on": sent_date,
-                "is_appeal": letter.is_appeal,
-                "final": final,
-                "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
-                "delete_url": None
-                if final
-                else external_url("mail.unsubscribe_reminder", token=subscription.token),
-            },
-            email_language(letter.language),
+            {"days": age, "sent_on": sent_date, "is_appeal": letter.is_appeal, "final": final},
+            final=final,
         )
-        if final:
-            delete_reminder(subscription)
-        else:
-            _tie(message, subscription)
         queued += 1
     return queued
+
+
+def _write_to_writer(
+    subscription: ReminderSubscription, kind: str, context: dict[str, Any], *, final: bool
+) -> None:
+    """Queue an email about a letter to the address its writer left, with the letter's link
+    and, unless it is the ``final`` one, the link that deletes the address. The final one
+    deletes the subscription in the same transaction: the message, untied and without a
+    delete link, keeps the address and the letter's link (encrypted) only until it is sent.
+    """
+    message = queue_email(
+        subscription.email,
+        kind,
+        {
+            **context,
+            "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
+            "delete_url": None
+            if final
+            else external_url("mail.unsubscribe_reminder", token=subscription.token),
+        },
+        email_language(subscription.letter.language),
+    )
+    if final:
+        delete_reminder(subscription)
+    else:
+        _tie(message, subscription)
+
+
+def queue_letter_news(letter: Letter, *, final: bool = False) -> bool:
+    """Tell the writer who left (and confirmed) an email for this letter that there is news,
+    and nothing more: "There is news about your letter. Open your link." with the link.
+
+    Returns False when there is nobody to tell. ``final``: the story ends with this news
+    (the letter was refused or came back): the address is deleted with it, as with the last
+    reminder.
+    """
+    subscription = reminder_for(letter)
+    if subscription is None or not subscription.confirmed:
+        return False
+    _write_to_writer(subscription, "letter_news", {}, final=final)
+    return True
 
 
 # --- transfer alerts -------------------------------------------------------------------------

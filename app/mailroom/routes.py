@@ -5,7 +5,9 @@ Each part of the mailroom keeps its views in a module of its own, imported here 
 create_app() registers them with the blueprint.
 """
 
-from app.mailroom import (
-    api_incoming,  # noqa: F401 - the incoming post's API routes
-    incoming_views,  # noqa: F401 - the incoming post's pages
+from app.mailroom import (  # noqa: F401 - each module registers its routes
+    api,
+    api_incoming,
+    incoming_views,
+    review_views,
 )

@@ -85,6 +85,12 @@ AUDIT_FIELD_LABELS = {
     "organisation": _l("Organisation"),
     "jurisdiction": _l("Answers for"),
     "jurisdiction_region": _l("Region answered for"),
+    "return_address": _l("Return address"),
+    "mailroom_open": _l("Mailroom open"),
+    "reply_window_days": _l("Reply window (days)"),
+    "daily_intake_cap": _l("Letters taken in a day"),
+    "prisoner_daily_cap": _l("Letters to one prisoner in a day"),
+    "next_run_on": _l("Next print run"),
 }
 AUDIT_ACTIONS = {
     "create": _l("created"),
@@ -96,6 +102,7 @@ ENTITY_TYPE_LABELS = {
     "prisoner": _l("Prisoners"),
     "facility": _l("Facilities"),
     "official": _l("Officials"),
+    "organisation": _l("The organisation"),
 }
 
 

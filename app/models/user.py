@@ -1,5 +1,5 @@
-"""Organizer and admin accounts, their sessions, invitations, password resets, one-time login
-links, and the audit trail."""
+"""Accounts (organizers, admins, mailroom volunteers, translators), their sessions, invitations,
+password resets, one-time login links, and the audit trail."""
 
 from __future__ import annotations
 
@@ -50,6 +50,16 @@ class User(UserMixin, Model):
     def is_admin(self) -> bool:
         """True for admins."""
         return self.role is Role.ADMIN
+
+    @property
+    def can_organize(self) -> bool:
+        """True for organizers and admins: prisoners, facilities, drives, imports."""
+        return self.role in (Role.ORGANIZER, Role.ADMIN)
+
+    @property
+    def can_use_mailroom(self) -> bool:
+        """True for mailroom volunteers, organizers and admins."""
+        return self.role in (Role.MAILROOM, Role.ORGANIZER, Role.ADMIN)
 
 
 class Invitation(Model):

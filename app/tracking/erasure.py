@@ -9,7 +9,10 @@ from app.database import forget_freed_pages
 from app.edge import after_commit
 from app.extensions import db
 from app.mailroom.retention import erase_incoming_of
-from app.models import Assignment, Letter, ReminderSubscription
+from app.models import Assignment, Letter, MailroomItem, MailroomState, ReminderSubscription
+
+#: A letter deleted before it was printed is withdrawn from the mailroom altogether.
+WITHDRAWN_BEFORE = (MailroomState.REVIEW, MailroomState.SENT_BACK, MailroomState.APPROVED)
 
 
 def erase_letter(letter: Letter) -> None:
@@ -19,8 +22,10 @@ def erase_letter(letter: Letter) -> None:
     encrypted text, signature and sender address, the organisers' copy of the key, the notes
     and tracking numbers of the reports (a tracking number leads to the post office that took
     the letter), the reminder subscription with its address and queued emails (their foreign
-    keys cascade), the link kept for a drive participant, and the replies and returned
-    envelopes the organisation's mailroom matched to it, with their sealed scans.
+    keys cascade), the link kept for a drive participant, a mailroom letter not printed yet
+    (withdrawn; once printed, its item keeps the reference code for the post that comes back,
+    without the reason sealed for the writer), and the replies and returned envelopes the
+    mailroom matched to it, with their sealed scans.
 
     Kept, as the open data describes: the letter row's prisoner, facility, kind and the hour it
     was written, and its reports' kinds, days and channels, from which the statistics derive
@@ -29,6 +34,17 @@ def erase_letter(letter: Letter) -> None:
     lock(letter)
     db.session.execute(
         delete(ReminderSubscription).where(ReminderSubscription.letter_id == letter.id)
+    )
+    db.session.execute(
+        delete(MailroomItem)
+        .where(MailroomItem.letter_id == letter.id, MailroomItem.state.in_(WITHDRAWN_BEFORE))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(MailroomItem)
+        .where(MailroomItem.letter_id == letter.id)
+        .values(writer_reason_sealed=None)
+        .execution_options(synchronize_session=False)
     )
     db.session.execute(
         update(Assignment)

@@ -107,3 +107,10 @@ class DeleteLetterForm(FlaskForm):
     """Deleting a letter for good: a button with CSRF protection."""
 
     submit = SubmitField(_l("Delete this letter for good"))
+
+
+class ResubmitForm(FlaskForm):
+    """A mailroom letter sent back to its writer: the edited text, for review again."""
+
+    body = TextAreaField(_l("Your letter"), validators=[Length(max=20000)])
+    submit = SubmitField(_l("Send it for review again"))

@@ -25,8 +25,10 @@ def letter_pdf(
     sender_address: str,
     sender_country: str,
     limits: PrintLimits,
+    reference: str = "",
 ) -> bytes:
-    """The letter (or appeal) and, unless ``envelope_size`` is "none", its envelope.
+    """The letter (or appeal) and, unless ``envelope_size`` is "none", its envelope; a
+    mailroom letter's ``reference`` code is printed on the letter.
 
     Raises DomainError when the letter is longer than the cap, and
     :class:`app.pdf.bounded.RenderTimeout` (or ``RenderFailed``) when rendering overran.
@@ -37,7 +39,9 @@ def letter_pdf(
             letter, envelope_size, sender_name, sender_address, sender_country
         )
     document = (
-        appeal_document(letter, sender_address) if letter.is_appeal else letter_document(letter)
+        appeal_document(letter, sender_address)
+        if letter.is_appeal
+        else letter_document(letter, reference)
     )
     pages = estimated_pages(document)
     if pages > limits.max_pages:

@@ -9,11 +9,10 @@ the server cannot read it between requests. The link a request presents gives th
 from __future__ import annotations
 
 from flask import abort, current_app
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.extensions import db
-from app.models import IncomingKind, IncomingMail, IncomingState, Letter
+from app.mailroom.services import replies
+from app.models import IncomingMail, Letter
 from app.privacy.crypto import CannotDecrypt, letter_keys, open_sealed
 from app.stored_files import FileGone, read_file
 from app.tracking import bp, services
@@ -21,19 +20,7 @@ from app.tracking import bp, services
 
 def matched_replies(letter: Letter) -> list[IncomingMail]:
     """The replies matched to ``letter`` whose sealed scan is kept, in the order they came."""
-    return list(
-        db.session.scalars(
-            select(IncomingMail)
-            .where(
-                IncomingMail.letter_id == letter.id,
-                IncomingMail.kind == IncomingKind.REPLY,
-                IncomingMail.state == IncomingState.MATCHED,
-                IncomingMail.sealed.is_(True),
-                IncomingMail.scan_file_id.is_not(None),
-            )
-            .order_by(IncomingMail.received_on, IncomingMail.id)
-        )
-    )
+    return [reply for reply in replies(letter) if reply.sealed and reply.scan_file_id is not None]
 
 
 def open_reply(token: str, reply: IncomingMail) -> bytes:

@@ -15,22 +15,53 @@ from app.domain import DomainError
 from app.extensions import limiter
 from app.mail.forms import ReminderForm
 from app.mail.services import reminder_for
-from app.models import Channel, EventKind, Letter
+from app.mailroom import services as mailroom
+from app.mailroom.organisation import current_organisation
+from app.mailroom.reference import format_reference
+from app.models import Channel, EventKind, Letter, MailroomItem, MailroomState
 from app.pdf.bounded import RenderFailed, RenderTimeout
 from app.pdf.render import SUPPORTED_ENVELOPES
 from app.refusals import show_on_form
 from app.security import pdf_limit, public_write_limit
 from app.tracking import bp, printing, services
 from app.tracking.erasure import erase_letter
-from app.tracking.forms import DeleteLetterForm, EventForm, PrintForm
+from app.tracking.forms import DeleteLetterForm, EventForm, PrintForm, ResubmitForm
 
 
 def _letter_or_404(token: str) -> Letter:
     return services.get_letter(token) or abort(404)
 
 
+def _in_the_mailroom(item: MailroomItem | None) -> MailroomItem | None:
+    """The item while the organisation prints and posts the letter (not once rejected)."""
+    return item if item is not None and item.state is not MailroomState.REJECTED else None
+
+
+def _mailroom_context(
+    letter: Letter, item: MailroomItem | None, resubmit_form: ResubmitForm | None
+) -> dict[str, object]:
+    if item is None:
+        return {"mailroom_item": None, "in_the_mailroom": False}
+    if resubmit_form is None and item.state is MailroomState.SENT_BACK:
+        resubmit_form = ResubmitForm(formdata=None)
+        resubmit_form.body.data = letter.body.rstrip("\n")
+    return {
+        "mailroom_item": item,
+        "reference": format_reference(item.reference),
+        "organisation": current_organisation(),
+        "queue_position": mailroom.queue_position(item),
+        "writer_reason": mailroom.writer_reason(item, letter.token),
+        "resubmissions_left": mailroom.resubmissions_left(item),
+        "resubmit_form": resubmit_form,
+        "in_the_mailroom": item.state in mailroom.IN_THE_MAILROOM,
+    }
+
+
 def _page(
-    letter: Letter, event_form: EventForm | None = None, print_form: PrintForm | None = None
+    letter: Letter,
+    event_form: EventForm | None = None,
+    print_form: PrintForm | None = None,
+    resubmit_form: ResubmitForm | None = None,
 ) -> str:
     if print_form is None:
         print_form = PrintForm(formdata=None)
@@ -55,6 +86,7 @@ def _page(
         reminder=ReminderForm(formdata=None),
         subscription=reminder_for(letter),
         today=date.today(),
+        **_mailroom_context(letter, mailroom.item_for(letter), resubmit_form),
     )
 
 
@@ -102,9 +134,16 @@ def report(token: str) -> Response | tuple[str, int]:
 def _pdf_response(
     letter: Letter, envelope_size: str, sender_name: str, sender_address: str, country: str
 ) -> Response | tuple[str, int, dict[str, str]]:
+    reference = ""
+    item = _in_the_mailroom(mailroom.item_for(letter))
+    if item is not None:
+        # The organisation posts it: its code on the letter, its address on the envelope.
+        reference = format_reference(item.reference)
+        sender = mailroom.organisation_sender()
+        sender_name, sender_address, country = sender.name, sender.address, sender.country
     try:
         pdf = printing.letter_pdf(
-            letter, envelope_size, sender_name, sender_address, country, print_limits()
+            letter, envelope_size, sender_name, sender_address, country, print_limits(), reference
         )
     except DomainError as error:
         return _pdf_refused(letter, error.message, 422)
@@ -165,6 +204,24 @@ def pdf_with_sender(token: str) -> Response | tuple[str, int] | tuple[str, int, 
         address,
         form.sender_country.data or "",
     )
+
+
+@bp.post("/t/<token>/resubmit")
+@limiter.limit(public_write_limit)
+def resubmit(token: str) -> Response | tuple[str, int]:
+    """A letter the mailroom sent back, edited by its writer: to review again."""
+    found = _letter_or_404(token)
+    item = mailroom.item_for(found) or abort(404)
+    form = ResubmitForm()
+    if form.validate():
+        try:
+            mailroom.resubmit(found, item, form.body.data or "")
+        except DomainError as error:
+            show_on_form(form, error)
+        else:
+            flash(_("Thank you. Your letter is waiting for review again."), "success")
+            return redirect(url_for("tracking.letter", token=token) + "#mailroom")
+    return _page(found, resubmit_form=form), 422
 
 
 @bp.get("/t/<token>/delete")

@@ -228,14 +228,16 @@ def destination(letter: Letter) -> Facility | None:
     return letter.prisoner.current_facility
 
 
-def letter_document(letter: Letter) -> LetterDocument:
-    """The letter as the PDF renderer takes it."""
+def letter_document(letter: Letter, reference: str = "") -> LetterDocument:
+    """The letter as the PDF renderer takes it; a mailroom letter's ``reference`` code
+    ("4821-0937") is printed under the signature."""
     return LetterDocument(
         language=letter.language,
         body=letter.body,
         signature=letter.closing_signature,
         written_on=letter.created_at.date(),
         recipient_header=recipient_name(letter.prisoner),
+        reference=reference,
     )
 
 
