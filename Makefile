@@ -44,6 +44,7 @@ bench: system-deps install
 	$(BIN)/python bench/pdf_single.py
 	$(BIN)/python bench/censor_check.py
 	$(BIN)/python bench/pack.py
+	$(BIN)/python bench/mailroom_run.py
 	$(BIN)/python bench/crypto.py
 
 # A bounded wapiti scan of the app served as `make run` serves it (production settings over

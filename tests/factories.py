@@ -159,6 +159,36 @@ def insert_drive_as_before_privacy_at_rest(connection: Any, title: str = "Веч
 
 def make_mailroom_letter(
     prisoner: Prisoner,
+    state: Any = None,
+    body: str = "Дорогой Алексей!\n\nПишу Вам из Тбилиси.\n",
+    **fields: object,
+) -> Any:
+    """A letter sent through the organisation, shared with its organisers, as a mailroom item
+    (approved unless ``state`` says otherwise); returns the item."""
+    from app.mailroom.reference import new_reference
+    from app.models import MailroomItem, MailroomState
+
+    values: dict[str, object] = {
+        "prisoner": prisoner,
+        "facility": prisoner.current_facility,
+        "language": "ru",
+    }
+    values.update(fields)
+    signature = str(values.pop("signature", "Аня"))
+    letter = Letter.written(new_tracking_token(), body=body, signature=signature, **values)
+    db.session.add(letter)
+    db.session.flush()
+    letter.share_with_organisers()
+    item = MailroomItem(
+        letter=letter, reference=new_reference(), state=state or MailroomState.APPROVED
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def make_posted_mailroom_letter(
+    prisoner: Prisoner,
     state: MailroomState = MailroomState.POSTED,
     body: str = "Дорогой Алексей!\n\nПишу Вам через организацию.\n",
     posted_on: date | None = None,

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +25,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -321,3 +323,20 @@ def redis_server(folder: Path) -> Iterator[str]:
     """A throwaway redis-server on a free loopback port, nothing saved; yields its URL."""
     with restartable_redis_server(folder) as server:
         yield server.url
+
+
+@contextmanager
+def served_in_thread(app: Any, **options: Any) -> Iterator[str]:
+    """``app`` on a real threaded HTTP server on loopback, in this process; its base URL.
+    ``options`` go to werkzeug's make_server (a request_handler, say)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, **options)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()

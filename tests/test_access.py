@@ -16,7 +16,7 @@ from app.auth.api_tokens import create_api_token
 from app.drives import services as drives
 from app.extensions import db, limiter
 from app.mailroom import services as mailroom
-from app.models import OutboxMessage, PrintJob, Role
+from app.models import OutboxMessage, PrintJob, PrintRun, Role
 from tests.conftest import log_in
 from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
 from tests.test_mailroom_writer import handed_letter, open_mailroom
@@ -60,8 +60,9 @@ def world(app, organizer, admin, monkeypatch):
     )
     participant = drives.join(drive, "Аня", ["ru"])
     job = PrintJob(drive_id=drive.id, total=0)
+    run = PrintRun(total=0)
     message = OutboxMessage(kind="digest", recipient="x@example.org", subject="s", body_text="b")
-    db.session.add_all([job, message])
+    db.session.add_all([job, run, message])
     db.session.commit()
     victim = make_user(email="someone@example.org", role=Role.ORGANIZER)
     token, _raw = create_api_token(victim, "their scanner")  # nobody else may revoke it
@@ -73,6 +74,8 @@ def world(app, organizer, admin, monkeypatch):
         "official_id": official.id,
         "drive_id": drive.id,
         "job_id": job.id,
+        "run_id": run.id,
+        "which": "letters",
         "assignment_id": participant.assignments[0].id,
         "message_id": message.id,
         "user_id": victim.id,

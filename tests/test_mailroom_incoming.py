@@ -18,11 +18,11 @@ from app.auth.api_tokens import create_api_token
 from app.domain import DomainError
 from app.extensions import db
 from app.mailroom import incoming, returns
+from app.mailroom.incoming_tasks import end_closed_reply_windows, purge_unmatched_replies
 from app.mailroom.organisation import organisation_for_update
 from app.mailroom.reference import format_reference
 from app.mailroom.retention import end_expired_access, purge_unmatched
 from app.mailroom.scans import MAX_FILE_BYTES, ScanPage, check_limits, clean_scan
-from app.mailroom.tasks import end_closed_reply_windows, purge_unmatched_replies
 from app.models import (
     Channel,
     EventKind,
@@ -44,7 +44,7 @@ from tests.conftest import csrf_token, flashed, follow, log_in, page_text, submi
 from tests.factories import (
     make_facility,
     make_letter,
-    make_mailroom_letter,
+    make_posted_mailroom_letter,
     make_prisoner,
     make_user,
 )
@@ -216,7 +216,9 @@ def test_anything_but_jpeg_png_or_pdf_is_refused_by_name(name, content, message)
 
 
 def test_a_reply_with_its_code_reaches_the_letter_sealed(app, window, prisoner, volunteer):
-    letter, token, item = make_mailroom_letter(prisoner, posted_on=TODAY - timedelta(days=12))
+    letter, token, item = make_posted_mailroom_letter(
+        prisoner, posted_on=TODAY - timedelta(days=12)
+    )
     received = TODAY - timedelta(days=2)
     with app.app_context():
         result = reply(volunteer, pages(), received, format_reference(item.reference))
@@ -249,7 +251,7 @@ def test_a_reply_with_its_code_reaches_the_letter_sealed(app, window, prisoner, 
 
 
 def test_a_wrong_check_digit_sends_the_reply_to_the_holding_pen(app, window, prisoner, volunteer):
-    _letter, _token, item = make_mailroom_letter(prisoner)
+    _letter, _token, item = make_posted_mailroom_letter(prisoner)
     digits = item.reference
     typo = digits[:7] + str((int(digits[7]) + 1) % 10)
     received = TODAY - timedelta(days=1)
@@ -274,7 +276,7 @@ def test_a_wrong_check_digit_sends_the_reply_to_the_holding_pen(app, window, pri
 )
 def test_the_reply_window_edges(app, window, prisoner, volunteer, days_after_posting, matched):
     posted_on = TODAY - timedelta(days=WINDOW + 5)
-    _letter, _token, item = make_mailroom_letter(prisoner, posted_on=posted_on)
+    _letter, _token, item = make_posted_mailroom_letter(prisoner, posted_on=posted_on)
     received = posted_on + timedelta(days=days_after_posting)
     with app.app_context():
         result = reply(volunteer, pages(), received, item.reference)
@@ -286,7 +288,7 @@ def test_the_reply_window_edges(app, window, prisoner, volunteer, days_after_pos
 def test_no_code_a_valid_unknown_code_or_an_unposted_letter_are_held(
     app, window, prisoner, volunteer
 ):
-    _letter, _token, printed = make_mailroom_letter(prisoner, state=MailroomState.PRINTED)
+    _letter, _token, printed = make_posted_mailroom_letter(prisoner, state=MailroomState.PRINTED)
     cases = [
         ("", incoming.HoldReason.NO_CODE),
         ("1234-5671", incoming.HoldReason.UNKNOWN_CODE),
@@ -312,7 +314,7 @@ def test_a_date_in_the_future_and_an_unknown_prisoner_are_refused(app, window, v
 
 
 def test_the_upload_page_matches_a_reply_and_says_so(client, window, prisoner, volunteer):
-    letter, _token, item = make_mailroom_letter(prisoner)
+    letter, _token, item = make_posted_mailroom_letter(prisoner)
     log_in(client, volunteer)
     page = client.get("/mailroom/replies/new")
     assert page.status_code == 200
@@ -374,16 +376,16 @@ def test_the_holding_pen_lists_candidates_and_matches_one(
     app, client, window, prisoner, volunteer
 ):
     other = make_prisoner(make_facility(code="ИК-6", name="ФКУ ИК-6"), last_name="Скочиленко")
-    first, _t1, first_item = make_mailroom_letter(
+    first, _t1, first_item = make_posted_mailroom_letter(
         prisoner,
         body="Здравствуйте, Алексей!\nВторая строка",
         posted_on=TODAY - timedelta(days=20),
     )
-    second, token, second_item = make_mailroom_letter(
+    second, token, second_item = make_posted_mailroom_letter(
         prisoner, body="Привет из Тбилиси", posted_on=TODAY - timedelta(days=8)
     )
-    make_mailroom_letter(other, posted_on=TODAY - timedelta(days=8))
-    old, _t3, _old_item = make_mailroom_letter(
+    make_posted_mailroom_letter(other, posted_on=TODAY - timedelta(days=8))
+    old, _t3, _old_item = make_posted_mailroom_letter(
         prisoner, posted_on=TODAY - timedelta(days=WINDOW + 9)
     )
     with app.app_context():
@@ -431,7 +433,7 @@ def test_the_holding_pen_lists_candidates_and_matches_one(
 
 def test_a_letter_that_is_no_candidate_cannot_be_matched(app, client, window, prisoner, volunteer):
     other = make_prisoner(make_facility(code="ИК-6", name="ФКУ ИК-6"), last_name="Скочиленко")
-    elsewhere, _token, _item = make_mailroom_letter(other)
+    elsewhere, _token, _item = make_posted_mailroom_letter(other)
     with app.app_context():
         held = reply(volunteer, pages(), TODAY, prisoner_id=prisoner.id).incoming.id
     log_in(client, volunteer)
@@ -470,7 +472,7 @@ def test_unmatched_and_expired_replies_are_deleted_with_their_scans(
 def test_a_returned_envelope_is_recorded_by_code_with_its_reason(
     app, client, window, prisoner, volunteer
 ):
-    letter, token, item = make_mailroom_letter(prisoner)
+    letter, token, item = make_posted_mailroom_letter(prisoner)
     log_in(client, volunteer)
     response = submit(
         client,
@@ -521,8 +523,8 @@ def test_returns_of_unknown_codes_are_refused_clearly(client, window, volunteer,
 
 
 def test_only_the_link_opens_the_reply(app, client, window, prisoner, volunteer):
-    letter, token, item = make_mailroom_letter(prisoner)
-    other, other_token, _other_item = make_mailroom_letter(prisoner)
+    letter, token, item = make_posted_mailroom_letter(prisoner)
+    other, other_token, _other_item = make_posted_mailroom_letter(prisoner)
     with app.app_context():
         reply_id = reply(volunteer, pages(), TODAY, item.reference).incoming.id
     response = client.get(f"/t/{token}/replies/{reply_id}")
@@ -537,7 +539,7 @@ def test_only_the_link_opens_the_reply(app, client, window, prisoner, volunteer)
 def test_deleting_the_letter_deletes_its_replies_and_returns(
     app, client, window, prisoner, volunteer
 ):
-    letter, token, item = make_mailroom_letter(prisoner)
+    letter, token, item = make_posted_mailroom_letter(prisoner)
     with app.app_context():
         reply(volunteer, pages(), TODAY, item.reference)
     with app.app_context():
@@ -560,9 +562,13 @@ def test_deleting_the_letter_deletes_its_replies_and_returns(
 
 
 def test_the_organisation_loses_the_key_when_the_reply_window_closes(app, window, prisoner):
-    closed, _t1, _i1 = make_mailroom_letter(prisoner, posted_on=TODAY - timedelta(days=WINDOW + 1))
-    last_day, _t2, _i2 = make_mailroom_letter(prisoner, posted_on=TODAY - timedelta(days=WINDOW))
-    rejected, _t3, _i3 = make_mailroom_letter(prisoner, state=MailroomState.REJECTED)
+    closed, _t1, _i1 = make_posted_mailroom_letter(
+        prisoner, posted_on=TODAY - timedelta(days=WINDOW + 1)
+    )
+    last_day, _t2, _i2 = make_posted_mailroom_letter(
+        prisoner, posted_on=TODAY - timedelta(days=WINDOW)
+    )
+    rejected, _t3, _i3 = make_posted_mailroom_letter(prisoner, state=MailroomState.REJECTED)
     drive_letter = make_letter(prisoner)
     with app.app_context():
         found = db.session.get(Letter, drive_letter.id)
@@ -613,7 +619,7 @@ def api_reply(client, headers, fields):
 
 
 def test_the_api_matches_or_holds_a_reply(client, window, prisoner, bearer):
-    _letter, _token, item = make_mailroom_letter(prisoner)
+    _letter, _token, item = make_posted_mailroom_letter(prisoner)
     scan = scan_fields(("p1.jpg", jpeg_with_gps()))
     matched = api_reply(
         client, bearer, [("received_on", TODAY.isoformat()), ("reference", item.reference), *scan]
@@ -668,7 +674,7 @@ def test_the_api_refuses_clearly(client, window, bearer):
 
 
 def test_the_api_records_a_return(client, window, prisoner, bearer):
-    _letter, _token, item = make_mailroom_letter(prisoner)
+    _letter, _token, item = make_posted_mailroom_letter(prisoner)
     payload = {
         "reference": item.reference,
         "received_on": TODAY.isoformat(),
@@ -729,7 +735,7 @@ def test_a_photo_inside_a_pdf_loses_its_exif_too():
 def test_returns_before_posting_or_after_the_window_closed_are_refused(
     app, window, prisoner, volunteer
 ):
-    _letter, _token, item = make_mailroom_letter(
+    _letter, _token, item = make_posted_mailroom_letter(
         prisoner, posted_on=TODAY - timedelta(days=WINDOW + 2)
     )
     with pytest.raises(DomainError) as early:
@@ -754,7 +760,7 @@ def test_returns_before_posting_or_after_the_window_closed_are_refused(
 
 
 def test_a_reply_to_a_deleted_letter_is_held(app, client, window, prisoner, volunteer):
-    _letter, token, item = make_mailroom_letter(prisoner)
+    _letter, token, item = make_posted_mailroom_letter(prisoner)
     assert submit(client, f"/t/{token}/delete", {}).status_code == 302
     with app.app_context():
         result = reply(volunteer, pages(), TODAY, item.reference)
@@ -762,7 +768,7 @@ def test_a_reply_to_a_deleted_letter_is_held(app, client, window, prisoner, volu
 
 
 def test_a_held_reply_needs_a_prisoner_chosen(app, client, window, prisoner, volunteer):
-    make_mailroom_letter(prisoner)
+    make_posted_mailroom_letter(prisoner)
     with app.app_context():
         held = reply(volunteer, pages(), TODAY).incoming.id
     log_in(client, volunteer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import abort, jsonify, request
+from flask import abort, g, jsonify, request
 from flask_babel import gettext as _
 
 from app.auth.api_tokens import bearer_value, user_for_token
@@ -14,6 +14,8 @@ from app.models import User
 
 #: The OpenAPI security scheme the token routes declare.
 BEARER_SCHEME = "bearerToken"
+#: Where the request's account is kept once its token was checked (flask.g).
+_ACCOUNT = "api_account"
 
 
 def api_account(check: Callable[[Actor], User] = require_mailroom) -> User:
@@ -22,6 +24,8 @@ def api_account(check: Callable[[Actor], User] = require_mailroom) -> User:
     No valid token: 401 with ``WWW-Authenticate: Bearer``; a token whose account may not do
     this: 403 (raised by ``check``).
     """
+    if _ACCOUNT in g:  # already asked in this request (the operation's hook, then the view)
+        return check(g.get(_ACCOUNT))
     raw = bearer_value(request)
     # Reads never write (not even the day a token was last used).
     changes = request.method not in ("GET", "HEAD", "OPTIONS")
@@ -37,4 +41,5 @@ def api_account(check: Callable[[Actor], User] = require_mailroom) -> User:
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer realm="konvert"'
         abort(response)
+    setattr(g, _ACCOUNT, user)
     return check(user)

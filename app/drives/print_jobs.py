@@ -41,7 +41,7 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
-from app.models import PrintJob, PrintJobStatus, StoredFile
+from app.models import PrintJob, PrintJobStatus, PrintRun, StoredFile
 from app.models.base import utcnow
 from app.stored_files import delete_files
 
@@ -68,6 +68,10 @@ REASONS = {
 }
 
 ACTIVE = (PrintJobStatus.QUEUED, PrintJobStatus.RUNNING)
+
+#: What holds a lease: a drive's print job, or a mailroom print run (app.mailroom.runs). Both
+#: have the same status, lease, progress and error columns, and live by the same rules.
+Leased = type[PrintJob] | type[PrintRun]
 
 
 def failure_text(job: PrintJob) -> str:
@@ -111,25 +115,26 @@ def time_limit(letters: int) -> timedelta:
     return timedelta(seconds=int(config["PACK_TIME_LIMIT_SECONDS"]) + per_letter * letters)
 
 
-def _write(job_id: int, condition: ColumnElement[bool], **values: Any) -> bool:
+def _write(model: Leased, job_id: int, condition: ColumnElement[bool], **values: Any) -> bool:
     """Change the job in a short transaction of its own, only when ``condition`` holds; True
     when it did. The drive page sees it at once, whatever the caller's own transaction does."""
-    statement = update(PrintJob).where(PrintJob.id == job_id, condition).values(**values)
+    statement = update(model).where(model.id == job_id, condition).values(**values)
     with db.engine.begin() as connection:
         return connection.execute(statement).rowcount == 1
 
 
-def claim(job_id: int) -> bool:
+def claim(job_id: int, model: Leased = PrintJob) -> bool:
     """Take a queued job (False when it is not queued any more: ended, or taken)."""
     return _write(
+        model,
         job_id,
-        PrintJob.status == PrintJobStatus.QUEUED,
+        model.status == PrintJobStatus.QUEUED,
         status=PrintJobStatus.RUNNING,
         lease_until=utcnow() + timedelta(seconds=lease_seconds()),
     )
 
 
-def renew(job_id: int, deadline: datetime, **progress: Any) -> bool:
+def renew(job_id: int, deadline: datetime, *, model: Leased = PrintJob, **progress: Any) -> bool:
     """Record progress and extend the lease, but not by renewals after the job's ``deadline``
     (its time limit): its lease then runs out one lease after the deadline at the latest, which
     leaves its consumer the time to end it as timed out, and the sweeper the job should the
@@ -137,20 +142,20 @@ def renew(job_id: int, deadline: datetime, **progress: Any) -> bool:
     it): its builder must then stop."""
     lease_until = min(utcnow(), deadline) + timedelta(seconds=lease_seconds())
     return _write(
-        job_id, PrintJob.status == PrintJobStatus.RUNNING, lease_until=lease_until, **progress
+        model, job_id, model.status == PrintJobStatus.RUNNING, lease_until=lease_until, **progress
     )
 
 
-def release(job_id: int, reason: str) -> bool:
+def release(job_id: int, reason: str, model: Leased = PrintJob) -> bool:
     """End a queued or running job as failed, with ``reason``, so that it can be built again."""
-    return _write(job_id, PrintJob.status.in_(ACTIVE), **_failed(reason, utcnow()))
+    return _write(model, job_id, model.status.in_(ACTIVE), **_failed(reason, utcnow()))
 
 
-def fail_in_session(job_id: int, reason: str) -> bool:
+def fail_in_session(job_id: int, reason: str, model: Leased = PrintJob) -> bool:
     """Like `release`, in the caller's transaction (committed at its edge)."""
     statement = (
-        update(PrintJob)
-        .where(PrintJob.id == job_id, PrintJob.status.in_(ACTIVE))
+        update(model)
+        .where(model.id == job_id, model.status.in_(ACTIVE))
         .values(**_failed(reason, utcnow()))
     )
     # An UPDATE's result is a CursorResult (with rowcount); Session.execute only promises a
@@ -167,34 +172,48 @@ def _failed(reason: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def abandoned(now: datetime, queue_timeout: timedelta) -> ColumnElement[bool]:
+def abandoned(
+    now: datetime, queue_timeout: timedelta, model: Leased = PrintJob
+) -> ColumnElement[bool]:
     """Jobs that will never end by themselves: running past their lease (or with none, from
     before leases existed), or queued for longer than a queue ever holds a job."""
     return or_(
         and_(
-            PrintJob.status == PrintJobStatus.RUNNING,
-            or_(PrintJob.lease_until.is_(None), PrintJob.lease_until < now),
+            model.status == PrintJobStatus.RUNNING,
+            or_(model.lease_until.is_(None), model.lease_until < now),
         ),
-        and_(PrintJob.status == PrintJobStatus.QUEUED, PrintJob.created_at < now - queue_timeout),
+        and_(model.status == PrintJobStatus.QUEUED, model.created_at < now - queue_timeout),
     )
 
 
-def end_abandoned_jobs(now: datetime, drive_id: int | None = None) -> int:
-    """Fail every abandoned job (of one drive, or all) as interrupted; returns how many.
+def _end_abandoned(now: datetime, drive_id: int | None, model: Leased) -> Any:
+    timeout = timedelta(seconds=int(current_app.config["JOB_QUEUE_TIMEOUT_SECONDS"]))
+    condition = abandoned(now, timeout, model)
+    if drive_id is not None:
+        condition = and_(PrintJob.drive_id == drive_id, condition)
+    return update(model).where(condition).values(**_failed(INTERRUPTED, now))
+
+
+def end_abandoned_jobs(
+    now: datetime, drive_id: int | None = None, model: Leased = PrintJob
+) -> int:
+    """Fail every abandoned job (of one drive, or all; or every abandoned print run of the
+    mailroom, with ``model=PrintRun``) as interrupted; returns how many.
 
     In a short transaction of its own, like every transition of a job: it holds whatever the
     request that swept does next (a build refused for another reason rolls back its own
     work, not this). Jobs loaded in the caller's session show it once refreshed.
     """
-    timeout = timedelta(seconds=int(current_app.config["JOB_QUEUE_TIMEOUT_SECONDS"]))
-    condition = abandoned(now, timeout)
-    if drive_id is not None:
-        condition = and_(PrintJob.drive_id == drive_id, condition)
     with db.engine.begin() as connection:
-        result = connection.execute(
-            update(PrintJob).where(condition).values(**_failed(INTERRUPTED, now))
-        )
-        return int(result.rowcount)
+        return int(connection.execute(_end_abandoned(now, drive_id, model)).rowcount)
+
+
+def end_abandoned_in_session(now: datetime, model: Leased = PrintJob) -> int:
+    """Like `end_abandoned_jobs`, in the caller's transaction: for a caller that may have
+    written already (an API request records its token's day of use), which on SQLite holds
+    the database until it commits, so that a transaction of its own would wait for it."""
+    statement = _end_abandoned(now, None, model).execution_options(synchronize_session=False)
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
 # --- keeping packs ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ serve it and nobody ever sees half of it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
@@ -131,6 +131,29 @@ class JobEnded(Exception):
         self.reason = reason
 
 
+def progress_keeper(
+    job_id: int,
+    deadline: datetime,
+    stopping: Callable[[], bool],
+    model: print_jobs.Leased = PrintJob,
+) -> Callable[[int, int], None]:
+    """The ``progress(done, total)`` of a build (a drive's pack, or a mailroom print run with
+    ``model=PrintRun``): it records progress (or, with -1, only that the job is alive) and
+    renews the lease; it raises JobEnded once the consumer is stopping, the job's time is up
+    however alive its consumer, or the job was ended elsewhere."""
+
+    def progress(done: int, total: int) -> None:
+        if stopping():
+            raise JobEnded(print_jobs.INTERRUPTED)
+        if utcnow() >= deadline:
+            raise JobEnded(print_jobs.TIMED_OUT)
+        counts: dict[str, Any] = {"done": done, "total": total} if done >= 0 else {}
+        if not print_jobs.renew(job_id, deadline, model=model, **counts):
+            raise JobEnded("")
+
+    return progress
+
+
 def run_print_job(
     job_id: int,
     envelope_size: str = "dl",
@@ -167,17 +190,7 @@ def run_print_job(
         # No snapshot held open (and no "idle in transaction") while the pack renders.
         db.session.rollback()
 
-        def progress(done: int, total: int) -> None:
-            """Record progress (or, with -1, only that the job is alive) and renew the lease;
-            stop the pack once its time is up, however alive this consumer is."""
-            if stopping():
-                raise JobEnded(print_jobs.INTERRUPTED)
-            if utcnow() >= deadline:
-                raise JobEnded(print_jobs.TIMED_OUT)
-            counts = {"done": done, "total": total} if done >= 0 else {}
-            if not print_jobs.renew(job_id, deadline, **counts):
-                raise JobEnded("")
-
+        progress = progress_keeper(job_id, deadline, stopping)
         # While the pool is busy with other packs, the lease is renewed all the same: it says
         # that this consumer is alive, not that the pack moves; the deadline bounds the rest.
         pdf = render_pack(

@@ -28,12 +28,14 @@ from app.pdf.pool import PackPool
 
 _pool: PackPool | None = None
 _pool_lock = threading.Lock()
-#: Set when this consumer is shutting down: packs being built stop at their next group.
-_stopping = threading.Event()
+#: Set when this consumer is shutting down: packs (and mailroom print runs, which share the
+#: pool: app.mailroom.tasks) being built stop at their next group.
+stopping = threading.Event()
 
 
-def _consumer_pool() -> PackPool | None:
-    """One long-lived pool of rendering processes per consumer; none in immediate mode."""
+def consumer_pool() -> PackPool | None:
+    """One long-lived pool of rendering processes per consumer, shared by drive packs and
+    mailroom print runs; none in immediate mode."""
     global _pool  # one pool per consumer process, reused by every pack
     if huey.immediate:
         return None  # render_pack starts and stops a pool for the one call
@@ -49,7 +51,7 @@ def build_print_pack(job_id: int, envelope_size: str, sender_country: str) -> No
     """Render a drive's print pack and record its progress, file or failure."""
     with edge.job(task_app()):
         run_print_job(
-            job_id, envelope_size, sender_country, pool=_consumer_pool(), stopping=_stopping.is_set
+            job_id, envelope_size, sender_country, pool=consumer_pool(), stopping=stopping.is_set
         )
 
 
@@ -69,7 +71,7 @@ def release_interrupted_pack(signal: str, task: Task, *args: Any, **kwargs: Any)
     its job now (failed as interrupted) and drop its renders not yet started."""
     if not isinstance(task, build_print_pack.task_class):
         return
-    _stopping.set()
+    stopping.set()
     job_id = int(task.args[0])
     with task_app().app_context():
         released = print_jobs.release(job_id, print_jobs.INTERRUPTED)

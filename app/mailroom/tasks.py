@@ -1,36 +1,83 @@
-"""The mailroom's periodic jobs: ending the organisation's access to letters whose reply
-window closed, and deleting the replies nobody matched once their time is up."""
+"""The mailroom's print-run jobs, run by the Huey consumer (or at once, in immediate mode):
+building a run, ending runs that lost their consumer or queue (their letters given back), and
+deleting run files kept longer than KONVERT_PACK_KEEP_DAYS.
+
+Runs render in the consumer's pool of rendering processes, the one drive packs use
+(app.drives.tasks), and stop as packs do when the consumer shuts down.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
 from huey import crontab
+from huey.api import Task
+from huey.signals import SIGNAL_INTERRUPTED
 
 from app import edge
-from app.database import forget_freed_pages
-from app.jobs import huey, log, task_app
-from app.mailroom.retention import end_expired_access, purge_unmatched
+from app.drives import print_jobs
+from app.drives import tasks as drive_tasks
+from app.jobs import enqueue, huey, log, task_app
+from app.mailroom import run_build, runs
+from app.models import PrintRun
+from app.models.base import utcnow
 
 
-@huey.periodic_task(crontab(minute="23"))  # hourly: a window closes at most an hour late
-def end_closed_reply_windows() -> None:
-    """Destroy the organisers' key copies of mailroom letters past their reply window, and
-    of rejected letters."""
+@huey.task()
+def build_print_run(run_id: int, envelope_size: str, language: str) -> None:
+    """Build a mailroom print run's files and record its progress, files or failure."""
     with edge.job(task_app()):
-        ended = end_expired_access(date.today())
-        if ended:
-            edge.after_commit(forget_freed_pages)
+        run_build.run_print_run(
+            run_id,
+            envelope_size,
+            language,
+            pool=drive_tasks.consumer_pool(),
+            stopping=drive_tasks.stopping.is_set,
+        )
+
+
+def enqueue_run(run_id: int, envelope_size: str, language: str) -> None:
+    """Queue the run's build, after the run is committed; when the queue cannot be reached
+    the run is failed at once, saying so, and its letters given back."""
+    if not enqueue(build_print_run, run_id, envelope_size, language):
+        print_jobs.release(run_id, print_jobs.QUEUE_UNREACHABLE, PrintRun)
+        with edge.job(task_app()):
+            runs.release_letters_of_failed_runs()
+
+
+@huey.signal(SIGNAL_INTERRUPTED)
+def release_interrupted_run(signal: str, task: Task, *args: Any, **kwargs: Any) -> None:
+    """The consumer is stopping and could not finish this run: release it now (failed as
+    interrupted, its letters given back) rather than when its lease runs out."""
+    if not isinstance(task, build_print_run.task_class):
+        return
+    drive_tasks.stopping.set()
+    run_id = int(task.args[0])
+    with edge.job(task_app()):
+        released = print_jobs.release(run_id, print_jobs.INTERRUPTED, PrintRun)
+        runs.release_letters_of_failed_runs()
+    log.warning("print run %s interrupted by shutdown; released: %s", run_id, released)
+    pool = drive_tasks.consumer_pool()
+    if pool is not None:
+        # As for a pack: renders under way finish, queued ones are dropped, and the rendering
+        # processes are gone before the consumer exits.
+        pool.close()
+
+
+@huey.periodic_task(crontab())  # every minute, as the drive packs' sweeper
+def end_abandoned_print_runs() -> None:
+    """Fail, as interrupted, the runs whose consumer or queue was lost; give their letters
+    back."""
+    with edge.job(task_app()):
+        ended = runs.end_abandoned_runs(utcnow())
     if ended:
-        log.info("mailroom: the organisation's access to %s letters ended", ended)
+        log.warning("print runs: %s interrupted runs ended", ended)
 
 
-@huey.periodic_task(crontab(minute="53"))  # hourly: a reply outlives its days by an hour at most
-def purge_unmatched_replies() -> None:
-    """Delete the replies held or given up on whose holding period is over, with their scans."""
-    with edge.job(task_app()):
-        deleted = purge_unmatched(date.today())
-        if deleted:
-            edge.after_commit(forget_freed_pages)
+@huey.periodic_task(crontab(minute="43"))  # hourly
+def purge_print_run_files() -> None:
+    """Delete the files of runs built more than KONVERT_PACK_KEEP_DAYS ago."""
+    with edge.job(task_app()) as app:
+        deleted = runs.purge_old_run_files(utcnow(), int(app.config["PACK_KEEP_DAYS"]))
     if deleted:
-        log.info("mailroom: %s unmatched replies deleted", deleted)
+        log.info("print runs: %s old files deleted", deleted)

@@ -72,7 +72,7 @@ def render_naive(items: Sequence[PackItem]) -> list[bytes]:
 
 def render_pack(
     items: Sequence[PackItem],
-    cover: CoverInfo,
+    cover: CoverInfo | None,
     progress: Callable[[int, int], None] | None = None,
     *,
     group_size: int = DEFAULT_GROUP_SIZE,
@@ -81,6 +81,9 @@ def render_pack(
     heartbeat_seconds: float = 10.0,
 ) -> bytes:
     """Render the print pack: the cover list, then each letter's pages followed by its envelope.
+
+    Without ``cover`` (None) the pack has no cover list: a mailroom print run makes its own,
+    which needs the letters' pages counted first (app.mailroom.runs).
 
     Letters are rendered in groups of ``group_size`` in ``pool`` (or in a pool started for this
     call and closed after it). ``progress(done, total)`` is called in this process with the
@@ -103,7 +106,7 @@ def render_pack(
     beat = _Heartbeat(heartbeat, heartbeat_seconds)
     if pool is not None:
         return _render_pack(items, cover, progress, group_size, pool, beat)
-    documents = 1 + -(-len(items) // group_size)  # the cover and the groups
+    documents = (cover is not None) + -(-len(items) // group_size)  # the cover and the groups
     with PackPool(min(default_processes(), documents)) as temporary:
         return _render_pack(items, cover, progress, group_size, temporary, beat)
 
@@ -134,7 +137,7 @@ def _killed_meanwhile(future: Future[Any], pool: PackPool, kills_at_submit: int)
 
 def _render_pack(
     items: list[PackItem],
-    cover: CoverInfo,
+    cover: CoverInfo | None,
     progress: Callable[[int, int], None] | None,
     group_size: int,
     pool: PackPool,
@@ -145,6 +148,7 @@ def _render_pack(
 
     def submit(index: int) -> Future[Any]:
         if index == _COVER:
+            assert cover is not None
             return pool.submit(cover_task, cover_rows(items), cover)
         first, group = groups[index]
         return pool.submit(group_task, group, first)
@@ -152,7 +156,8 @@ def _render_pack(
     # The cover goes first so a worker has it done long before the last group.
     # Each document: its part (_COVER or a group's index), and the pool's kills then.
     pending: dict[Future[Any], tuple[int, int]] = {}
-    for index in (_COVER, *range(len(groups))):
+    first_parts = (_COVER,) if cover is not None else ()
+    for index in (*first_parts, *range(len(groups))):
         kills = pool.kills
         pending[submit(index)] = (index, kills)
     parts: list[bytes | None] = [None] * len(groups)
@@ -189,8 +194,8 @@ def _render_pack(
     assert all(part is not None for part in parts)
     try:
         return join_pdfs(
-            [cover_pdf, *(part for part in parts if part is not None)],
-            COVER_LABELS[cover.language]["document_title"],
+            [*([cover_pdf] if cover is not None else []), *(p for p in parts if p is not None)],
+            COVER_LABELS[cover.language if cover is not None else "ru"]["document_title"],
         )
     except Exception as error:
         raise PackRenderError(f"Joining the pages of the pack failed: {error}") from error
