@@ -779,3 +779,27 @@ def test_a_held_reply_needs_a_prisoner_chosen(app, client, window, prisoner, vol
     )
     assert "Choose the prisoner the reply is from." in flashed(follow(client, response))
     assert db.session.get(IncomingMail, held).prisoner_id is None
+
+
+def test_the_writer_hears_of_a_reply_and_of_a_return(app, window, prisoner, volunteer):
+    from tests.mailbox import sent_mail
+    from tests.test_mailroom_writer import subscribe
+
+    _letter, token, item = make_posted_mailroom_letter(prisoner)
+    _other, other_token, other_item = make_posted_mailroom_letter(prisoner)
+    with app.app_context():
+        subscribe(token)
+        subscribe(other_token, email="other@example.org")
+    with app.app_context():
+        reply(volunteer, pages(), TODAY, item.reference)
+    with app.app_context():
+        returns.record_return(
+            _actor(volunteer),
+            returns.ReturnInput(other_item.reference, TODAY, ReturnReason.UNKNOWN_ADDRESSEE),
+            TODAY,
+        )
+        db.session.commit()
+    news = sent_mail("letter_news", language="ru")
+    assert sorted(mail.recipient for mail in news) == ["other@example.org", "writer@example.org"]
+    for mail in news:
+        assert "Горинов" not in mail.body_text and "выбыл" not in mail.body_text

@@ -27,6 +27,7 @@ from app.auth.permissions import Actor, require_mailroom
 from app.concurrency import lock
 from app.domain import DomainError
 from app.extensions import db
+from app.mail.services import queue_letter_news
 from app.mailroom.organisation import current_organisation
 from app.mailroom.reference import format_reference, is_valid_reference, parse_reference
 from app.mailroom.scans import ScanPage, clean_scan
@@ -224,6 +225,8 @@ def _match(incoming: IncomingMail, item: MailroomItem, pdf: bytes, today: date) 
     incoming.reference_typed = ""
     if held_file is not None:
         delete_files([held_file])
+    # The item keeps its state (posted): the news is the reply itself.
+    queue_letter_news(letter)
 
 
 def held_replies() -> list[IncomingMail]:

@@ -1,8 +1,9 @@
 """Returned envelopes: recorded by the code printed on the letter, with a structured reason.
 
 The letter gets a "returned" event through the tracking service (the reason as its note, in
-the letter's language), its mailroom item becomes returned with the day and the reason, and an
-`IncomingMail` of kind return keeps the record (deleted with the letter).
+the letter's language), its mailroom item becomes returned with the day and the reason (the
+writer's news, through `set_state`), and an `IncomingMail` of kind return keeps the record
+(deleted with the letter).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.domain import DomainError
 from app.extensions import db
 from app.mailroom.incoming import OUT_IN_THE_POST, check_received_on
 from app.mailroom.reference import is_valid_reference, parse_reference
+from app.mailroom.services import set_state
 from app.models import (
     EventKind,
     IncomingKind,
@@ -104,7 +106,7 @@ def record_return(actor: Actor, returned: ReturnInput, today: date) -> IncomingM
             note=return_note(returned.reason, letter.language),
         )
         record_event(letter, report, today)
-    item.state = MailroomState.RETURNED
+    set_state(item, MailroomState.RETURNED)  # the writer's news, if they asked for it
     item.returned_on = returned.received_on
     item.return_reason = returned.reason
     incoming = IncomingMail(
