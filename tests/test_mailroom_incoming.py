@@ -136,6 +136,15 @@ def reply(user, files, received_on=TODAY, reference="", prisoner_id=None):
     return result
 
 
+def record_return(user, reference, reason, received_on=TODAY):
+    """Record a returned envelope through the service, committed."""
+    found = returns.record_return(
+        _actor(user), returns.ReturnInput(reference, received_on, reason), TODAY
+    )
+    db.session.commit()
+    return found
+
+
 def pages():
     return [ScanPage("page1.jpg", jpeg_with_gps())]
 
@@ -543,12 +552,7 @@ def test_deleting_the_letter_deletes_its_replies_and_returns(
     with app.app_context():
         reply(volunteer, pages(), TODAY, item.reference)
     with app.app_context():
-        returns.record_return(
-            _actor(volunteer),
-            returns.ReturnInput(item.reference, TODAY, ReturnReason.REFUSED),
-            TODAY,
-        )
-        db.session.commit()
+        record_return(volunteer, item.reference, ReturnReason.REFUSED)
     assert db.session.scalar(select(func.count()).select_from(IncomingMail)) == 2
     response = submit(client, f"/t/{token}/delete", {})
     assert response.status_code == 302
@@ -793,12 +797,7 @@ def test_the_writer_hears_of_a_reply_and_of_a_return(app, window, prisoner, volu
     with app.app_context():
         reply(volunteer, pages(), TODAY, item.reference)
     with app.app_context():
-        returns.record_return(
-            _actor(volunteer),
-            returns.ReturnInput(other_item.reference, TODAY, ReturnReason.UNKNOWN_ADDRESSEE),
-            TODAY,
-        )
-        db.session.commit()
+        record_return(volunteer, other_item.reference, ReturnReason.UNKNOWN_ADDRESSEE)
     news = sent_mail("letter_news", language="ru")
     assert sorted(mail.recipient for mail in news) == ["other@example.org", "writer@example.org"]
     for mail in news:
