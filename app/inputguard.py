@@ -107,8 +107,9 @@ def undecodable_part() -> str | None:
     return None
 
 
-def _has_nul(pairs: Iterable[tuple[str, str]]) -> bool:
-    return any("\x00" in key or "\x00" in value for key, value in pairs)
+def _has_nul(pairs: Iterable[tuple[str | None, str]]) -> bool:
+    # A multipart part whose name Werkzeug cannot read comes with the name None: unreadable too.
+    return any(key is None or "\x00" in key or "\x00" in value for key, value in pairs)
 
 
 def json_body_problem() -> str | None:

@@ -16,6 +16,7 @@ from app.drives import tasks as drive_tasks
 from app.imports import tasks as import_tasks
 from app.jobs import huey, mark_in_consumer, use_app_factory
 from app.mail import tasks as mail_tasks
+from app.mailroom import incoming_tasks as mailroom_incoming_tasks
 from app.mailroom import tasks as mailroom_tasks
 from app.privacy import tasks as privacy_tasks
 from app.stats import tasks as stats_tasks
@@ -26,6 +27,7 @@ TASK_MODULES = (
     drive_tasks,
     import_tasks,
     mail_tasks,
+    mailroom_incoming_tasks,
     mailroom_tasks,
     privacy_tasks,
     stats_tasks,

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from app.auth.passwords import hash_password
 from app.extensions import db
+from app.mailroom.reference import new_reference
 from app.models import (
     Channel,
     EventKind,
@@ -15,6 +18,8 @@ from app.models import (
     Jurisdiction,
     Letter,
     MailEvent,
+    MailroomItem,
+    MailroomState,
     Official,
     OfficialKind,
     Placement,
@@ -180,3 +185,50 @@ def make_mailroom_letter(
     db.session.add(item)
     db.session.commit()
     return item
+
+
+def make_posted_mailroom_letter(
+    prisoner: Prisoner,
+    state: MailroomState = MailroomState.POSTED,
+    body: str = "Дорогой Алексей!\n\nПишу Вам через организацию.\n",
+    posted_on: date | None = None,
+) -> tuple[Letter, str, MailroomItem]:
+    """A letter sent through the organisation, shared with its organisers, in ``state``.
+
+    A posted (or returned) letter was posted ``posted_on`` (by default ten days ago), with
+    its "sent" report on that day, channel organisation, and was written five days before.
+    Returns the letter, its link and its mailroom item.
+    """
+    posted = state in (MailroomState.POSTED, MailroomState.RETURNED)
+    if posted and posted_on is None:
+        posted_on = date.today() - timedelta(days=10)
+    written = (posted_on or date.today()) - timedelta(days=5)
+    token = new_tracking_token()
+    letter = Letter.written(
+        token,
+        body=body,
+        signature="Аня",
+        prisoner=prisoner,
+        facility=prisoner.current_facility,
+        language="ru",
+        created_at=datetime.combine(written, datetime.min.time()),
+    )
+    db.session.add(letter)
+    db.session.flush()
+    letter.share_with_organisers()
+    reference = new_reference()
+    while db.session.scalar(select(MailroomItem).where(MailroomItem.reference == reference)):
+        reference = new_reference()
+    item = MailroomItem(letter=letter, reference=reference, state=state, posted_on=posted_on)
+    db.session.add(item)
+    if posted_on is not None:
+        db.session.add(
+            MailEvent(
+                letter=letter,
+                kind=EventKind.SENT,
+                happened_on=posted_on,
+                channel=Channel.ORGANISATION,
+            )
+        )
+    db.session.commit()
+    return letter, token, item

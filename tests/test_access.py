@@ -80,6 +80,8 @@ def world(app, organizer, admin, monkeypatch):
         "message_id": message.id,
         "user_id": victim.id,
         "item_id": mailroom.item_for(handed).id,
+        "incoming_id": 1,  # no such reply: refused, or not found
+        "reply_id": 1,
         "kind": "prisoners",
         "file_format": "csv",
         "code": "en",

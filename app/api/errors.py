@@ -25,6 +25,11 @@ def not_a_json_object() -> DomainError:
     return DomainError(BODY, _("Send a JSON object."))
 
 
+def not_a_form() -> DomainError:
+    """The body of an upload is not multipart/form-data."""
+    return DomainError(BODY, _("Send the files as multipart/form-data."))
+
+
 def refused_input(error: ValidationError, model: type[BaseModel]) -> DomainError:
     """The first problem pydantic found, as a field error in the reader's language.
 

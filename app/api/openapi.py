@@ -31,15 +31,18 @@ from functools import cache
 from typing import Any, NoReturn, TypeVar
 
 from flask import Request, abort, current_app
+from markupsafe import escape
 from pydantic import BaseModel, ValidationError
 from spectree import Response as Responses
 from spectree import SpecTree, Tag
 from spectree.model_adapter.protocol import ModelAdapter
 from spectree.plugins.flask_plugin import FlaskPlugin
+from spectree.utils import get_multidict_items
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from app.api.auth import BEARER_SCHEME, api_account
-from app.api.errors import not_a_json_object, refused_input
+from app.api.errors import not_a_form, not_a_json_object, refused_input
 from app.api.responses import FieldErrorBody, HttpErrorBody
 from app.api.schemas import ENUM_DESCRIPTIONS, N_
 from app.domain import DomainError
@@ -139,6 +142,7 @@ def _answer_refused_input(
     body_model: type[BaseModel] | None,
     query_model: type[BaseModel] | None,
     status: int,
+    form_model: type[BaseModel] | None = None,
 ) -> None:
     """SpecTree's hook after validating a request: refused input in our shape and language.
 
@@ -146,6 +150,9 @@ def _answer_refused_input(
     operation's ``status`` and our error instead. A body that is not a JSON object (SpecTree
     reads it as ``{}``, or skips it when it is sent as a form) is named as ``body``.
     """
+    if form_model is not None:
+        _answer_refused_form(request, error, form_model, status)
+        return
     is_object = isinstance(request.get_json(silent=True), dict)
     if error is None:
         if body_model is not None and not is_object:
@@ -157,6 +164,17 @@ def _answer_refused_input(
     else:
         refused = refused_input(error, query_model or BaseModel)
     _refuse(refused, status)
+
+
+def _answer_refused_form(
+    request: Request, error: Exception | None, form_model: type[BaseModel], status: int
+) -> None:
+    """`_answer_refused_input` for a multipart body (SpecTree skips any other body)."""
+    if request.mimetype != "multipart/form-data":
+        _refuse(not_a_form(), status)
+    if error is not None:
+        assert isinstance(error, ValidationError)
+        _refuse(refused_input(error, form_model), status)
 
 
 def _refuse(error: DomainError, status: int) -> NoReturn:
@@ -186,6 +204,19 @@ def _refuse_wrong_response(
         raise ResponseDoesNotMatchSchema(type(error).__name__)
 
 
+class UploadedFile(FileStorage):
+    """An uploaded file as a form model receives it: a `FileStorage` that JSON names.
+
+    SpecTree turns pydantic's error list into JSON before our hook answers refused input, and
+    that list holds the input, files included: a file must be writable as JSON (its escaped
+    name, never its content) rather than end the request with a TypeError.
+    """
+
+    def __html__(self) -> str:
+        """The file's name, escaped (Flask's JSON provider writes objects by ``__html__``)."""
+        return str(escape(self.filename or ""))
+
+
 class _FlaskPlugin(FlaskPlugin):
     """SpecTree's Flask plugin, checking responses only where configured to (tests).
 
@@ -193,6 +224,24 @@ class _FlaskPlugin(FlaskPlugin):
     too much for every request in production. Tests check every response they get, and
     Schemathesis checks the document against the running server.
     """
+
+    def fill_form(self, request: Request) -> dict[str, Any]:
+        """A multipart body's fields and files (`UploadedFile`s), as SpecTree reads them."""
+        data: dict[str, Any] = get_multidict_items(request.form)
+        for name in request.files:
+            if not name:  # a part without a name: nothing can ask for it
+                continue
+            files = [
+                UploadedFile(
+                    stream=upload.stream,
+                    filename=upload.filename,
+                    name=upload.name,
+                    headers=upload.headers,
+                )
+                for upload in request.files.getlist(name)
+            ]
+            data[name] = files if len(files) > 1 else files[0]
+        return data
 
     def validate_response(
         self,
@@ -249,6 +298,7 @@ def operation(
     responses: dict[int, tuple[type[BaseModel] | None, str]],
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
     headers: type[BaseModel] | None = None,
     refused_status: int = 400,
     cached: bool = False,
@@ -265,13 +315,17 @@ def operation(
     with ``headers=ConditionalHeaders``); ``rate_limited`` adds the 429 answer and the
     rate-limit headers. ``path_schemas`` replace the schemas SpecTree gives path parameters
     from their converters (a string's shape). The view receives the validated models as
-    ``query`` and ``json``. Every operation also documents the 400 that `app.inputguard`
-    answers to unreadable input before any schema reads it. ``bearer`` declares that the
-    operation takes a personal API token (`app.api.auth.api_account`), with its 401 and 403.
+    ``query`` and ``json``; a ``form`` model (a multipart body, with files) arrives as
+    ``form``, and the operation then refuses any other body. Every operation also documents
+    the 400 that `app.inputguard` answers to unreadable input before any schema reads it.
+    ``bearer`` declares that the operation takes a personal API token
+    (`app.api.auth.api_account`), with its 401 and 403, checked before the input.
     """
     codes: dict[str, Any] = {f"HTTP_{code}": value for code, value in responses.items()}
     # Request headers (If-None-Match) are documented, but no value of theirs is refused.
-    refuses = query is not None or body is not None or refused_status in responses
+    refuses = (
+        query is not None or body is not None or form is not None or refused_status in responses
+    )
     if refuses:
         codes.setdefault(f"HTTP_{refused_status}", (FieldErrorBody, INVALID))
     # Any operation: input refused before the schemas read it (app.inputguard).
@@ -305,8 +359,7 @@ def operation(
         adapter: ModelAdapter[Any, Any, Any],
     ) -> None:
         if bearer:
-            # Who asks comes first: without a valid token, nothing about the input is said.
-            api_account()
+            api_account()  # who asks comes first: no token, nothing said about the input
         _answer_refused_input(
             request,
             prepared,
@@ -316,11 +369,13 @@ def operation(
             body_model=body,
             query_model=query,
             status=refused_status,
+            form_model=form,
         )
 
     decorate: Callable[[View], View] = spec.validate(
         query=query,
         json=body,
+        form=form,
         headers=headers,
         resp=Responses(**codes),
         tags=[TAGS[tag]],

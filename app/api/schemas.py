@@ -255,5 +255,6 @@ ENUM_DESCRIPTIONS = {
     "MailroomState": N_("Where a letter sent through the organisation stands in its mailroom."),
     "PrisonerStatus": N_("Where a prisoner stands: before trial, convicted, in transit, out."),
     "Severity": N_("How likely a finding is to cost the letter or its reader something."),
+    "ReturnReason": N_("Why an envelope came back to the organisation."),
     "TemplateKind": N_("A letter to a prisoner, or an appeal to an official."),
 }

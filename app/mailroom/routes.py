@@ -5,5 +5,12 @@ Each part of the mailroom keeps its views in a module of its own, imported here 
 create_app() registers them with the blueprint.
 """
 
-# Review (views and API) and print runs (views and API).
-from app.mailroom import api, api_runs, review_views, run_views  # noqa: F401
+# Review (views and API), print runs (views and API), incoming post (views and API).
+from app.mailroom import (  # noqa: F401 - each module registers its routes
+    api,
+    api_incoming,
+    api_runs,
+    incoming_views,
+    review_views,
+    run_views,
+)

@@ -8,6 +8,7 @@ from app.concurrency import lock
 from app.database import forget_freed_pages
 from app.edge import after_commit
 from app.extensions import db
+from app.mailroom.retention import erase_incoming_of
 from app.models import Assignment, Letter, MailroomItem, MailroomState, ReminderSubscription
 
 #: A letter deleted before it was printed is withdrawn from the mailroom altogether.
@@ -21,9 +22,10 @@ def erase_letter(letter: Letter) -> None:
     encrypted text, signature and sender address, the organisers' copy of the key, the notes
     and tracking numbers of the reports (a tracking number leads to the post office that took
     the letter), the reminder subscription with its address and queued emails (their foreign
-    keys cascade), the link kept for a drive participant, and a mailroom letter not printed
-    yet (withdrawn; once printed, its item keeps the reference code for the post that comes
-    back, without the reason sealed for the writer).
+    keys cascade), the link kept for a drive participant, a mailroom letter not printed yet
+    (withdrawn; once printed, its item keeps the reference code for the post that comes back,
+    without the reason sealed for the writer), and the replies and returned envelopes the
+    mailroom matched to it, with their sealed scans.
 
     Kept, as the open data describes: the letter row's prisoner, facility, kind and the hour it
     was written, and its reports' kinds, days and channels, from which the statistics derive
@@ -50,6 +52,7 @@ def erase_letter(letter: Letter) -> None:
         .values(letter_link_encrypted=None)
         .execution_options(synchronize_session=False)
     )
+    erase_incoming_of(letter.id)  # replies (their sealed scans) and returns
     for event in letter.events:
         event.note_encrypted = None
         event.tracking_number_encrypted = None

@@ -242,3 +242,6 @@ def delete(token: str) -> Response:
     erase_letter(found)
     flash(_("Your letter was deleted. Its link opens nothing any more."), "success")
     return redirect(url_for("main.index"))
+
+
+from app.tracking import replies  # noqa: E402, F401 - registers the replies' download route
