@@ -26,6 +26,8 @@ from app.backup.keys import SECRET_KEY_FILE
 from app.i18n import LANGUAGE_COOKIE_SECONDS
 from app.imports.uploads import MAX_AGE as IMPORT_UPLOAD_MAX_AGE
 from app.logredact import REDACTED
+from app.mailroom.incoming import HOLD_DAYS
+from app.mailroom.organisation import current_organisation
 from app.models.base import kept_time
 from app.privacy.master_key import MASTER_KEY_FILE
 from app.stats.export import COLUMNS as OPEN_DATA_COLUMNS
@@ -90,8 +92,51 @@ def _listing(items: list[str]) -> str:
 
 
 def what_konvert_keeps(config: Mapping[str, Any]) -> list[Kept]:
-    """Everything the page lists, in the reader's language, from ``config`` (the app's)."""
-    return [*_letters(config), *_addresses(config), *_around(config), *_organizers(config)]
+    """Everything the page lists, in the reader's language, from ``config`` (the app's) and
+    the organisation's mailroom settings."""
+    return [
+        *_letters(config),
+        *_mailroom(config),
+        *_addresses(config),
+        *_around(config),
+        *_organizers(config),
+    ]
+
+
+def _mailroom(config: Mapping[str, Any]) -> list[Kept]:
+    organisation = current_organisation()
+    reply_window = timedelta(days=organisation.reply_window_days)
+    return [
+        Kept(
+            key="mailroom",
+            thing=gettext("A letter sent through the organisation"),
+            what=gettext(
+                "The letter as above, its reference code, where it is in the mailroom (review, "
+                "print run, posted, returned), a reason it was sent back to you (locked to "
+                "your link), and the scans of replies that came back for it."
+            ),
+            how=gettext(
+                "So that volunteers can review, print and match replies, the server keeps a "
+                "copy of the letter's key locked with the server's master key. A reply's scan "
+                "is locked to your letter's own key as soon as it is matched: only your link "
+                "opens it, and the organisation's readable copy is deleted. The printed "
+                "letters file is deleted once the run is posted."
+            ),
+            how_long=gettext(
+                "The organisation's copy of the key is destroyed %(window)s after the letter "
+                "was posted (the time replies are awaited), or at once when the letter is "
+                "rejected. A reply that matches no letter waits %(hold)s, then it is deleted. "
+                "Deleting the letter deletes its replies and returns too.",
+                window=duration(reply_window),
+                hold=duration(timedelta(days=HOLD_DAYS)),
+            ),
+            who=gettext(
+                "The organisation's mailroom volunteers, organizers and admins until the key "
+                "copy is destroyed; the replies only you. The censor reads the letter too."
+            ),
+            set_by=("/admin/organisation",),
+        ),
+    ]
 
 
 def _letters(config: Mapping[str, Any]) -> list[Kept]:
