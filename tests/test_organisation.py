@@ -81,8 +81,10 @@ def test_an_admin_sets_the_organisation_and_opens_the_mailroom(client, admin):
 
     (entry,) = organisation_audit()
     assert entry.user_id == admin.id and entry.action == "update" and entry.entity_id == 1
-    assert entry.changes["name"] == [None, "Письма свободы"]
-    assert entry.changes["mailroom_open"] == [None, True]
+    # Changes from the defaults it had before anyone set it, and only those.
+    assert entry.changes["name"] == ["", "Письма свободы"]
+    assert entry.changes["mailroom_open"] == [False, True]
+    assert "country" not in entry.changes  # RU, as by default
     # The organisation's own fields, nothing else (no id, no timestamps, nobody's data).
     assert set(entry.changes) <= set(FILLED)
 
@@ -214,7 +216,9 @@ def test_organisation_set_and_show(runner, tmp_path):
     assert organisation.can_take_letters and organisation.country == "RU"
     assert (organisation.reply_window_days, organisation.daily_intake_cap) == (120, 80)
     (entry,) = organisation_audit()
-    assert entry.user_id is None and entry.changes["reply_window_days"] == [None, 120]
+    assert entry.user_id is None and entry.changes["reply_window_days"] == [180, 120]
+    # Only what differs from the defaults is said to have changed (RU was the default).
+    assert "country" not in entry.changes and "country" not in result.output.split("\n")[0]
 
     shown = runner.invoke(args=["organisation", "show"])
     assert shown.exit_code == 0
@@ -285,4 +289,4 @@ def test_the_audit_trail_shows_who_changed_the_organisation(client, admin):
     submit(client, PAGE, {**FILLED, "reply_window_days": "90"})
     trail = page_text(client.get("/manage/audit?entity_type=organisation"))
     assert "admin@example.org" in trail and "The organisation" in trail
-    assert "Reply window (days): — → 90" in trail
+    assert "Reply window (days): 180 → 90" in trail

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from app.auth.permissions import Actor, require_admin
 from app.domain import DomainError
 from app.mailroom.organisation import current_organisation, organisation_for_update
-from app.manage.audit import changed_fields, record
+from app.manage.audit import plain_value, record
 from app.manage.common import RU_POSTCODE, assign
 from app.models import Organisation, User
 
@@ -179,11 +179,18 @@ def _save(user: User | None, settings: OrganisationSettings, today: date) -> dic
     settings = _cleaned(settings)
     if errors := _problems(settings, organisation, today):
         raise DomainError(errors)
+    # Compared with the settings as they were (the defaults before the first save), not with
+    # the row's history: a first save would otherwise list every default as a change.
+    before = settings_of(organisation)
     assign(organisation, settings)
+    after = settings_of(organisation)
     changes = {
-        field: values
-        for field, values in changed_fields(organisation).items()
-        if field in {item.name for item in fields(OrganisationSettings)}
+        item.name: [
+            plain_value(getattr(before, item.name)),
+            plain_value(getattr(after, item.name)),
+        ]
+        for item in fields(OrganisationSettings)
+        if getattr(before, item.name) != getattr(after, item.name)
     }
     if changes:
         record(user, "update", "organisation", organisation.id, changes)

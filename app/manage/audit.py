@@ -56,11 +56,11 @@ def changed_fields(instance: object) -> dict[str, list[Any]]:
         if history.has_changes():
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
-            changes[attribute.key] = [_plain(old), _plain(new)]
+            changes[attribute.key] = [plain_value(old), plain_value(new)]
     return changes
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """JSON-friendly form of a column value (dates and enums as strings)."""
     if value is None or isinstance(value, str | int | float | bool | dict | list):
         return value
