@@ -49,6 +49,8 @@ from tests.factories import (
     make_user,
 )
 
+pytestmark = pytest.mark.both_databases
+
 TODAY = date.today()
 WINDOW = 30  # the organisation's reply window in these tests, in days
 

@@ -17,6 +17,8 @@ from tests.conftest import count_queries, flashed, follow, log_in, page_text, su
 from tests.factories import make_facility, make_letter, make_prisoner, make_user
 from tests.test_mailroom_writer import handed_letter, open_mailroom
 
+pytestmark = pytest.mark.both_databases
+
 RISKY = "Дорогой Алексей!\n\nКак прошёл суд? Держитесь.\n"
 PLAIN = "Дорогой Алексей!\n\nУ нас цветут абрикосы.\n"
 

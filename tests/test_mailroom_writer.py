@@ -31,6 +31,8 @@ from tests.conftest import flashed, follow, page_text, submit
 from tests.factories import make_facility, make_letter, make_official, make_prisoner, make_user
 from tests.mailbox import sent_mail
 
+pytestmark = pytest.mark.both_databases
+
 BODY = "Дорогой Алексей!\n\nПишу Вам из Тбилиси. У нас тепло, цветут абрикосы.\n"
 NEXT_RUN = date.today() + timedelta(days=5)
 
