@@ -249,6 +249,27 @@ def test_a_selection_takes_only_the_chosen_letters_and_one_run_at_a_time(app, cl
     assert db.session.get(MailroomItem, other.id).print_run_id is None
 
 
+def test_a_run_page_follows_the_build_through_its_status(client) -> None:
+    volunteer = make_user(email="post@example.org", role=Role.MAILROOM)
+    building = PrintRun(kind=PrintRunKind.PAPER, status=PrintJobStatus.RUNNING, total=40,
+                        done=10, lease_until=utcnow() + timedelta(minutes=5))  # fmt: skip
+    db.session.add(building)
+    db.session.commit()
+    url = f"/mailroom/runs/{building.id}/status"
+    assert client.get(url).status_code == 302  # to the login page
+    log_in(client, volunteer)
+    page = client.get(f"/mailroom/runs/{building.id}").get_data(as_text=True)
+    assert f'data-url="{url}"' in page and "js/run.js" in page
+    assert client.get(url).get_json() == {
+        "state": "running", "label": "Being built", "done": 10, "total": 40, "percent": 25,
+        "active": True,
+    }  # fmt: skip
+    building.status, building.done = PrintJobStatus.DONE, 40
+    db.session.commit()
+    assert client.get(url).get_json()["active"] is False  # the page reloads to show its files
+    assert 'data-url="' not in client.get(f"/mailroom/runs/{building.id}").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("role", [Role.TRANSLATOR])
 def test_only_the_mailroom_sees_runs(client, role) -> None:
     assert client.get("/mailroom/runs").status_code == 302  # to the login page

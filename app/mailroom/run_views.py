@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -121,6 +121,21 @@ def run_show(run_id: int) -> str:
         active=runs.is_active(run),
         posted_form=PostedForm(),
         reference=format_reference,
+    )
+
+
+@bp.get("/runs/<int:run_id>/status")
+@login_required
+def run_status(run_id: int) -> Response:
+    """How far a run is, for its page to follow without reloading (as a drive's pack)."""
+    run = _run_or_404(run_id)
+    return jsonify(
+        state=run.status.value,
+        label=runs.STATE_LABELS[run.status],
+        done=run.done,
+        total=run.total,
+        percent=runs.progress_percent(run),
+        active=runs.is_active(run),
     )
 
 
