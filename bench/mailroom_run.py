@@ -9,12 +9,13 @@ bench/pack.py, in rounds (alternating with the naive one-document-per-letter bas
 --skip-naive), and prints the figures against the budgets of DESIGN.md: ≤ 30 s for 500 letters
 on 2 cores, ≥ 3× the naive throughput, each worker growing < 50 MB.
 
-Measured once on the shared 2-core development machine (load average 1.2, other engineers'
-tests running), 1 round: run 21.1 s (render 20.6 s, split into two files 0.4 s, cover list
-0.1 s), letters 1.6 MB (537 pages), envelopes 1.4 MB, workers +9.4 MB: time and memory within
-budget. The naive baseline took 43.1 s in the same round (bench/pack.py's docstring recorded
-88.7 s), so the ratio came out 2.05×, under the 3× budget; splitting and the cover add half a
-second to what a drive pack renders, so the ratio is the pack's own against that baseline.
+Measured on this 2-core machine, 7 December 2026, when quiet (load average 1.5–3 from work that
+had just stopped), 2 rounds: run 10.6 s (10.4–10.9; render 10.1 s, split into two files 0.4 s,
+cover list 0.1 s), letters 1.6 MB (537 pages), envelopes 1.4 MB (500 pages), cover 12 KB; the
+naive baseline 42.4 s (41.9–42.9), so 3.98× its throughput; workers +11.0 MB. Every budget met.
+(An earlier single round while other engineers' tests ran: run 21.1 s against naive 43.1 s,
+2.05×: the pool of two rendering processes suffers from a busy machine far more than the
+naive single-process baseline does.)
 
 Run: .venv/bin/python bench/mailroom_run.py [--letters 500] [--repeat 2] [--skip-naive]
 """
