@@ -152,7 +152,7 @@ def _init_extensions(app: Flask) -> None:
 
 FEATURES = (
     "main", "directory", "composer", "tracking", "api", "appeals", "auth",
-    "manage", "imports", "drives", "mail", "stats", "mailroom",
+    "manage", "imports", "drives", "mail", "stats", "mailroom", "translation",
 )  # fmt: skip
 
 
@@ -172,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.manage import bp as manage_bp
     from app.stats import bp as stats_bp
     from app.tracking import bp as tracking_bp
+    from app.translation import bp as translation_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(directory_bp)
@@ -185,6 +186,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(mailroom_bp)
+    app.register_blueprint(translation_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     from app.extensions import csrf
 

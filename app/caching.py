@@ -22,7 +22,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-PRIVATE_BLUEPRINTS = frozenset({"manage", "imports", "drives", "auth", "mailroom"})
+PRIVATE_BLUEPRINTS = frozenset({"manage", "imports", "drives", "auth", "mailroom", "translation"})
 PRIVATE_MIMETYPES = frozenset({"application/pdf"})
 
 

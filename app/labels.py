@@ -92,6 +92,7 @@ PRINT_STATUS = {
 }
 
 MAILROOM_STATE = {
+    MailroomState.TRANSLATION: _l("Waiting for a translator"),
     MailroomState.REVIEW: _l("Waiting for review"),
     MailroomState.SENT_BACK: _l("Sent back to the writer"),
     MailroomState.APPROVED: _l("Approved"),

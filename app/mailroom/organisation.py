@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Organisation
 from app.models.mailroom import (
+    DEFAULT_CLAIM_MINUTES,
     DEFAULT_DAILY_INTAKE_CAP,
     DEFAULT_PRISONER_DAILY_CAP,
     DEFAULT_REPLY_WINDOW_DAYS,
@@ -50,4 +51,6 @@ def _defaults() -> dict[str, object]:
         "daily_intake_cap": DEFAULT_DAILY_INTAKE_CAP,
         "prisoner_daily_cap": DEFAULT_PRISONER_DAILY_CAP,
         "next_run_on": None,
+        "translation_review": False,
+        "translation_claim_minutes": DEFAULT_CLAIM_MINUTES,
     }

@@ -32,6 +32,9 @@ from app.models.mailroom import (
     PrintRun,
     PrintRunKind,
     ReturnReason,
+    Translation,
+    TranslationKind,
+    TranslationState,
 )
 from app.models.official import Jurisdiction, Official, OfficialKind
 from app.models.outcome import DateProblem, LetterOutcome, RecentLetterCount, StatsSnapshot
@@ -97,6 +100,9 @@ __all__ = [
     "StoredFileChunk",
     "Template",
     "TemplateKind",
+    "Translation",
+    "TranslationKind",
+    "TranslationState",
     "User",
     "derive_status",
     "drive_prisoner",

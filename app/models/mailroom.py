@@ -13,7 +13,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -31,6 +31,8 @@ DEFAULT_REPLY_WINDOW_DAYS = 180
 DEFAULT_DAILY_INTAKE_CAP = 200
 #: Mailroom letters to one prisoner per day, unless the organisation says otherwise.
 DEFAULT_PRISONER_DAILY_CAP = 5
+#: How long a translator's claim locks an item, unless the organisation says otherwise.
+DEFAULT_CLAIM_MINUTES = 120
 
 
 class Organisation(Model):
@@ -52,6 +54,12 @@ class Organisation(Model):
     prisoner_daily_cap: Mapped[int] = mapped_column(default=DEFAULT_PRISONER_DAILY_CAP)
     #: The date of the next print run, as the organisation plans it (shown to writers).
     next_run_on: Mapped[date | None]
+    #: Whether a second translator reviews each translation before it goes on.
+    translation_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: How long a translator's claim on an item locks it for others.
+    translation_claim_minutes: Mapped[int] = mapped_column(
+        default=DEFAULT_CLAIM_MINUTES, server_default=str(DEFAULT_CLAIM_MINUTES)
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property
@@ -90,6 +98,7 @@ class ApiToken(Model):
 class MailroomState(enum.StrEnum):
     """Where a letter handed to the organisation stands."""
 
+    TRANSLATION = "translation"  # at the translation desk, before review (issue 17)
     REVIEW = "review"  # waiting for a volunteer to read it
     SENT_BACK = "sent_back"  # returned to the writer with a reason, to edit and resubmit
     APPROVED = "approved"  # ready for the next print run
@@ -253,3 +262,79 @@ class IncomingMail(Model):
 
     letter: Mapped[Letter | None] = relationship()
     prisoner: Mapped[Prisoner | None] = relationship()
+
+
+class TranslationKind(enum.StrEnum):
+    """What is translated: a writer's letter into the prisoner's language, or a reply back."""
+
+    LETTER = "letter"
+    REPLY = "reply"
+
+
+class TranslationState(enum.StrEnum):
+    """Where a translation stands at the desk."""
+
+    OPEN = "open"  # waiting for a translator
+    CLAIMED = "claimed"  # a translator holds it (until ``claim_expires_at``)
+    SUBMITTED = "submitted"  # translated, waiting for a second translator's review
+    DONE = "done"  # translated (and reviewed, when the organisation asks for it)
+
+
+#: Translations still at the desk, in SQL: one of each kind per letter (partial unique index).
+TRANSLATION_ACTIVE = text("state IN ('open', 'claimed', 'submitted')")
+
+
+class Translation(Model):
+    """A letter's translation into the prisoner's language, or a reply's back into the
+    writer's, with its translator, claim and review (DESIGN.md, "Translation").
+
+    Privacy at rest: a letter's translation (and the writer's note to the translator) is
+    encrypted with the letter's own content key, so the writer reads it through the link and
+    the organisation only through its copy of the key, while the letter is at the desk or in
+    the mailroom. A reply's translation is encrypted with the instance key while translators
+    work on it, and sealed to the letter's public key once done.
+    """
+
+    __tablename__ = "translation"
+    __table_args__ = (
+        Index(
+            "uq_translation_active_per_letter",
+            "letter_id",
+            "kind",
+            unique=True,
+            sqlite_where=TRANSLATION_ACTIVE,
+            postgresql_where=TRANSLATION_ACTIVE,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TranslationKind] = mapped_column(enum_column(TranslationKind))
+    #: The reply being translated back (kind reply).
+    incoming_mail_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incoming_mail.id", ondelete="CASCADE"), index=True
+    )
+    source_language: Mapped[str] = mapped_column(String(8))
+    target_language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[TranslationState] = mapped_column(
+        enum_column(TranslationState), default=TranslationState.OPEN, index=True
+    )
+    claimed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    claim_expires_at: Mapped[datetime | None]
+    translator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    #: The translated text (see the class for the key it is encrypted with).
+    text_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The text sealed to the letter's public key (a reply's translation, once done).
+    text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: A short note or question between the writer and the translator (letter's key).
+    note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=this_hour)
+    submitted_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+
+    letter: Mapped[Letter] = relationship()
+    incoming_mail: Mapped[IncomingMail | None] = relationship()
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -37,9 +37,24 @@ class User(UserMixin, Model):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A translator's languages, as comma-separated codes ("en,de" → "ru").
+    translates_from: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    translates_into: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: Whether a translator gets the daily digest of open work in their languages.
+    wants_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+    @property
+    def source_languages(self) -> list[str]:
+        """The languages a translator translates from."""
+        return [code.strip() for code in self.translates_from.split(",") if code.strip()]
+
+    @property
+    def target_languages(self) -> list[str]:
+        """The languages a translator translates into."""
+        return [code.strip() for code in self.translates_into.split(",") if code.strip()]
 
     @property
     def is_active(self) -> bool:

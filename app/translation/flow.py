@@ -1,0 +1,26 @@
+"""Where a translated letter goes next: the hand-over between the desk and the mailroom.
+
+The desk (app.translation.desk) calls `letter_translated` when a letter's translation is done
+(and reviewed, when the organisation asks for a review); the writer's side decides here what
+that means for the letter.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.mailroom.services import set_state
+from app.models import MailroomItem, MailroomState, Translation, TranslationKind
+
+
+def letter_translated(translation: Translation) -> None:
+    """A letter's translation is done: a letter sent through the organisation goes on to
+    review; a writer who posts it themselves finds the translation on the tracking page."""
+    if translation.kind is not TranslationKind.LETTER:
+        return
+    item = db.session.scalar(
+        select(MailroomItem).where(MailroomItem.letter_id == translation.letter_id)
+    )
+    if item is not None and item.state is MailroomState.TRANSLATION:
+        set_state(item, MailroomState.REVIEW)
