@@ -366,6 +366,26 @@ def test_the_upload_page_refuses_a_text_file_keeping_what_was_typed(client, wind
     assert db.session.scalar(select(func.count()).select_from(IncomingMail)) == 0
 
 
+def test_a_scan_sent_as_text_instead_of_a_file_is_refused_as_no_pages(
+    client, window, volunteer
+):
+    # Found by the route fuzzer: a form-encoded "scan" field was read as an uploaded file.
+    log_in(client, volunteer)
+    page = client.get("/mailroom/replies/new")
+    response = client.post(
+        "/mailroom/replies/new",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "scan": "99999999",
+            "reference": "",
+            "received_on": TODAY.isoformat(),
+            "prisoner_id": "",
+        },
+    )
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(IncomingMail)) == 0
+
+
 def test_a_scan_larger_than_the_usual_upload_limit_is_taken(client, window, volunteer):
     # 7 MB: more than any other form may send (6 MB), less than a scan may be.
     log_in(client, volunteer)

@@ -43,12 +43,14 @@ def _allow_scans(endpoint: str | None, _values: dict[str, object] | None) -> Non
         request.max_content_length = UPLOAD_LIMIT
 
 
-def scan_pages(files: Sequence[FileStorage]) -> list[ScanPage]:
-    """The uploaded files as the scan service takes them (files left empty are skipped)."""
+def scan_pages(files: Sequence[object]) -> list[ScanPage]:
+    """The uploaded files as the scan service takes them. Files left empty are skipped, and so
+    is a ``scan`` sent as a plain form field instead of a file (a script's mistake, or a
+    forged request): it holds no page."""
     return [
         ScanPage(name=(upload.filename or "scan")[-100:], content=upload.read())
         for upload in files
-        if upload.filename
+        if isinstance(upload, FileStorage) and upload.filename
     ]
 
 
