@@ -366,9 +366,7 @@ def test_the_upload_page_refuses_a_text_file_keeping_what_was_typed(client, wind
     assert db.session.scalar(select(func.count()).select_from(IncomingMail)) == 0
 
 
-def test_a_scan_sent_as_text_instead_of_a_file_is_refused_as_no_pages(
-    client, window, volunteer
-):
+def test_a_scan_sent_as_text_instead_of_a_file_is_refused_as_no_pages(client, window, volunteer):
     # Found by the route fuzzer: a form-encoded "scan" field was read as an uploaded file.
     log_in(client, volunteer)
     page = client.get("/mailroom/replies/new")
