@@ -226,6 +226,9 @@ def test_a_sent_back_letter_shows_the_reason_and_can_be_resubmitted(client, pris
     item = item_of(token)
     mailroom.decide(reviewer, item, mailroom.Decision.SEND_BACK, "Уберите, пожалуйста, про суд.")
     db.session.commit()
+    db.session.expire_all()
+    # Back with its writer, the letter is not the organisation's to read.
+    assert item_of(token).letter.organisers_key is None
     page = client.get(f"/t/{token}")
     assert "Sent back to the writer" in page_text(page)
     assert "Уберите, пожалуйста, про суд." in page_text(page)

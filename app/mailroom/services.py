@@ -339,7 +339,8 @@ def decide(actor: Actor, item: MailroomItem, decision: Decision, reason: str = "
     """Approve, send back or reject a letter waiting for review.
 
     Sending back needs a reason the writer will read (sealed to the letter's public key, so
-    that only the link opens it); rejecting (hostile, abusive, spam) needs a reason kept for
+    that only the link opens it), and ends the organisation's reading of the letter until it
+    is resubmitted; rejecting (hostile, abusive, spam) needs a reason kept for
     organizers (encrypted with the instance key), and ends the organisation's reading of the
     letter. Only a letter in review may be decided (DomainError on ``decision``).
     """
@@ -362,6 +363,10 @@ def decide(actor: Actor, item: MailroomItem, decision: Decision, reason: str = "
         item.writer_reason_sealed = seal(
             bytes(letter.public_key), text.encode("utf-8"), context=_seal_context(item)
         )
+        # While it is back with its writer the organisation has no need to read it: the copy
+        # of the key goes, and a resubmission gives a new one. A letter never resubmitted is
+        # then not readable by the organisation for ever.
+        letter.stop_sharing_with_organisers()
         state = MailroomState.SENT_BACK
     elif decision is Decision.REJECT:
         if not text:
