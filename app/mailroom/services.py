@@ -46,6 +46,7 @@ REFERENCE_ATTEMPTS = 20
 #: States after which the letter has left the organisation's hands for good or for now.
 IN_THE_MAILROOM = frozenset(
     {
+        MailroomState.TRANSLATION,
         MailroomState.REVIEW,
         MailroomState.SENT_BACK,
         MailroomState.APPROVED,
@@ -146,11 +147,12 @@ def _unused_reference() -> str:
     raise RuntimeError("no unused reference code found")  # 20 clashes in a row: a bug
 
 
-def hand_to_organisation(letter: Letter) -> MailroomItem:
+def hand_to_organisation(letter: Letter, *, translating: bool = False) -> MailroomItem:
     """Hand a just-saved letter (unlocked, flushed) to the organisation, in the same
-    transaction: it gets a reference code and waits for review, and the organisation may read
-    it (until the reply window closes). Refused with DomainError on ``delivery`` when the
-    organisation cannot take it (closed, no address, today's caps); the caller rolls back.
+    transaction: it gets a reference code and waits for review (``translating``: for its
+    translation first, see app.translation.flow), and the organisation may read it (until the
+    reply window closes). Refused with DomainError on ``delivery`` when the organisation
+    cannot take it (closed, no address, today's caps); the caller rolls back.
     """
     if letter.is_appeal or letter.drive_id is not None:
         raise DomainError("delivery", _l("Only letters to prisoners travel through the mailroom."))
@@ -158,7 +160,9 @@ def hand_to_organisation(letter: Letter) -> MailroomItem:
         raise DomainError("delivery", _l("This letter was already sent through the organisation."))
     check_intake(letter.prisoner)
     item = MailroomItem(
-        letter_id=letter.id, reference=_unused_reference(), state=MailroomState.REVIEW
+        letter_id=letter.id,
+        reference=_unused_reference(),
+        state=MailroomState.TRANSLATION if translating else MailroomState.REVIEW,
     )
     db.session.add(item)
     letter.share_with_organisers()
