@@ -179,3 +179,65 @@ def test_a_too_long_note_is_refused(client, prisoner):
     response = write(client, prisoner, note="x" * 501)
     assert response.status_code == 422
     assert db.session.scalar(select(Translation.id)) is None
+
+
+# --- the tracking page ------------------------------------------------------------------------
+
+
+def set_state(token: str, state: TranslationState) -> None:
+    translation_of(token).state = state
+    db.session.commit()
+
+
+def test_the_tracking_page_follows_the_translation(client, prisoner):
+    open_mailroom()
+    token = token_of(write(client, prisoner))
+    page = page_text(client.get(f"/t/{token}"))
+    assert "Waiting for a translator" in page
+    assert "Volunteers of Письма свободы translate your letter into Russian" in page
+    set_state(token, TranslationState.CLAIMED)
+    assert "Being translated" in page_text(client.get(f"/t/{token}"))
+    set_state(token, TranslationState.SUBMITTED)
+    assert "Translated, waiting for a second translator" in page_text(client.get(f"/t/{token}"))
+    set_state(token, TranslationState.OPEN)
+    finish(token)
+    page = page_text(client.get(f"/t/{token}"))
+    assert "Translated" in page
+    assert "a translation by Письма свободы's volunteers" in page
+    assert "Пишу Вам из Эдинбурга." in page
+    assert "Your note to the translator" not in page  # no more notes once done
+
+
+def test_the_writer_adds_and_replaces_the_note_while_it_is_translated(client, prisoner):
+    open_mailroom()
+    token = token_of(write(client, prisoner, delivery="self"))
+    page = client.get(f"/t/{token}")
+    assert "Your note to the translator" in page_text(page)
+    action = f"/t/{token}/translation/note"
+    saved = submit(client, page, {"note": NOTE}, action=action)
+    assert saved.status_code == 302
+    assert NOTE in page_text(client.get(f"/t/{token}"))
+    with db.engine.connect() as connection:
+        raw = connection.exec_driver_sql("SELECT note_encrypted FROM translation").scalar_one()
+    assert b"apricots" not in bytes(raw)
+    replaced = submit(client, f"/t/{token}", {"note": "Only this."}, action=action)
+    assert replaced.status_code == 302
+    page = page_text(client.get(f"/t/{token}"))
+    assert "Only this." in page and NOTE not in page
+    too_long = submit(client, f"/t/{token}", {"note": "x" * 501}, action=action)
+    assert too_long.status_code == 422
+    # Without the page's CSRF token, nothing changes.
+    assert client.post(action, data={"note": "forged"}).status_code == 400
+    assert "forged" not in page_text(client.get(f"/t/{token}"))
+
+
+def test_a_self_delivery_writer_is_told_the_translation_is_not_ready(client, prisoner):
+    open_mailroom()
+    token = token_of(write(client, prisoner, delivery="self"))
+    page = page_text(client.get(f"/t/{token}"))
+    assert "The translation is not ready yet." in page
+    assert "Download PDF with a DL envelope" in page  # printing the original stays possible
+    finish(token)
+    page = page_text(client.get(f"/t/{token}"))
+    assert "The translation is not ready yet." not in page
+    assert "The PDF carries the translation, not your original." in page
