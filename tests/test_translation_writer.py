@@ -13,12 +13,19 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mailroom import services as mailroom
 from app.mailroom.organisation import organisation_for_update
-from app.models import Letter, MailroomState, Translation, TranslationKind, TranslationState
+from app.models import (
+    Letter,
+    MailroomState,
+    PrintRun,
+    Translation,
+    TranslationKind,
+    TranslationState,
+)
 from app.models.letter import letter_link_hash
 from app.privacy.crypto import encrypt_field
 from app.translation.flow import letter_translated
 from app.translation.requests import text_context
-from tests.conftest import page_text, submit
+from tests.conftest import log_in, page_text, submit
 from tests.factories import make_facility, make_prisoner
 from tests.test_mailroom_writer import open_mailroom, token_of
 
@@ -241,3 +248,40 @@ def test_a_self_delivery_writer_is_told_the_translation_is_not_ready(client, pri
     page = page_text(client.get(f"/t/{token}"))
     assert "The translation is not ready yet." not in page
     assert "The PDF carries the translation, not your original." in page
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+LINE = "Перевод с английского выполнен волонтёрами организации «Письма свободы»."
+
+
+def test_the_pdf_prints_the_translation_and_never_the_original(client, prisoner):
+    open_mailroom()
+    token = token_of(write(client, prisoner, delivery="self"))
+    before = pdf_text(client.get(f"/t/{token}/pdf?envelope=none"))
+    assert "Edinburgh" in before and LINE not in before  # not ready: the original, warned
+    finish(token)
+    text = pdf_text(client.get(f"/t/{token}/pdf?envelope=none"))
+    assert "Пишу Вам из Эдинбурга." in text
+    assert LINE in text
+    assert "Edinburgh" not in text and "apricot" not in text
+
+
+def test_a_print_run_prints_the_translation(client, prisoner, organizer):
+    open_mailroom()
+    token = token_of(write(client, prisoner))
+    finish(token)
+    item = mailroom.item_for(letter_of(token))
+    assert item is not None and item.state is MailroomState.REVIEW
+    item.state = MailroomState.APPROVED
+    db.session.commit()
+    log_in(client, organizer)
+    answer = submit(
+        client, "/mailroom/runs", {"kind": "paper", "envelope": "dl", "all_approved": "1"}
+    )
+    assert answer.status_code == 302
+    run_id = db.session.scalar(select(PrintRun.id))
+    text = pdf_text(client.get(f"/mailroom/runs/{run_id}/letters"))
+    assert "Пишу Вам из Эдинбурга." in text
+    assert LINE in text
+    assert "Edinburgh" not in text
