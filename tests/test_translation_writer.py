@@ -285,3 +285,18 @@ def test_a_print_run_prints_the_translation(client, prisoner, organizer):
     assert "Пишу Вам из Эдинбурга." in text
     assert LINE in text
     assert "Edinburgh" not in text
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def test_the_letter_api_shows_the_translation(client, prisoner):
+    open_mailroom()
+    plain = token_of(write(client, prisoner, translate=False, language="ru"))
+    assert client.get(f"/api/v1/letters/{plain}").get_json()["translation"] is None
+    token = token_of(write(client, prisoner, delivery="self"))
+    waiting = client.get(f"/api/v1/letters/{token}").get_json()["translation"]
+    assert waiting == {"state": "open", "target_language": "ru", "text": None}
+    finish(token)
+    done = client.get(f"/api/v1/letters/{token}").get_json()["translation"]
+    assert done == {"state": "done", "target_language": "ru", "text": RUSSIAN}
