@@ -5,6 +5,7 @@ the printed letter carrying the translation instead of the original."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from pypdf import PdfReader
@@ -27,6 +28,7 @@ from app.translation.flow import letter_translated
 from app.translation.requests import text_context
 from tests.conftest import log_in, page_text, submit
 from tests.factories import make_facility, make_prisoner
+from tests.test_mailroom_runs import two_facilities
 from tests.test_mailroom_writer import open_mailroom, token_of
 
 pytestmark = pytest.mark.both_databases
@@ -284,6 +286,25 @@ def test_a_print_run_prints_the_translation(client, prisoner, organizer):
     text = pdf_text(client.get(f"/mailroom/runs/{run_id}/letters"))
     assert "Пишу Вам из Эдинбурга." in text
     assert LINE in text
+    assert "Edinburgh" not in text
+
+
+def test_an_electronic_run_sends_the_translation(client, organizer):
+    open_mailroom()
+    _colony, moscow = two_facilities()
+    in_moscow = make_prisoner(moscow, last_name="Иванова", first_name="Анна", patronymic=None)
+    token = token_of(write(client, in_moscow))
+    finish(token)
+    item = mailroom.item_for(letter_of(token))
+    assert item is not None
+    item.state = MailroomState.APPROVED
+    db.session.commit()
+    log_in(client, organizer)
+    submit(client, "/mailroom/runs", {"kind": "electronic", "all_approved": "1"})
+    run_id = db.session.scalar(select(PrintRun.id))
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/mailroom/runs/{run_id}/letters").data))
+    text = " ".join(archive.read(name).decode() for name in archive.namelist())
+    assert "Пишу Вам из Эдинбурга." in text and LINE in text
     assert "Edinburgh" not in text
 
 
