@@ -203,6 +203,7 @@ def test_the_tracking_page_follows_the_translation(client, prisoner):
     token = token_of(write(client, prisoner))
     page = page_text(client.get(f"/t/{token}"))
     assert "Waiting for a translator" in page
+    assert "it goes to review once the translation is done" in page
     assert "Volunteers of Письма свободы translate your letter into Russian" in page
     set_state(token, TranslationState.CLAIMED)
     assert "Being translated" in page_text(client.get(f"/t/{token}"))
