@@ -16,6 +16,7 @@ from app.mailroom import services as mailroom
 from app.mailroom.organisation import organisation_for_update
 from app.models import (
     Letter,
+    MailroomItem,
     MailroomState,
     PrintRun,
     Translation,
@@ -251,6 +252,15 @@ def test_a_self_delivery_writer_is_told_the_translation_is_not_ready(client, pri
     page = page_text(client.get(f"/t/{token}"))
     assert "The translation is not ready yet." not in page
     assert "The PDF carries the translation, not your original." in page
+
+
+def test_deleting_a_letter_withdraws_it_from_the_desk_with_its_note(client, prisoner):
+    open_mailroom()
+    token = token_of(write(client, prisoner, note=NOTE))
+    response = submit(client, f"/t/{token}/delete", {})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Translation.id)) is None
+    assert db.session.scalar(select(MailroomItem.id)) is None
 
 
 # --- printing ---------------------------------------------------------------------------------
