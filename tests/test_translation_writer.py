@@ -36,6 +36,7 @@ pytestmark = pytest.mark.both_databases
 
 ENGLISH = "Dear Alexei,\n\nI am writing to you from Edinburgh. The apricot trees are in bloom.\n"
 RUSSIAN = "Дорогой Алексей!\n\nПишу Вам из Эдинбурга. Цветут абрикосовые деревья.\n"
+LINE = "Перевод с английского выполнен волонтёрами организации «Письма свободы»."
 NOTE = "Alexei is a teacher; please keep the joke about apricots."
 
 
@@ -263,9 +264,18 @@ def test_deleting_a_letter_withdraws_it_from_the_desk_with_its_note(client, pris
     assert db.session.scalar(select(MailroomItem.id)) is None
 
 
-# --- printing ---------------------------------------------------------------------------------
+def test_the_reviewer_reads_the_translation_as_it_is_printed(client, prisoner, organizer):
+    open_mailroom()
+    token = token_of(write(client, prisoner))
+    finish(token)
+    log_in(client, organizer)
+    page = page_text(client.get("/mailroom"))
+    assert "The volunteers' translation, as it is printed" in page
+    assert "Пишу Вам из Эдинбурга." in page and LINE in page
+    assert "Edinburgh" not in page
 
-LINE = "Перевод с английского выполнен волонтёрами организации «Письма свободы»."
+
+# --- printing ---------------------------------------------------------------------------------
 
 
 def test_the_pdf_prints_the_translation_and_never_the_original(client, prisoner):

@@ -210,10 +210,34 @@ def printed_translation(letter: Letter) -> tuple[str, str, str] | None:
     """What a letter is printed with when its translation is done: (language, text, the
     volunteers' translation line); None to print the original. The letter must be unlocked."""
     translation = letter_translation(letter)
+    if translation is None or translation.state is not TranslationState.DONE:
+        return None  # without asking for the organisation's name
+    return printed_with(letter, translation, current_organisation().name)
+
+
+def printed_with(
+    letter: Letter, translation: Translation | None, organisation: str
+) -> tuple[str, str, str] | None:
+    """`printed_translation` with the letter's translation and the organisation's name
+    given (a list of letters finds them with `done_translations`, asking the database once)."""
     text = done_text(letter, translation)
     if translation is None or text is None:
         return None
-    line = translation_line(
-        translation.source_language, translation.target_language, current_organisation().name
-    )
+    line = translation_line(translation.source_language, translation.target_language, organisation)
     return translation.target_language, text, line
+
+
+def done_translations(letter_ids: list[int]) -> dict[int, Translation]:
+    """The done letter translations of these letters, by letter id, in one query."""
+    if not letter_ids:
+        return {}
+    found = db.session.scalars(
+        select(Translation)
+        .where(
+            Translation.letter_id.in_(letter_ids),
+            Translation.kind == TranslationKind.LETTER,
+            Translation.state == TranslationState.DONE,
+        )
+        .order_by(Translation.id)
+    )
+    return {translation.letter_id: translation for translation in found}
