@@ -21,6 +21,7 @@ from app.models import (
     LetterStatus,
     MailroomState,
     PrisonerStatus,
+    TranslationState,
 )
 from app.models.template import TemplateKind
 from app.russian.censor import Severity
@@ -120,6 +121,13 @@ class Reply(ResponseModel):
     pages: int = Field(description=N_("How many pages the scan has."))
 
 
+@described(N_("A letter's translation by the organisation's volunteers, as its writer sees it."))
+class LetterTranslation(ResponseModel):
+    state: TranslationState
+    target_language: str = Field(description=N_("The language it is translated into, e.g. ru."))
+    text: str | None = Field(description=N_("The translation, once done; null until then."))
+
+
 @described(N_("What the holder of the token may see: status, events and delays, never the text."))
 class Letter(ResponseModel):
     kind: TemplateKind = Field(description=N_("A letter to a prisoner or an appeal."))
@@ -141,6 +149,9 @@ class Letter(ResponseModel):
     )
     replies: list[Reply] = Field(
         description=N_("Replies the organisation received and matched to it, oldest first.")
+    )
+    translation: LetterTranslation | None = Field(
+        description=N_("Its translation by the organisation's volunteers; null if not asked.")
     )
 
 

@@ -13,6 +13,7 @@ from app.russian.censor import Finding
 from app.russian.names import Case, all_forms, decline
 from app.stats.services import Figures
 from app.tracking.services import delays
+from app.translation import requests
 
 
 def facility_json(facility: PublicFacility | None) -> dict[str, Any] | None:
@@ -87,6 +88,18 @@ def letter_json(letter: Letter) -> dict[str, Any]:
             {"received_on": reply.received_on.isoformat(), "pages": reply.pages}
             for reply in (replies(letter) if item is not None else [])
         ],
+        "translation": _translation_json(letter),
+    }
+
+
+def _translation_json(letter: Letter) -> dict[str, Any] | None:
+    translation = requests.letter_translation(letter)
+    if translation is None:
+        return None
+    return {
+        "state": translation.state.value,
+        "target_language": translation.target_language,
+        "text": requests.done_text(letter, translation),
     }
 
 

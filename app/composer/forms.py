@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
@@ -34,6 +34,14 @@ class LetterForm(FlaskForm):
         choices=[SelectChoice(SELF, _l("I print and post it")), SelectChoice(ORGANISATION, "")],
         default=SELF,
     )
+    # Offered when the letter's language is not one the prisoner reads and the mailroom is
+    # open (the view shows it); works with either way of travelling.
+    translate = BooleanField(_l("Have it translated"))
+    translator_note = TextAreaField(
+        _l("A note for the translator (optional)"),
+        validators=[Length(max=500)],
+        description=_l("A word the translator should know: a name, a joke, what you meant."),
+    )
     apply_template = SubmitField(_l("Use this template"))
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save and get my tracking link"))
@@ -46,6 +54,8 @@ class AppealForm(LetterForm):
         _l("Language of the appeal"), choices=[SelectChoice("ru", _l("Russian"))]
     )
     delivery = None  # type: ignore[assignment]  # appeals are sent by the applicant
+    translate = None  # type: ignore[assignment]  # appeals are written in Russian
+    translator_note = None  # type: ignore[assignment]
     signature = StringField(
         _l("Your full name"),
         validators=[Length(max=200)],

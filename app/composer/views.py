@@ -22,6 +22,7 @@ from app.mailroom import services as mailroom
 from app.mailroom.organisation import current_organisation
 from app.models import Letter, Official, Prisoner, Template, TemplateKind
 from app.refusals import show_on_form
+from app.translation import requests as translation
 
 
 def _build_form(
@@ -29,6 +30,7 @@ def _build_form(
     official: Official | None,
     offered: list[Template] | None,
     mailroom_open: bool,
+    translation_offered: bool,
 ) -> LetterForm:
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     form = AppealForm() if official else LetterForm()
@@ -46,6 +48,10 @@ def _build_form(
                 _l("Send it through %(name)s", name=current_organisation().name),
             ),
         ]
+    if translation_offered:
+        form.translate.label.text = _l(
+            "Have it translated by %(name)s's volunteers", name=current_organisation().name
+        )
     if request.method == "GET" and not official:
         languages = prisoner.language_list
         form.language.data = "ru" if "ru" in languages or not languages else languages[0]
@@ -58,6 +64,7 @@ def _page(
     form: LetterForm,
     preview: str | None = None,
     mailroom_open: bool = False,
+    translation_offered: bool = False,
 ) -> str:
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     return render_template(
@@ -84,6 +91,7 @@ def _page(
         max_chars=current_app.config["MAX_LETTER_CHARS"],
         action=request.path,
         organisation=current_organisation() if mailroom_open else None,
+        translator_organisation=current_organisation() if translation_offered else None,
     )
 
 
@@ -103,8 +111,12 @@ def compose(
     """
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     mailroom_open = offer_mailroom and official is None and mailroom.offers_mailroom(prisoner)
-    form = _build_form(prisoner, official, offered, mailroom_open)
-    page = partial(_page, mailroom_open=mailroom_open)
+    # Translation only needs the mailroom open: a writer who posts it can ask for it too.
+    translation_offered = (
+        offer_mailroom and official is None and current_organisation().can_take_letters
+    )
+    form = _build_form(prisoner, official, offered, mailroom_open, translation_offered)
+    page = partial(_page, mailroom_open=mailroom_open, translation_offered=translation_offered)
 
     if request.method == "GET":
         template = services.get_template(request.args.get("template", type=as_id), kind)
@@ -150,9 +162,15 @@ def compose(
             limits=length.print_limits(),
             official=official,
         )
+        translating = offer_mailroom and official is None and bool(form.translate.data)
+        if translating:
+            # Checked before the mailroom takes it, so that the refusal names translation.
+            translation.check_translation(prisoner.language_list, letter.language)
         # Asked for even when the mailroom closed while the page was open: then refused.
         if offer_mailroom and official is None and form.delivery.data == ORGANISATION:
-            mailroom.hand_to_organisation(letter)
+            mailroom.hand_to_organisation(letter, translating=translating)
+        if translating:
+            translation.request_translation(letter, form.translator_note.data or "")
     except DomainError as error:
         show_on_form(form, error)
         return page(prisoner, official, form), 422

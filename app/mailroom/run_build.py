@@ -111,11 +111,11 @@ def _electronic_letter(item: MailroomItem) -> ElectronicLetter:
     place = place_of(item)
     assert place is not None and place.electronic_service_list  # `fits` chose it
     reference = format_reference(item.reference)
-    signature = letter.closing_signature
+    # The printed letter's text: its volunteers' translation, when there is one.
+    document = letter_document(letter)
+    parts = (document.body, document.signature, document.translation_line)
     text = "\n\n".join(
-        part
-        for part in (letter.body.strip(), signature.strip(), reference_request(reference))
-        if part
+        part for part in (*(p.strip() for p in parts), reference_request(reference)) if part
     )
     lines = mailing_address(letter.prisoner, place) or []
     return ElectronicLetter(

@@ -32,10 +32,12 @@ from app.mailroom.organisation import current_organisation
 from app.mailroom.reference import new_reference
 from app.models import IncomingMail, Letter, MailroomItem, MailroomState, Prisoner
 from app.models.base import utcnow
+from app.models.letter import closing_signature
 from app.models.mailroom import IncomingKind, IncomingState
 from app.privacy.crypto import CannotDecrypt, letter_keys, open_sealed, seal
 from app.privacy.instance import decrypt_for_instance, encrypt_for_instance
 from app.russian.censor import Finding
+from app.translation.requests import done_translations, printed_translation, printed_with
 
 #: How many times one letter may be resubmitted after being sent back.
 MAX_RESUBMISSIONS = 3
@@ -46,6 +48,7 @@ REFERENCE_ATTEMPTS = 20
 #: States after which the letter has left the organisation's hands for good or for now.
 IN_THE_MAILROOM = frozenset(
     {
+        MailroomState.TRANSLATION,
         MailroomState.REVIEW,
         MailroomState.SENT_BACK,
         MailroomState.APPROVED,
@@ -146,11 +149,12 @@ def _unused_reference() -> str:
     raise RuntimeError("no unused reference code found")  # 20 clashes in a row: a bug
 
 
-def hand_to_organisation(letter: Letter) -> MailroomItem:
+def hand_to_organisation(letter: Letter, *, translating: bool = False) -> MailroomItem:
     """Hand a just-saved letter (unlocked, flushed) to the organisation, in the same
-    transaction: it gets a reference code and waits for review, and the organisation may read
-    it (until the reply window closes). Refused with DomainError on ``delivery`` when the
-    organisation cannot take it (closed, no address, today's caps); the caller rolls back.
+    transaction: it gets a reference code and waits for review (``translating``: for its
+    translation first, see app.translation.flow), and the organisation may read it (until the
+    reply window closes). Refused with DomainError on ``delivery`` when the organisation
+    cannot take it (closed, no address, today's caps); the caller rolls back.
     """
     if letter.is_appeal or letter.drive_id is not None:
         raise DomainError("delivery", _l("Only letters to prisoners travel through the mailroom."))
@@ -158,7 +162,9 @@ def hand_to_organisation(letter: Letter) -> MailroomItem:
         raise DomainError("delivery", _l("This letter was already sent through the organisation."))
     check_intake(letter.prisoner)
     item = MailroomItem(
-        letter_id=letter.id, reference=_unused_reference(), state=MailroomState.REVIEW
+        letter_id=letter.id,
+        reference=_unused_reference(),
+        state=MailroomState.TRANSLATION if translating else MailroomState.REVIEW,
     )
     db.session.add(item)
     letter.share_with_organisers()
@@ -279,11 +285,31 @@ class ReviewEntry:
     item: MailroomItem
     letter: Letter
     review: Review
+    #: The text that is printed (the volunteers' translation, when there is one) and its
+    #: language; ``translation_line`` is the line printed with a translation ("" if none).
+    text: str = ""
+    language: str = "ru"
+    translation_line: str = ""
+
+    @property
+    def signature(self) -> str:
+        """The signature printed under the text, unless the text already ends with it."""
+        return closing_signature(self.text, self.letter.signature)
 
 
-def _review(letter: Letter) -> Review:
+def _review(letter: Letter, printed: tuple[str, str, str] | None = None) -> Review:
+    # A translated letter is reviewed as it is printed: in its volunteers' translation.
     facility = letter.facility or letter.prisoner.current_facility
-    return review_text(letter.body, letter.language, facility, recipient_names(letter.prisoner))
+    language, text, _line = (
+        printed
+        or printed_translation(letter)
+        or (
+            letter.language,
+            letter.body,
+            "",
+        )
+    )
+    return review_text(text, language, facility, recipient_names(letter.prisoner))
 
 
 def findings(letter: Letter) -> list[Finding]:
@@ -312,9 +338,21 @@ def review_queue(actor: Actor) -> list[ReviewEntry]:
     """The letters waiting for review, oldest first, readable by the reviewer."""
     require_mailroom(actor)
     entries = []
-    for item in items_in_state(MailroomState.REVIEW):
-        if item.letter.unlock_for_organisers():  # a deleted letter has nothing to review
-            entries.append(ReviewEntry(item, item.letter, _review(item.letter)))
+    items = items_in_state(MailroomState.REVIEW)
+    translations = done_translations([item.letter_id for item in items])
+    name = current_organisation().name
+    for item in items:
+        letter = item.letter
+        if letter.unlock_for_organisers():  # a deleted letter has nothing to review
+            printed = printed_with(letter, translations.get(letter.id), name) or (
+                letter.language,
+                letter.body,
+                "",
+            )
+            language, text, line = printed
+            entries.append(
+                ReviewEntry(item, letter, _review(letter, printed), text, language, line)
+            )
     return entries
 
 

@@ -68,6 +68,9 @@ class LetterDocument:
     #: A mailroom letter's reference code ("4821-0937"): printed under the signature with one
     #: line asking the prisoner to write it on the reply. Empty for every other letter.
     reference: str = ""
+    #: A letter printed in its volunteers' translation: one line saying so, in the language of
+    #: the translation, under the signature. Empty for a letter printed as written.
+    translation_line: str = ""
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED_LANGUAGES:
@@ -232,6 +235,7 @@ def letter_context(letter: LetterDocument) -> dict[str, Any]:
         "signature_lines": [
             line.strip() for line in clean_text(letter.signature).split("\n") if line.strip()
         ],
+        "translation_line": _one_line(letter.translation_line),
         "reference_line": reference_request(letter.reference) if letter.reference else "",
     }
 

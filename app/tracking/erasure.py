@@ -9,10 +9,22 @@ from app.database import forget_freed_pages
 from app.edge import after_commit
 from app.extensions import db
 from app.mailroom.retention import erase_incoming_of
-from app.models import Assignment, Letter, MailroomItem, MailroomState, ReminderSubscription
+from app.models import (
+    Assignment,
+    Letter,
+    MailroomItem,
+    MailroomState,
+    ReminderSubscription,
+    Translation,
+)
 
 #: A letter deleted before it was printed is withdrawn from the mailroom altogether.
-WITHDRAWN_BEFORE = (MailroomState.REVIEW, MailroomState.SENT_BACK, MailroomState.APPROVED)
+WITHDRAWN_BEFORE = (
+    MailroomState.TRANSLATION,
+    MailroomState.REVIEW,
+    MailroomState.SENT_BACK,
+    MailroomState.APPROVED,
+)
 
 
 def erase_letter(letter: Letter) -> None:
@@ -25,7 +37,8 @@ def erase_letter(letter: Letter) -> None:
     keys cascade), the link kept for a drive participant, a mailroom letter not printed yet
     (withdrawn; once printed, its item keeps the reference code for the post that comes back,
     without the reason sealed for the writer), and the replies and returned envelopes the
-    mailroom matched to it, with their sealed scans.
+    mailroom matched to it, with their sealed scans, and its translations (the volunteers'
+    text and the writer's note; one still at the desk is withdrawn with them).
 
     Kept, as the open data describes: the letter row's prisoner, facility, kind and the hour it
     was written, and its reports' kinds, days and channels, from which the statistics derive
@@ -50,6 +63,11 @@ def erase_letter(letter: Letter) -> None:
         update(Assignment)
         .where(Assignment.letter_id == letter.id)
         .values(letter_link_encrypted=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(Translation)
+        .where(Translation.letter_id == letter.id)
         .execution_options(synchronize_session=False)
     )
     erase_incoming_of(letter.id)  # replies (their sealed scans) and returns

@@ -114,3 +114,10 @@ class ResubmitForm(FlaskForm):
 
     body = TextAreaField(_l("Your letter"), validators=[Length(max=20000)])
     submit = SubmitField(_l("Send it for review again"))
+
+
+class TranslationNoteForm(FlaskForm):
+    """The writer's short note to the translator of their letter, added or replaced."""
+
+    note = TextAreaField(_l("Your note to the translator"), validators=[Length(max=500)])
+    submit = SubmitField(_l("Save the note"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.appeals.services import deadlines
@@ -25,7 +27,14 @@ from app.refusals import show_on_form
 from app.security import pdf_limit, public_write_limit
 from app.tracking import bp, printing, services
 from app.tracking.erasure import erase_letter
-from app.tracking.forms import DeleteLetterForm, EventForm, PrintForm, ResubmitForm
+from app.tracking.forms import (
+    DeleteLetterForm,
+    EventForm,
+    PrintForm,
+    ResubmitForm,
+    TranslationNoteForm,
+)
+from app.translation import requests as translation
 
 
 def _letter_or_404(token: str) -> Letter:
@@ -57,11 +66,30 @@ def _mailroom_context(
     }
 
 
+def _translation_context(
+    letter: Letter, note_form: TranslationNoteForm | None
+) -> dict[str, object]:
+    found = translation.letter_translation(letter)
+    if found is None:
+        return {"translation": None}
+    if note_form is None:
+        note_form = TranslationNoteForm(formdata=None)
+        note_form.note.data = translation.note_of(letter, found)
+    return {
+        "translation": found,
+        "translation_state": translation.writer_state(found).value,
+        "translation_text": translation.done_text(letter, found),
+        "translation_organisation": current_organisation(),
+        "note_form": note_form,
+    }
+
+
 def _page(
     letter: Letter,
     event_form: EventForm | None = None,
     print_form: PrintForm | None = None,
     resubmit_form: ResubmitForm | None = None,
+    note_form: TranslationNoteForm | None = None,
 ) -> str:
     if print_form is None:
         print_form = PrintForm(formdata=None)
@@ -87,6 +115,7 @@ def _page(
         subscription=reminder_for(letter),
         today=date.today(),
         **_mailroom_context(letter, mailroom.item_for(letter), resubmit_form),
+        **_translation_context(letter, note_form),
     )
 
 
@@ -213,15 +242,51 @@ def resubmit(token: str) -> Response | tuple[str, int]:
     found = _letter_or_404(token)
     item = mailroom.item_for(found) or abort(404)
     form = ResubmitForm()
+    return _writer_change(
+        form,
+        lambda: mailroom.resubmit(found, item, form.body.data or ""),
+        _("Thank you. Your letter is waiting for review again."),
+        url_for("tracking.letter", token=token) + "#mailroom",
+        lambda: _page(found, resubmit_form=form),
+    )
+
+
+def _writer_change(
+    form: FlaskForm,
+    change: Callable[[], None],
+    done: str,
+    then: str,
+    page: Callable[[], str],
+    aliases: dict[str, str] | None = None,
+) -> Response | tuple[str, int]:
+    """A change the writer asks for on the tracking page: made and flashed as ``done``
+    (then to ``then``), or the page again with what was typed and why it was refused."""
     if form.validate():
         try:
-            mailroom.resubmit(found, item, form.body.data or "")
+            change()
         except DomainError as error:
-            show_on_form(form, error)
+            show_on_form(form, error, aliases=aliases)
         else:
-            flash(_("Thank you. Your letter is waiting for review again."), "success")
-            return redirect(url_for("tracking.letter", token=token) + "#mailroom")
-    return _page(found, resubmit_form=form), 422
+            flash(done, "success")
+            return redirect(then)
+    return page(), 422
+
+
+@bp.post("/t/<token>/translation/note")
+@limiter.limit(public_write_limit)
+def translation_note(token: str) -> Response | tuple[str, int]:
+    """The writer adds or replaces their note to the translator, while it is translated."""
+    found = _letter_or_404(token)
+    asked = translation.letter_translation(found) or abort(404)
+    form = TranslationNoteForm()
+    return _writer_change(
+        form,
+        lambda: translation.set_note(found, asked, form.note.data or ""),
+        _("Your note to the translator was saved."),
+        url_for("tracking.letter", token=token) + "#translation",
+        lambda: _page(found, note_form=form),
+        aliases={"translator_note": "note"},
+    )
 
 
 @bp.get("/t/<token>/delete")

@@ -16,11 +16,12 @@ from app.directory.services import mailing_address, recipient_name
 from app.domain import DomainError
 from app.extensions import db
 from app.models import APPEAL_ONLY_EVENTS, Channel, EventKind, Facility, Letter, MailEvent
-from app.models.letter import letter_link_hash
-from app.pdf.render import AppealDocument, EnvelopeDocument, LetterDocument
+from app.models.letter import closing_signature, letter_link_hash
+from app.pdf.render import SUPPORTED_LANGUAGES, AppealDocument, EnvelopeDocument, LetterDocument
 from app.russian.address import sends_from_abroad, with_country_line
 from app.russian.tracking_numbers import normalize_tracking_number, tracking_number_problem
 from app.tokens import looks_like_token
+from app.translation.requests import printed_translation
 
 MAX_NOTE_CHARS = 1000
 NOTE_REQUIRED = frozenset({EventKind.RETURNED, EventKind.WITHHELD})
@@ -230,14 +231,25 @@ def destination(letter: Letter) -> Facility | None:
 
 def letter_document(letter: Letter, reference: str = "") -> LetterDocument:
     """The letter as the PDF renderer takes it; a mailroom letter's ``reference`` code
-    ("4821-0937") is printed under the signature."""
+    ("4821-0937") is printed under the signature.
+
+    A letter whose volunteers' translation is done is printed in the translation, with the
+    line that says so; its original is never printed then (app.translation.requests).
+    """
+    language, body, line = letter.language, letter.body, ""
+    translated = printed_translation(letter)
+    if translated is not None:
+        language, body, line = translated
+        # Laid out as Russian when the renderer does not know the language (Cyrillic fonts).
+        language = language if language in SUPPORTED_LANGUAGES else "ru"
     return LetterDocument(
-        language=letter.language,
-        body=letter.body,
-        signature=letter.closing_signature,
+        language=language,
+        body=body,
+        signature=closing_signature(body, letter.signature),
         written_on=letter.created_at.date(),
         recipient_header=recipient_name(letter.prisoner),
         reference=reference,
+        translation_line=line,
     )
 
 

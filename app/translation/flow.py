@@ -22,5 +22,8 @@ def letter_translated(translation: Translation) -> None:
     item = db.session.scalar(
         select(MailroomItem).where(MailroomItem.letter_id == translation.letter_id)
     )
-    if item is not None and item.state is MailroomState.TRANSLATION:
+    if item is None:
+        # Translation only (the writer posts it): the desk no longer needs to read it.
+        translation.letter.stop_sharing_with_organisers()
+    elif item.state is MailroomState.TRANSLATION:
         set_state(item, MailroomState.REVIEW)
