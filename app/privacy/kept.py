@@ -125,8 +125,9 @@ def _mailroom(config: Mapping[str, Any]) -> list[Kept]:
             how_long=gettext(
                 "The organisation's copy of the key is destroyed %(window)s after the letter "
                 "was posted (the time replies are awaited), or at once when the letter is "
-                "rejected or sent back to you (a resubmission gives a new copy). A reply that matches no letter waits %(hold)s, then it is deleted. "
-                "Deleting the letter deletes its replies and returns too.",
+                "rejected or sent back to you (a resubmission gives a new copy). A reply that "
+                "matches no letter waits %(hold)s, then it is deleted. Deleting the letter "
+                "deletes its replies and returns too.",
                 window=duration(reply_window),
                 hold=duration(timedelta(days=HOLD_DAYS)),
             ),
