@@ -24,8 +24,9 @@ from tests.test_mailroom_writer import handed_letter, open_mailroom
 ORGANIZER_ONLY = re.compile(r"^/(manage|drives)(/|$)(?!p/)")
 ADMIN_ONLY = re.compile(r"^/admin/")
 MAILROOM = re.compile(r"^/mailroom(/|$)")
-# The mailroom's API takes personal bearer tokens only: a login cookie opens none of it.
-STAFF_API = re.compile(r"^/api/v1/mailroom(/|$)")
+# The mailroom's and the translation desk's API take personal bearer tokens only: a login
+# cookie opens none of it.
+STAFF_API = re.compile(r"^/api/v1/(mailroom|translations)(/|$)")
 # Making a token needs a role that may hold one; revoking one's own works for every account.
 API_TOKENS = re.compile(r"^/account/tokens$")
 ACCOUNT = re.compile(r"^/account(/|$)")
@@ -34,7 +35,7 @@ ROLES = ["anonymous", "organizer", "admin", "mailroom", "translator"]
 SERVES = {
     "public": {"organizer", "admin", "mailroom", "translator"},
     "account": {"organizer", "admin", "mailroom", "translator"},
-    "tokens": {"organizer", "admin", "mailroom"},
+    "tokens": {"organizer", "admin", "mailroom", "translator"},
     "mailroom": {"organizer", "admin", "mailroom"},
     "organizer": {"organizer", "admin"},
     "admin": {"admin"},
@@ -80,6 +81,7 @@ def world(app, organizer, admin, monkeypatch):
         "message_id": message.id,
         "user_id": victim.id,
         "item_id": mailroom.item_for(handed).id,
+        "translation_id": 1,  # no such translation: refused, or not found
         "incoming_id": 1,  # no such reply: refused, or not found
         "reply_id": 1,
         "kind": "prisoners",

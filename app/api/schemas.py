@@ -257,4 +257,7 @@ ENUM_DESCRIPTIONS = {
     "Severity": N_("How likely a finding is to cost the letter or its reader something."),
     "ReturnReason": N_("Why an envelope came back to the organisation."),
     "TemplateKind": N_("A letter to a prisoner, or an appeal to an official."),
+    "TranslationState": N_(
+        "Where a translation stands: open, claimed by a translator, submitted for review, done."
+    ),
 }

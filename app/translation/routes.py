@@ -4,3 +4,5 @@ services), and its API routes (on the API blueprint).
 Each part keeps its views in a module of its own, imported here so that create_app()
 registers them with the blueprint.
 """
+
+from app.translation import api  # noqa: F401 - registers the API routes
