@@ -24,6 +24,7 @@ from tests.test_mailroom_writer import handed_letter, open_mailroom
 ORGANIZER_ONLY = re.compile(r"^/(manage|drives)(/|$)(?!p/)")
 ADMIN_ONLY = re.compile(r"^/admin/")
 MAILROOM = re.compile(r"^/mailroom(/|$)")
+TRANSLATION_DESK = re.compile(r"^/translate(/|$)")
 # The mailroom's and the translation desk's API take personal bearer tokens only: a login
 # cookie opens none of it.
 STAFF_API = re.compile(r"^/api/v1/(mailroom|translations)(/|$)")
@@ -37,6 +38,7 @@ SERVES = {
     "account": {"organizer", "admin", "mailroom", "translator"},
     "tokens": {"organizer", "admin", "mailroom", "translator"},
     "mailroom": {"organizer", "admin", "mailroom"},
+    "translation": {"organizer", "admin", "translator"},
     "organizer": {"organizer", "admin"},
     "admin": {"admin"},
     "staff-api": set(),
@@ -122,6 +124,7 @@ def kind_of(rule: Rule) -> str:
         ("admin", ADMIN_ONLY),
         ("organizer", ORGANIZER_ONLY),
         ("mailroom", MAILROOM),
+        ("translation", TRANSLATION_DESK),
         ("staff-api", STAFF_API),
         ("tokens", API_TOKENS),
         ("account", ACCOUNT),

@@ -28,6 +28,7 @@ from app.models.base import utcnow
 from app.privacy.crypto import decrypt_field
 from app.tokens import new_tracking_token
 from app.translation import desk
+from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_prisoner, make_user
 from tests.servers import served_in_thread
 from tests.test_mailroom_runs import race
@@ -254,6 +255,64 @@ def test_only_translators_organizers_and_admins_use_the_desk(app, prisoner, orga
             desk.open_work(None, NOW)
         # An organizer without languages oversees the whole queue.
         assert len(desk.open_work(fresh(app, organizer), NOW)) == 1
+
+
+# The pages.
+
+RISKY_RUSSIAN = "Дорогой Алексей!\n\nКак прошёл суд? Держитесь.\n"
+
+
+def test_a_translator_claims_translates_and_submits_on_the_pages(client, app, translator) -> None:
+    open_mailroom()
+    prisoner = make_prisoner(make_facility(), notes_for_writers="Любит письма о природе.")
+    item = to_translate(prisoner, mailroom=True)
+    log_in(client, translator)
+    queue = client.get("/translate")
+    assert queue.status_code == 200
+    text = page_text(queue)
+    assert f"Translation {item.id}" in text and "for the print run of" in text
+    claimed = submit(client, queue, {}, action=f"/translate/{item.id}/claim")
+    assert claimed.headers["Location"] == f"/translate/{item.id}"
+    editor = client.get(f"/translate/{item.id}")
+    text = page_text(editor)
+    assert "Spring came early this year." in text and "Любит письма о природе." in text
+    assert "Yours" in page_text(client.get("/translate"))
+    saved = submit(
+        client, editor, {"text": RISKY_RUSSIAN, "action": "save"}, action=f"/translate/{item.id}"
+    )
+    shown = follow(client, saved)
+    assert "Translation saved." in flashed(shown)
+    assert "the court" in page_text(shown).split("Censor-risk check", 1)[1]
+    done = follow(
+        client,
+        submit(
+            client, shown, {"text": RUSSIAN, "action": "submit"}, action=f"/translate/{item.id}"
+        ),
+    )
+    assert "Translation done. Thank you!" in flashed(done)
+    assert state_of(app, item.id).state is TranslationState.DONE
+
+
+def test_the_editor_wants_a_claim_and_the_review_another_translator(
+    client, app, prisoner, translator, second
+) -> None:
+    open_mailroom(translation_review=True)
+    item = to_translate(prisoner)
+    log_in(client, translator)
+    assert client.get(f"/translate/{item.id}").headers["Location"] == "/translate"
+    submit(client, "/translate", {}, action=f"/translate/{item.id}/claim")
+    submit(client, f"/translate/{item.id}", {"text": RUSSIAN, "action": "submit"})
+    assert state_of(app, item.id).state is TranslationState.SUBMITTED
+    log_in(client, second)
+    assert "Waiting for your review" in page_text(client.get("/translate"))
+    approved = submit(
+        client,
+        f"/translate/{item.id}",
+        {"text": RUSSIAN, "decision": "approve"},
+        action=f"/translate/{item.id}/review",
+    )
+    assert "Translation approved." in flashed(follow(client, approved))
+    assert state_of(app, item.id).reviewer_id == second.id
 
 
 # The API.

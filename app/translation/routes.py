@@ -5,4 +5,4 @@ Each part keeps its views in a module of its own, imported here so that create_a
 registers them with the blueprint.
 """
 
-from app.translation import api  # noqa: F401 - registers the API routes
+from app.translation import api, desk_views  # noqa: F401 - each module registers its routes
