@@ -315,6 +315,44 @@ def test_the_editor_wants_a_claim_and_the_review_another_translator(
     assert state_of(app, item.id).reviewer_id == second.id
 
 
+# Settings.
+
+
+def test_a_translator_sets_languages_and_digest_on_the_account_page(client, app, translator):
+    log_in(client, translator)
+    saved = submit(
+        client, "/account", {"translates_from": "EN, de", "translates_into": "ru"},
+        action="/translate/settings",
+    )  # fmt: skip
+    assert "Your translation settings are saved." in flashed(follow(client, saved))
+    with app.app_context():
+        anna = fresh(app, translator)
+        assert (anna.source_languages, anna.wants_digest) == (["en", "de"], False)
+    refused = submit(
+        client, "/account", {"translates_from": "english!", "translates_into": "ru"},
+        action="/translate/settings",
+    )  # fmt: skip
+    assert "Give language codes separated by commas, e.g. en, de." in flashed(
+        follow(client, refused)
+    )
+
+
+def test_an_admin_sets_a_translators_languages(client, app, admin, translator):
+    log_in(client, admin)
+    saved = submit(
+        client, "/admin/users", {"translates_from": "uk", "translates_into": "ru"},
+        action=f"/admin/users/{translator.id}/languages",
+    )  # fmt: skip
+    assert "Languages of anna@example.org saved." in flashed(follow(client, saved))
+    with app.app_context():
+        assert fresh(app, translator).source_languages == ["uk"]
+    not_a_translator = submit(
+        client, "/admin/users", {"translates_from": "uk", "translates_into": "ru"},
+        action=f"/admin/users/{admin.id}/languages",
+    )  # fmt: skip
+    assert "This account is not a translator's." in flashed(follow(client, not_a_translator))
+
+
 # The API.
 
 

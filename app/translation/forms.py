@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
@@ -40,3 +40,18 @@ class ReviewForm(FlaskForm):
 
 class ClaimForm(FlaskForm):
     """A claim button (the form only carries the CSRF token)."""
+
+
+class LanguagesForm(FlaskForm):
+    """The languages a translator translates from and into (an admin's form)."""
+
+    translates_from = StringField(_l("Translates from"), description=_l("Codes, e.g. en, de."))
+    translates_into = StringField(_l("Translates into"), description=_l("Codes, e.g. ru."))
+
+
+class TranslatorSettingsForm(LanguagesForm):
+    """A translator's own settings: their languages and the daily digest."""
+
+    wants_digest = BooleanField(
+        _l("Email me a daily digest of open work in my languages (counts only)")
+    )

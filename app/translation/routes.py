@@ -5,4 +5,8 @@ Each part keeps its views in a module of its own, imported here so that create_a
 registers them with the blueprint.
 """
 
-from app.translation import api, desk_views  # noqa: F401 - each module registers its routes
+from app.translation import (  # noqa: F401 - each module registers its routes
+    api,
+    desk_views,
+    settings_views,
+)
