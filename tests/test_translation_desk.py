@@ -315,6 +315,23 @@ def test_the_editor_wants_a_claim_and_the_review_another_translator(
     assert state_of(app, item.id).reviewer_id == second.id
 
 
+def test_the_mailroom_page_shows_the_median_translation_time_per_pair(
+    client, app, prisoner, translator
+) -> None:
+    open_mailroom()
+    for hours in (5, 10, 100):
+        item = to_translate(prisoner, age_hours=hours)
+        with app.app_context():
+            anna = fresh(app, translator)
+            desk.claim(anna, item.id, NOW)
+            desk.submit(anna, item.id, RUSSIAN, NOW)
+            db.session.commit()
+    log_in(client, make_user(email="post@example.org", role=Role.MAILROOM))
+    text = page_text(client.get("/mailroom"))
+    assert "Translation times" in text
+    assert "English → Russian 10 hours 3" in text
+
+
 # Settings.
 
 
