@@ -3,6 +3,7 @@ submission with and without a second translator's review, access, and the API.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -30,6 +31,7 @@ from app.tokens import new_tracking_token
 from app.translation import desk
 from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_prisoner, make_user
+from tests.mailbox import sent_mail
 from tests.servers import served_in_thread
 from tests.test_mailroom_runs import race
 from tests.test_mailroom_writer import open_mailroom
@@ -330,6 +332,42 @@ def test_the_mailroom_page_shows_the_median_translation_time_per_pair(
     text = page_text(client.get("/mailroom"))
     assert "Translation times" in text
     assert "English → Russian 10 hours 3" in text
+
+
+# The daily digest.
+
+
+def test_the_digest_counts_open_work_per_pair_and_names_nothing(
+    client, app, prisoner, translator, second
+) -> None:
+    from app.translation.digest import send_translator_digest
+
+    open_mailroom()
+    to_translate(prisoner)
+    to_translate(prisoner)
+    to_translate(prisoner, source="de")
+    make_user(email="none@example.org", role=Role.TRANSLATOR, translates_from="fr",
+              translates_into="ru")  # fmt: skip
+    with app.app_context():
+        assert send_translator_digest(NOW) == 2  # not the one with no work in French
+        db.session.commit()
+    mails = {m.recipient: m for m in sent_mail("translation_digest")}
+    assert set(mails) == {"anna@example.org", "boris@example.org"}
+    anna, boris = mails["anna@example.org"], mails["boris@example.org"]
+    assert "en → ru: 2" in anna.body_text and "de → ru" not in anna.body_text
+    assert "de → ru: 1" in boris.body_text and "en → ru: 2" in boris.body_text
+    for mail in (anna, boris):
+        assert "Ann" not in mail.body_text and "Edinburgh" not in mail.body_text
+        assert prisoner.last_name not in mail.body_text + mail.subject
+    opt_out = re.search(r"(/translators/digest-off/\S+)", anna.body_text).group(1)
+    page = client.get(opt_out)
+    assert page.status_code == 200
+    done = submit(client, page, {}, action=opt_out)
+    assert "You will no longer receive the daily summary." in page_text(done)
+    assert client.get("/translators/digest-off/forged").status_code == 404
+    with app.app_context():
+        assert fresh(app, translator).wants_digest is False
+        assert send_translator_digest(NOW) == 1  # Boris only
 
 
 # Settings.

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -12,7 +12,8 @@ from app.domain import DomainError
 from app.extensions import db
 from app.refusals import flash_refusal
 from app.translation import bp
-from app.translation.forms import LanguagesForm, TranslatorSettingsForm
+from app.translation.digest import user_for_opt_out
+from app.translation.forms import ClaimForm, LanguagesForm, TranslatorSettingsForm
 from app.translation.translators import (
     set_own_translation_settings,
     set_translator_languages,
@@ -61,3 +62,16 @@ def translator_languages(user_id: int) -> Response:
     db.session.commit()
     flash(_("Languages of %(email)s saved.", email=user.email), "success")
     return redirect(url_for("auth.users"))
+
+
+@bp.route("/translators/digest-off/<token>", methods=["GET", "POST"])
+def digest_opt_out(token: str) -> str:
+    """The digest email's one-click opt-out: a button (link scanners only GET), no login."""
+    user = user_for_opt_out(token) or abort(404)
+    if request.method == "GET":
+        return render_template("translation/digest_opt_out.html", done=False)
+    if not ClaimForm().validate():
+        abort(400)
+    user.wants_digest = False
+    db.session.commit()
+    return render_template("translation/digest_opt_out.html", done=True)
