@@ -20,6 +20,7 @@ from app.mailroom import incoming_tasks as mailroom_incoming_tasks
 from app.mailroom import tasks as mailroom_tasks
 from app.privacy import tasks as privacy_tasks
 from app.stats import tasks as stats_tasks
+from app.translation import tasks as translation_tasks
 from config import missing_shared_secret_in_environment
 
 TASK_MODULES = (
@@ -31,6 +32,7 @@ TASK_MODULES = (
     mailroom_tasks,
     privacy_tasks,
     stats_tasks,
+    translation_tasks,
 )
 __all__ = ["TASK_MODULES", "huey"]
 

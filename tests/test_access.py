@@ -24,8 +24,10 @@ from tests.test_mailroom_writer import handed_letter, open_mailroom
 ORGANIZER_ONLY = re.compile(r"^/(manage|drives)(/|$)(?!p/)")
 ADMIN_ONLY = re.compile(r"^/admin/")
 MAILROOM = re.compile(r"^/mailroom(/|$)")
-# The mailroom's API takes personal bearer tokens only: a login cookie opens none of it.
-STAFF_API = re.compile(r"^/api/v1/mailroom(/|$)")
+TRANSLATION_DESK = re.compile(r"^/translate(/|$)")
+# The mailroom's and the translation desk's API take personal bearer tokens only: a login
+# cookie opens none of it.
+STAFF_API = re.compile(r"^/api/v1/(mailroom|translations)(/|$)")
 # Making a token needs a role that may hold one; revoking one's own works for every account.
 API_TOKENS = re.compile(r"^/account/tokens$")
 ACCOUNT = re.compile(r"^/account(/|$)")
@@ -34,8 +36,9 @@ ROLES = ["anonymous", "organizer", "admin", "mailroom", "translator"]
 SERVES = {
     "public": {"organizer", "admin", "mailroom", "translator"},
     "account": {"organizer", "admin", "mailroom", "translator"},
-    "tokens": {"organizer", "admin", "mailroom"},
+    "tokens": {"organizer", "admin", "mailroom", "translator"},
     "mailroom": {"organizer", "admin", "mailroom"},
+    "translation": {"organizer", "admin", "translator"},
     "organizer": {"organizer", "admin"},
     "admin": {"admin"},
     "staff-api": set(),
@@ -80,6 +83,7 @@ def world(app, organizer, admin, monkeypatch):
         "message_id": message.id,
         "user_id": victim.id,
         "item_id": mailroom.item_for(handed).id,
+        "translation_id": 1,  # no such translation: refused, or not found
         "incoming_id": 1,  # no such reply: refused, or not found
         "reply_id": 1,
         "kind": "prisoners",
@@ -120,6 +124,7 @@ def kind_of(rule: Rule) -> str:
         ("admin", ADMIN_ONLY),
         ("organizer", ORGANIZER_ONLY),
         ("mailroom", MAILROOM),
+        ("translation", TRANSLATION_DESK),
         ("staff-api", STAFF_API),
         ("tokens", API_TOKENS),
         ("account", ACCOUNT),

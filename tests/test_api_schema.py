@@ -30,13 +30,27 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import select, update
 from werkzeug.serving import WSGIRequestHandler
 
 from app.auth.api_tokens import create_api_token
 from app.extensions import db
 from app.mailroom import run_build, runs
 from app.mailroom.services import item_for
-from app.models import Channel, EventKind, PrintRunKind, PrisonerStatus, Role, TemplateKind
+from app.models import (
+    Channel,
+    EventKind,
+    PrintRunKind,
+    PrisonerStatus,
+    Role,
+    TemplateKind,
+    Translation,
+    TranslationKind,
+    TranslationState,
+    User,
+)
+from app.models.base import utcnow
+from app.translation import desk
 from tests.factories import (
     add_event,
     make_facility,
@@ -74,6 +88,8 @@ class KnownIds:
     bearer: str = ""
     #: Reference codes of posted mailroom letters: replies and returns find their letter.
     references: tuple[str, ...] = ()
+    #: A translator's personal API token, for the translation desk's operations.
+    translator_bearer: str = ""
 
     def choose(self, name: str, generated: object) -> object:
         """A real value most of the time, chosen by the generated one (so Hypothesis can
@@ -121,8 +137,10 @@ def make_api_data() -> KnownIds:
     _token, bearer = create_api_token(volunteer, "fuzzing")
     db.session.commit()
     references = tuple(make_posted_mailroom_letter(gorinov)[2].reference for _ in range(3))
+    translator_bearer, translation_ids = make_translation_data(gorinov)
     return KnownIds(
         {
+            "translation_id": translation_ids,
             "prisoner_id": [gorinov.id],
             "facility_id": [colony.id, pretrial.id, empty.id],
             "token": tokens,
@@ -131,7 +149,58 @@ def make_api_data() -> KnownIds:
         },
         bearer=bearer,
         references=references,
+        translator_bearer=translator_bearer,
     )
+
+
+def make_translation_data(prisoner) -> tuple[str, list[int]]:
+    """A translator's token and three translations from English (see `reset_desk`)."""
+    translator = make_user(
+        email="translator@example.org", role=Role.TRANSLATOR, translates_from="en",
+        translates_into="ru",
+    )  # fmt: skip
+    ids = []
+    for number in range(3):
+        letter = make_letter(prisoner, language="en", body=f"Letter number {number}.")
+        db.session.flush()
+        letter.share_with_organisers()
+        translation = Translation(
+            letter=letter, kind=TranslationKind.LETTER, source_language="en", target_language="ru"
+        )
+        db.session.add(translation)
+        db.session.commit()
+        ids.append(translation.id)
+    _token, raw = create_api_token(translator, "fuzzing")
+    db.session.commit()
+    reset_desk(ids)
+    return raw, ids
+
+
+def reset_desk(ids: list[int]) -> None:
+    """The desk as each of its operations finds it: the first translation held by the
+    translator with a draft, the second open, the third held without a draft (claims,
+    releases and submissions of one operation's examples would otherwise leave the next
+    nothing to succeed on)."""
+    translator = db.session.scalar(select(User).where(User.role == Role.TRANSLATOR))
+    db.session.execute(
+        update(Translation)
+        .where(Translation.id.in_(ids))
+        .values(
+            state=TranslationState.OPEN,
+            claimed_by_id=None,
+            claim_expires_at=None,
+            text_encrypted=None,
+            submitted_at=None,
+            done_at=None,
+        )
+    )
+    db.session.commit()
+    db.session.expire_all()
+    now = utcnow()
+    desk.claim(translator, ids[0], now)
+    desk.save_draft(translator, ids[0], "Письмо номер 0.", now)
+    desk.claim(translator, ids[2], now)
+    db.session.commit()
 
 
 def _png() -> bytes:
@@ -184,11 +253,13 @@ def test_every_operation_keeps_its_schema(api_server):
     statuses: dict[str, set[int]] = {}  # by operation, the statuses of its answers
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 17
+    assert len(operations) == 22
     # Deleting letters last: the other operations need the letters the deletions take away.
     operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
     nothing_invalid = set()
     for operation in operations:
+        if "/translations" in operation.path:
+            reset_desk(known.values["translation_id"])  # type: ignore[arg-type]
         _fuzz(operation, GenerationMode.POSITIVE, known, statuses)
         try:
             _fuzz(operation, GenerationMode.NEGATIVE, known, statuses)
@@ -216,7 +287,8 @@ def _fuzz(operation, mode: GenerationMode, known: KnownIds, statuses: dict) -> N
         for name, generated in list((case.path_parameters or {}).items()):
             case.path_parameters[name] = known.choose(name, generated)
         if operation.definition.raw.get("security"):
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {known.bearer}"}
+            token = known.translator_bearer if "/translations" in operation.path else known.bearer
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
         body = case.body
         positive = mode is GenerationMode.POSITIVE and isinstance(body, dict)
         if positive and operation.definition.raw.get("security") and "received_on" in body:
@@ -276,7 +348,7 @@ def test_every_endpoint_of_the_readme_is_in_the_document(document):
     }
     # The document does not list itself among the operations.
     readme = _readme_endpoints() - {("get", "/openapi.json")}
-    assert len(readme) == 16
+    assert len(readme) == 20
     assert readme <= documented, readme - documented
 
 

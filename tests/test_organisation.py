@@ -30,6 +30,7 @@ FILLED = {
     "daily_intake_cap": "200",
     "prisoner_daily_cap": "5",
     "next_run_on": "",
+    "translation_claim_minutes": "120",
 }
 
 
@@ -87,6 +88,22 @@ def test_an_admin_sets_the_organisation_and_opens_the_mailroom(client, admin):
     assert "country" not in entry.changes  # RU, as by default
     # The organisation's own fields, nothing else (no id, no timestamps, nobody's data).
     assert set(entry.changes) <= set(FILLED)
+
+
+def test_an_admin_sets_the_translation_desks_review_and_claim_minutes(client, admin):
+    log_in(client, admin)
+    assert (
+        field_value(client.get(PAGE).get_data(as_text=True), "translation_claim_minutes") == "120"
+    )
+    response = submit(
+        client, PAGE, {**FILLED, "translation_review": "y", "translation_claim_minutes": "45"}
+    )
+    assert flashed(follow(client, response)) == ["Saved."]
+    organisation = stored()
+    assert organisation.translation_review and organisation.translation_claim_minutes == 45
+    refused = submit(client, PAGE, {**FILLED, "translation_claim_minutes": "5"})
+    assert refused.status_code == 422
+    assert "Give a whole number from 15 to 2880." in page_text(refused)
 
 
 def test_saving_again_without_changes_records_nothing(client, admin):

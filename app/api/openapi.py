@@ -75,6 +75,13 @@ TAGS = {
             "The organisation's letter service, for its volunteers: personal API tokens only."
         ),
     ),
+    "translation": Tag(
+        name=N_("Translation desk"),
+        description=N_(
+            "Volunteers translate letters into the prisoner's language: personal API tokens "
+            "of translators only."
+        ),
+    ),
 }
 
 # Every error answer, described once.
@@ -306,6 +313,7 @@ def operation(
     path_parameters: dict[str, str] | None = None,
     path_schemas: dict[str, dict[str, Any]] | None = None,
     bearer: bool = False,
+    bearer_check: Callable[[Any], Any] | None = None,
 ) -> Callable[[View], View]:
     """Declare an operation: what it takes, what it answers, and how its input is checked.
 
@@ -319,7 +327,8 @@ def operation(
     ``form``, and the operation then refuses any other body. Every operation also documents
     the 400 that `app.inputguard` answers to unreadable input before any schema reads it.
     ``bearer`` declares that the operation takes a personal API token
-    (`app.api.auth.api_account`), with its 401 and 403, checked before the input.
+    (`app.api.auth.api_account`), with its 401 and 403, checked before the input (by
+    ``bearer_check``, a check of `app.auth.permissions`, when the mailroom's is not the one).
     """
     codes: dict[str, Any] = {f"HTTP_{code}": value for code, value in responses.items()}
     # Request headers (If-None-Match) are documented, but no value of theirs is refused.
@@ -359,7 +368,8 @@ def operation(
         adapter: ModelAdapter[Any, Any, Any],
     ) -> None:
         if bearer:
-            api_account()  # who asks comes first: no token, nothing said about the input
+            # who asks comes first: no token, nothing said about the input
+            api_account(bearer_check) if bearer_check else api_account()
         _answer_refused_input(
             request,
             prepared,

@@ -23,7 +23,7 @@ from app.tokens import looks_like_token, new_tracking_token
 #: The purpose API tokens are hashed for (`app.privacy.instance.link_hash`).
 API_TOKEN_PURPOSE = "api-token"  # noqa: S105 (a label for the hash, not a secret)
 #: Who may hold a token: the accounts that have work for scripts (the mailroom, organizers).
-ROLES_WITH_TOKENS = frozenset({Role.ORGANIZER, Role.ADMIN, Role.MAILROOM})
+ROLES_WITH_TOKENS = frozenset({Role.ORGANIZER, Role.ADMIN, Role.MAILROOM, Role.TRANSLATOR})
 #: Tokens start with this, so that a leaked one is recognisable (e.g. by secret scanners).
 TOKEN_PREFIX = "kvt_"  # noqa: S105 (a visible prefix, not a secret)
 MAX_LABEL_LENGTH = 100

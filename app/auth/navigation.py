@@ -1,8 +1,7 @@
 """Where each kind of account starts and what its navigation leads to.
 
 Organizers and admins start on the organizers' pages; mailroom volunteers in the mailroom,
-which is all they may use; translators on their account page (the translation desk comes
-later).
+which is all they may use; translators at the translation desk.
 """
 
 from __future__ import annotations
@@ -41,5 +40,5 @@ def home_for(user: User) -> str:
     if user.role is Role.MAILROOM:
         return mailroom_url()
     if user.role is Role.TRANSLATOR:
-        return url_for("auth.account")
+        return url_for("translation.queue")
     return url_for("manage.index")

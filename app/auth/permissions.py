@@ -38,6 +38,15 @@ def require_mailroom(actor: Actor) -> User:
     return actor
 
 
+def require_translator(actor: Actor) -> User:
+    """The actor, if they are an active translator, organizer or admin; else Forbidden."""
+    if not isinstance(actor, User) or not actor.is_active:
+        raise Forbidden()
+    if actor.role not in (Role.TRANSLATOR, Role.ORGANIZER, Role.ADMIN):
+        raise Forbidden()
+    return actor
+
+
 def require_admin(actor: Actor) -> User:
     """The actor, if they are an active admin; else Forbidden."""
     user = require_organizer(actor)

@@ -43,6 +43,7 @@ SUBJECTS = {
     "transfer_alert": _l("An update from Konvert"),
     "digest": _l("Your weekly Konvert summary"),
     "letter_news": _l("There is news about your letter"),
+    "translation_digest": _l("Translations waiting at the desk"),
 }
 _HEADER_BREAK = re.compile(r"[\r\n]")
 _EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[^@\s<>,;:\"]+\.[^@\s<>,;:\"]+$")

@@ -14,6 +14,7 @@ from app.mailroom import bp, services
 from app.mailroom.reference import format_reference
 from app.mailroom.review_forms import ReviewForm
 from app.refusals import flash_refusal
+from app.translation.desk import turnaround_by_pair
 
 
 @bp.get("")
@@ -26,6 +27,7 @@ def review() -> str:
         entries=services.review_queue(current_user),
         counts=services.state_counts(current_user),
         format_reference=format_reference,
+        turnaround=turnaround_by_pair(),
     )
 
 

@@ -33,6 +33,8 @@ NUMBER_BOUNDS = {
     "reply_window_days": (30, 730),
     "daily_intake_cap": (1, 10_000),
     "prisoner_daily_cap": (1, 100),
+    # A claim must outlast a long letter's translation, and not hold it for days.
+    "translation_claim_minutes": (15, 2880),
 }
 # Babel's territories include groupings and private-use codes that are no country.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
@@ -51,6 +53,8 @@ class OrganisationSettings:
     daily_intake_cap: int
     prisoner_daily_cap: int
     next_run_on: date | None
+    translation_review: bool
+    translation_claim_minutes: int
 
 
 @cache

@@ -71,6 +71,13 @@ class OrganisationForm(FlaskForm):
         _l("Next print run"),
         description=_l("Optional. Writers waiting for review are told this date."),
     )
+    translation_review = BooleanField(
+        _l("Second-translator review: a translation is done once another translator approves it")
+    )
+    translation_claim_minutes = _number(
+        _l("Claim minutes"),
+        _l("How long a translator's claim on a translation lasts before it is open again."),
+    )
     submit = SubmitField(_l("Save"))
 
     def __init__(self, language: str) -> None:
@@ -94,4 +101,6 @@ class OrganisationForm(FlaskForm):
             daily_intake_cap=self.daily_intake_cap.data or 0,
             prisoner_daily_cap=self.prisoner_daily_cap.data or 0,
             next_run_on=self.next_run_on.data,
+            translation_review=bool(self.translation_review.data),
+            translation_claim_minutes=self.translation_claim_minutes.data or 0,
         )

@@ -76,6 +76,11 @@ class User(UserMixin, Model):
         """True for mailroom volunteers, organizers and admins."""
         return self.role in (Role.MAILROOM, Role.ORGANIZER, Role.ADMIN)
 
+    @property
+    def can_translate(self) -> bool:
+        """True for translators, organizers and admins (the translation desk)."""
+        return self.role in (Role.TRANSLATOR, Role.ORGANIZER, Role.ADMIN)
+
 
 class Invitation(Model):
     """A single-use, expiring link by which an admin invites an organizer."""
