@@ -7,6 +7,7 @@ the restore run as its own `flask` command.
 from __future__ import annotations
 
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from datetime import date
@@ -101,6 +102,10 @@ def test_a_restore_refuses_while_a_job_consumer_has_the_sqlite_queue_open(app, t
     folder = tmp_path / "backup"
     _let_go(app)
     with consumer_sh(instance, settings, tmp_path / "worker.log") as worker:
+        # The consumer says it started just before its first poll opens the queue file.
+        deadline = time.monotonic() + 30
+        while not (instance / "jobs.db").is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert (instance / "jobs.db").is_file()
         created = _flask(instance, settings, "backup", "create", str(folder))
         assert created.returncode == 0, created.stdout + created.stderr
