@@ -43,6 +43,7 @@ from werkzeug.wrappers import Response
 
 from app.api.auth import BEARER_SCHEME, api_account
 from app.api.errors import not_a_form, not_a_json_object, refused_input
+from app.api.headers import CACHE_HEADERS, HEADER_SCHEMAS, RATE_LIMIT_HEADERS
 from app.api.responses import FieldErrorBody, HttpErrorBody
 from app.api.schemas import ENUM_DESCRIPTIONS, N_
 from app.domain import DomainError
@@ -104,35 +105,6 @@ BEARER_SECURITY_SCHEME = {
         "or with `flask users create-token`. Stored hashed; revocable."
     ),
 }
-
-HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
-    "Cache-Control": {
-        "description": N_("public, max-age=300: any cache may keep the answer five minutes."),
-        "schema": {"type": "string"},
-    },
-    "ETag": {
-        "description": N_("The answer's version: send it back in If-None-Match."),
-        "schema": {"type": "string"},
-    },
-    "Retry-After": {
-        "description": N_("Seconds to wait before the next request."),
-        "schema": {"type": "integer"},
-    },
-    "X-RateLimit-Limit": {
-        "description": N_("Requests allowed in the current window."),
-        "schema": {"type": "integer"},
-    },
-    "X-RateLimit-Remaining": {
-        "description": N_("Requests left in the current window."),
-        "schema": {"type": "integer"},
-    },
-    "X-RateLimit-Reset": {
-        "description": N_("When the window ends, in seconds since the epoch."),
-        "schema": {"type": "integer"},
-    },
-}
-CACHE_HEADERS = ("Cache-Control", "ETag")
-RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
 class ResponseDoesNotMatchSchema(RuntimeError):

@@ -3,6 +3,8 @@ admins (the admin page and `flask organisation set`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -54,3 +56,23 @@ def _defaults() -> dict[str, object]:
         "translation_review": False,
         "translation_claim_minutes": DEFAULT_CLAIM_MINUTES,
     }
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The organisation as the sender on its envelopes."""
+
+    name: str
+    address: str
+    country: str
+
+
+def organisation_sender() -> Sender:
+    """The organisation's name and return address (postcode last), as envelopes print them."""
+    organisation = current_organisation()
+    lines = [*organisation.return_lines, organisation.postcode.strip()]
+    return Sender(
+        name=organisation.name.strip(),
+        address="\n".join(line for line in lines if line),
+        country=organisation.country,
+    )

@@ -444,23 +444,3 @@ def replies(letter: Letter) -> list[IncomingMail]:
             .order_by(IncomingMail.received_on, IncomingMail.id)
         )
     )
-
-
-@dataclass(frozen=True)
-class Sender:
-    """The organisation as the sender on its envelopes."""
-
-    name: str
-    address: str
-    country: str
-
-
-def organisation_sender() -> Sender:
-    """The organisation's name and return address (postcode last), as envelopes print them."""
-    organisation = current_organisation()
-    lines = [*organisation.return_lines, organisation.postcode.strip()]
-    return Sender(
-        name=organisation.name.strip(),
-        address="\n".join(line for line in lines if line),
-        country=organisation.country,
-    )

@@ -18,7 +18,7 @@ from app.extensions import limiter
 from app.mail.forms import ReminderForm
 from app.mail.services import reminder_for
 from app.mailroom import services as mailroom
-from app.mailroom.organisation import current_organisation
+from app.mailroom.organisation import current_organisation, organisation_sender
 from app.mailroom.reference import format_reference
 from app.models import Channel, EventKind, Letter, MailroomItem, MailroomState
 from app.pdf.bounded import RenderFailed, RenderTimeout
@@ -168,7 +168,7 @@ def _pdf_response(
     if item is not None:
         # The organisation posts it: its code on the letter, its address on the envelope.
         reference = format_reference(item.reference)
-        sender = mailroom.organisation_sender()
+        sender = organisation_sender()
         sender_name, sender_address, country = sender.name, sender.address, sender.country
     try:
         pdf = printing.letter_pdf(

@@ -141,7 +141,6 @@ def _act(
     except DomainError as error:
         db.session.rollback()
         return json_refusal(error)
-    db.session.commit()
     return jsonify(translation_json(translation, user))
 
 

@@ -47,7 +47,6 @@ def claim(translation_id: int) -> Response:
         db.session.rollback()
         flash_refusal(error)
         return redirect(url_for("translation.queue"))
-    db.session.commit()
     return redirect(url_for("translation.editor", translation_id=translation_id))
 
 
@@ -105,7 +104,6 @@ def save(translation_id: int) -> Response:
         db.session.rollback()
         flash_refusal(error)
         return redirect(url_for("translation.editor", translation_id=translation_id))
-    db.session.commit()
     if form.action.data == "save":
         flash(_("Translation saved."), "success")
         return redirect(url_for("translation.editor", translation_id=translation_id))
@@ -137,6 +135,5 @@ def decide(translation_id: int) -> Response:
         db.session.rollback()
         flash_refusal(error)
         return redirect(url_for("translation.queue"))
-    db.session.commit()
     flash(_("Translation approved.") if approve else _("Translation returned."), "success")
     return redirect(url_for("translation.queue"))

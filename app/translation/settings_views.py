@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response
 
 from app.auth.permissions import logged_in_user, login_required
 from app.domain import DomainError
-from app.extensions import db
 from app.refusals import flash_refusal
 from app.translation import bp
 from app.translation.digest import user_for_opt_out
@@ -37,7 +36,6 @@ def own_settings() -> Response:
     except DomainError as error:
         flash_refusal(error)
         return redirect(url_for("auth.account"))
-    db.session.commit()
     flash(_("Your translation settings are saved."), "success")
     return redirect(url_for("auth.account"))
 
@@ -59,7 +57,6 @@ def translator_languages(user_id: int) -> Response:
     except DomainError as error:
         flash_refusal(error)
         return redirect(url_for("auth.users"))
-    db.session.commit()
     flash(_("Languages of %(email)s saved.", email=user.email), "success")
     return redirect(url_for("auth.users"))
 
@@ -73,5 +70,4 @@ def digest_opt_out(token: str) -> str:
     if not ClaimForm().validate():
         abort(400)
     user.wants_digest = False
-    db.session.commit()
     return render_template("translation/digest_opt_out.html", done=True)
