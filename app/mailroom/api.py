@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from app.api import bp
 from app.api.auth import api_account
-from app.api.openapi import operation
+from app.api.openapi import NOT_FOUND, operation
 from app.api.responses import Finding, HttpErrorBody, ResponseModel
 from app.api.schemas import N_, RequestModel, described
 from app.api.serializers import finding_json
@@ -23,8 +23,6 @@ from app.mailroom import services
 from app.mailroom.reference import format_reference
 from app.models import MailroomItem, MailroomState
 from app.refusals import json_refusal
-
-NOT_FOUND = N_("Unknown id or token.")
 
 
 @described(N_("Which mailroom letters to list."))
