@@ -36,6 +36,7 @@ from werkzeug.serving import WSGIRequestHandler
 from app.auth.api_tokens import create_api_token
 from app.extensions import db
 from app.mailroom import run_build, runs
+from app.mailroom.scans import ScanPage, clean_scan
 from app.mailroom.services import item_for
 from app.models import (
     Channel,
@@ -50,7 +51,9 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.stored_files import store_file
 from app.translation import desk
+from app.translation.replies import REPLY_TRANSLATION_SCAN
 from tests.factories import (
     add_event,
     make_facility,
@@ -95,10 +98,10 @@ class KnownIds:
         """A real value most of the time, chosen by the generated one (so Hypothesis can
         replay and shrink it); the generated value itself one time in four (mostly a 404)."""
         real = self.values.get(name)
-        index = zlib.crc32(repr(generated).encode()) % 4
-        if not real or index == 3:
+        digest = zlib.crc32(repr(generated).encode())
+        if not real or digest % 4 == 3:
             return generated
-        return real[index % len(real)]
+        return real[(digest // 4) % len(real)]  # any of them, however many there are
 
 
 def make_api_data() -> KnownIds:
@@ -153,11 +156,17 @@ def make_api_data() -> KnownIds:
     )
 
 
+#: The links of the letters at the desk, by translation id: a submission ends the
+#: organisation's access to a letter, which `reset_desk` gives back as its writer could.
+DESK_LINKS: dict[int, str] = {}
+
+
 def make_translation_data(prisoner) -> tuple[str, list[int]]:
-    """A translator's token and three translations from English (see `reset_desk`)."""
+    """A translator's token, three translations from English and a reply's back into it
+    (see `reset_desk`)."""
     translator = make_user(
-        email="translator@example.org", role=Role.TRANSLATOR, translates_from="en",
-        translates_into="ru",
+        email="translator@example.org", role=Role.TRANSLATOR, translates_from="en,ru",
+        translates_into="ru,en",
     )  # fmt: skip
     ids = []
     for number in range(3):
@@ -170,6 +179,13 @@ def make_translation_data(prisoner) -> tuple[str, list[int]]:
         db.session.add(translation)
         db.session.commit()
         ids.append(translation.id)
+        DESK_LINKS[translation.id] = letter.token
+    reply = Translation(
+        letter=letter, kind=TranslationKind.REPLY, source_language="ru", target_language="en"
+    )
+    db.session.add(reply)
+    db.session.commit()
+    ids.append(reply.id)
     _token, raw = create_api_token(translator, "fuzzing")
     db.session.commit()
     reset_desk(ids)
@@ -178,9 +194,9 @@ def make_translation_data(prisoner) -> tuple[str, list[int]]:
 
 def reset_desk(ids: list[int]) -> None:
     """The desk as each of its operations finds it: the first translation held by the
-    translator with a draft, the second open, the third held without a draft (claims,
-    releases and submissions of one operation's examples would otherwise leave the next
-    nothing to succeed on)."""
+    translator with a draft, the second open, the third held without a draft, and a reply's
+    held with the copy of its scan (claims, releases and submissions of one operation's
+    examples would otherwise leave the next nothing to succeed on)."""
     translator = db.session.scalar(select(User).where(User.role == Role.TRANSLATOR))
     db.session.execute(
         update(Translation)
@@ -196,10 +212,21 @@ def reset_desk(ids: list[int]) -> None:
     )
     db.session.commit()
     db.session.expire_all()
+    for translation_id, link in DESK_LINKS.items():
+        letter = db.session.get(Translation, translation_id).letter  # type: ignore[union-attr]
+        if letter.organisers_key is None:
+            letter.unlock(link)
+            letter.share_with_organisers()
     now = utcnow()
     desk.claim(translator, ids[0], now)
     desk.save_draft(translator, ids[0], "Письмо номер 0.", now)
     desk.claim(translator, ids[2], now)
+    reply = db.session.get(Translation, ids[3])
+    assert reply is not None
+    if reply.scan_file_id is None:  # a submission deleted it
+        reply.scan_file_id = store_file(REPLY_TRANSLATION_SCAN, PNG_AS_PDF, "application/pdf").id
+        reply.text_sealed = None
+    desk.claim(translator, ids[3], now)
     db.session.commit()
 
 
@@ -210,6 +237,8 @@ def _png() -> bytes:
 
 
 PNG = _png()
+#: A one-page scan, as the mailroom's upload makes it.
+PNG_AS_PDF = clean_scan([ScanPage("page.png", PNG)]).pdf
 
 
 def make_run_data(volunteer, prisoner) -> dict[str, list[object]]:
@@ -253,7 +282,7 @@ def test_every_operation_keeps_its_schema(api_server):
     statuses: dict[str, set[int]] = {}  # by operation, the statuses of its answers
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 22
+    assert len(operations) == 23
     # Deleting letters last: the other operations need the letters the deletions take away.
     operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
     nothing_invalid = set()

@@ -115,17 +115,23 @@ class Delays(ResponseModel):
     days_to_reply: int | None
 
 
-@described(N_("A reply scanned by the organisation; its pages are shown through the link only."))
-class Reply(ResponseModel):
-    received_on: date = Field(description=N_("When the organisation received it."))
-    pages: int = Field(description=N_("How many pages the scan has."))
-
-
 @described(N_("A letter's translation by the organisation's volunteers, as its writer sees it."))
 class LetterTranslation(ResponseModel):
     state: TranslationState
     target_language: str = Field(description=N_("The language it is translated into, e.g. ru."))
     text: str | None = Field(description=N_("The translation, once done; null until then."))
+
+
+@described(N_("A reply scanned by the organisation; its pages are shown through the link only."))
+class Reply(ResponseModel):
+    received_on: date = Field(description=N_("When the organisation received it."))
+    pages: int = Field(description=N_("How many pages the scan has."))
+    translation: LetterTranslation | None = Field(
+        description=N_(
+            "Its translation back into the letter's language by the organisation's volunteers "
+            "(for letters they translated); null if none."
+        )
+    )
 
 
 @described(N_("What the holder of the token may see: status, events and delays, never the text."))

@@ -14,6 +14,7 @@ from app.russian.names import Case, all_forms, decline
 from app.stats.services import Figures
 from app.tracking.services import delays
 from app.translation import requests
+from app.translation.replies import reply_translations
 
 
 def facility_json(facility: PublicFacility | None) -> dict[str, Any] | None:
@@ -84,12 +85,30 @@ def letter_json(letter: Letter) -> dict[str, Any]:
         "delivery": "self" if item is None else "organisation",
         "mailroom_state": None if item is None else item.state.value,
         "reference": None if item is None else format_reference(item.reference),
-        "replies": [
-            {"received_on": reply.received_on.isoformat(), "pages": reply.pages}
-            for reply in (replies(letter) if item is not None else [])
-        ],
+        "replies": _replies_json(letter) if item is not None else [],
         "translation": _translation_json(letter),
     }
+
+
+def _replies_json(letter: Letter) -> list[dict[str, Any]]:
+    translated = reply_translations(letter)
+    result = []
+    for reply in replies(letter):
+        translation = translated.get(reply.id)
+        result.append(
+            {
+                "received_on": reply.received_on.isoformat(),
+                "pages": reply.pages,
+                "translation": None
+                if translation is None
+                else {
+                    "state": translation.state.value,
+                    "target_language": translation.target_language,
+                    "text": translation.text,
+                },
+            }
+        )
+    return result
 
 
 def _translation_json(letter: Letter) -> dict[str, Any] | None:

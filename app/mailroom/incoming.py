@@ -45,6 +45,7 @@ from app.models import (
 from app.privacy.crypto import seal
 from app.stored_files import delete_files, read_file, store_file
 from app.tracking.services import EventInput, record_event
+from app.translation.replies import send_reply_to_desk
 
 #: Days a reply that found no letter is kept (held or given up on) before it is deleted.
 HOLD_DAYS = 90
@@ -225,6 +226,8 @@ def _match(incoming: IncomingMail, item: MailroomItem, pdf: bytes, today: date) 
     incoming.reference_typed = ""
     if held_file is not None:
         delete_files([held_file])
+    # A writer who could not write in the prisoner's language cannot read the reply either.
+    send_reply_to_desk(incoming, letter, pdf)
     # The item keeps its state (posted): the news is the reply itself.
     queue_letter_news(letter)
 

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.mailroom.organisation import current_organisation
 from app.models import IncomingMail, IncomingState, Letter, MailroomItem, MailroomState
 from app.stored_files import delete_files
+from app.translation.replies import desk_copies_of
 
 
 def end_organisation_access(item: MailroomItem) -> None:
@@ -78,7 +79,8 @@ def erase_incoming_of(letter_id: int) -> int:
 def _delete_incoming(ids: list[int], file_ids: list[int | None]) -> int:
     if not ids:
         return 0
-    delete_files(file_id for file_id in file_ids if file_id is not None)
+    # The translators' copies of the scans go too (the translations themselves cascade).
+    delete_files([*(file_id for file_id in file_ids if file_id is not None), *desk_copies_of(ids)])
     db.session.execute(
         delete(IncomingMail).where(IncomingMail.id.in_(ids)),
         execution_options={"synchronize_session": False},

@@ -280,8 +280,11 @@ class TranslationState(enum.StrEnum):
     DONE = "done"  # translated (and reviewed, when the organisation asks for it)
 
 
-#: Translations still at the desk, in SQL: one of each kind per letter (partial unique index).
-TRANSLATION_ACTIVE = text("state IN ('open', 'claimed', 'submitted')")
+#: Translations still at the desk, in SQL: one per letter, and one per reply (partial unique
+#: indexes).
+TRANSLATION_ACTIVE = "state IN ('open', 'claimed', 'submitted')"
+_LETTER_AT_DESK = text(f"kind = 'letter' AND {TRANSLATION_ACTIVE}")
+_REPLY_AT_DESK = text(f"kind = 'reply' AND {TRANSLATION_ACTIVE}")
 
 
 class Translation(Model):
@@ -298,12 +301,18 @@ class Translation(Model):
     __tablename__ = "translation"
     __table_args__ = (
         Index(
-            "uq_translation_active_per_letter",
+            "uq_translation_letter_at_desk",
             "letter_id",
-            "kind",
             unique=True,
-            sqlite_where=TRANSLATION_ACTIVE,
-            postgresql_where=TRANSLATION_ACTIVE,
+            sqlite_where=_LETTER_AT_DESK,
+            postgresql_where=_LETTER_AT_DESK,
+        ),
+        Index(
+            "uq_translation_reply_at_desk",
+            "incoming_mail_id",
+            unique=True,
+            sqlite_where=_REPLY_AT_DESK,
+            postgresql_where=_REPLY_AT_DESK,
         ),
     )
 
@@ -329,6 +338,11 @@ class Translation(Model):
     text_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: The text sealed to the letter's public key (a reply's translation, once done).
     text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The reply's scan for the translators (kind reply): a copy encrypted with the instance
+    #: key, deleted once the translation is done (the writer's own copy is sealed).
+    scan_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="SET NULL")
+    )
     #: A short note or question between the writer and the translator (letter's key).
     note_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=this_hour)

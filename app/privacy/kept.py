@@ -137,6 +137,31 @@ def _mailroom(config: Mapping[str, Any]) -> list[Kept]:
             ),
             set_by=("/admin/organisation",),
         ),
+        Kept(
+            key="translation",
+            thing=gettext("A translation by the organisation's volunteers"),
+            what=gettext(
+                "The translation of your letter, your note to the translator, and the "
+                "translations of the replies that come back for it into your language."
+            ),
+            how=gettext(
+                "The translation of your letter and your note are encrypted with your letter's "
+                "own key; translators read them through the organisation's copy of that key. "
+                "While a reply is translated, the desk keeps a copy of its scan and the draft "
+                "encrypted with the server's master key; once the translation is done, it is "
+                "locked to your link like the scan, and the desk's copy is deleted."
+            ),
+            how_long=gettext(
+                "Until you delete the letter. The desk's copy of a reply's scan only until its "
+                "translation is done."
+            ),
+            who=gettext(
+                "The organisation's translators, organizers and admins while the letter or "
+                "reply is at the desk or in the mailroom; afterwards only you. The censor and "
+                "the prisoner read the printed translation."
+            ),
+            set_by=("/admin/organisation",),
+        ),
     ]
 
 

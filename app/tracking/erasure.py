@@ -65,12 +65,14 @@ def erase_letter(letter: Letter) -> None:
         .values(letter_link_encrypted=None)
         .execution_options(synchronize_session=False)
     )
+    # Replies (their sealed scans and the translators' copies) and returns first: the copies
+    # are found through the replies' translations.
+    erase_incoming_of(letter.id)
     db.session.execute(
         delete(Translation)
         .where(Translation.letter_id == letter.id)
         .execution_options(synchronize_session=False)
     )
-    erase_incoming_of(letter.id)  # replies (their sealed scans) and returns
     for event in letter.events:
         event.note_encrypted = None
         event.tracking_number_encrypted = None

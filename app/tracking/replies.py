@@ -16,6 +16,7 @@ from app.models import IncomingMail, Letter
 from app.privacy.crypto import CannotDecrypt, letter_keys, open_sealed
 from app.stored_files import FileGone, read_file
 from app.tracking import bp, services
+from app.translation.replies import ReplyTranslation, reply_translations
 
 
 def matched_replies(letter: Letter) -> list[IncomingMail]:
@@ -35,6 +36,12 @@ def open_reply(token: str, reply: IncomingMail) -> bytes:
 def letter_replies(letter: Letter) -> list[IncomingMail]:
     """`matched_replies`, for the tracking page's replies block."""
     return matched_replies(letter)
+
+
+@bp.app_template_global()
+def reply_translations_of(letter: Letter) -> dict[int, ReplyTranslation]:
+    """`reply_translations`, for the replies block: by reply id, with the text once done."""
+    return reply_translations(letter)
 
 
 @bp.get("/t/<token>/replies/<int:reply_id>")

@@ -21,10 +21,11 @@ from app.api.schemas import N_, RequestModel, described
 from app.auth.permissions import require_translator
 from app.domain import MAX_ID, DomainError
 from app.extensions import db
-from app.models import Translation, TranslationState, User
+from app.models import Translation, TranslationKind, TranslationState, User
 from app.models.base import utcnow
 from app.refusals import json_refusal
-from app.translation import desk
+from app.stored_files import file_response
+from app.translation import desk, replies
 
 NOT_FOUND = N_("No such translation in your languages.")
 ID = f"<int(min=1, max={MAX_ID}):translation_id>"
@@ -69,6 +70,15 @@ class TranslationItem(ResponseModel):
     claimed_by_you: bool
     claim_expires_at: str | None = Field(description=N_("When the claim runs out (UTC)."))
     created_at: str
+    original: str | None = Field(
+        description=N_(
+            "A letter's text to translate, while you hold the claim; null otherwise and for "
+            "replies (their scan is at /api/v1/translations/{id}/scan)."
+        )
+    )
+    draft: str | None = Field(
+        description=N_("The translation saved so far, while you hold the claim; null otherwise.")
+    )
 
 
 @described(N_("Translations, oldest first."))
@@ -80,18 +90,32 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
+def _held_by(translation: Translation, user: User) -> bool:
+    return translation.claimed_by_id == user.id and translation.state is TranslationState.CLAIMED
+
+
 def translation_json(translation: Translation, user: User) -> dict[str, Any]:
-    """A translation as the API shows it."""
+    """A translation as the API shows it: the texts only to the translator holding it."""
+    holds = _held_by(translation, user)
+    original = draft = None
+    if holds:
+        try:
+            draft = desk.draft_text(translation)
+            if translation.kind is TranslationKind.LETTER:
+                original = desk.original_text(translation)
+        except DomainError:  # the writer no longer shares it: nothing to show
+            original = draft = None
     return {
         "id": translation.id,
         "kind": translation.kind.value,
         "source_language": translation.source_language,
         "target_language": translation.target_language,
         "state": translation.state.value,
-        "claimed_by_you": translation.claimed_by_id == user.id
-        and translation.state is TranslationState.CLAIMED,
+        "claimed_by_you": holds,
         "claim_expires_at": _iso(translation.claim_expires_at),
         "created_at": translation.created_at.isoformat(),
+        "original": original,
+        "draft": draft,
     }
 
 
@@ -231,3 +255,30 @@ def submit_translation(translation_id: int) -> Response | tuple[Response, int]:
     except DomainError as error:
         return json_refusal(error)
     return _act(translation_id, "submit", text)
+
+
+@bp.get(f"/translations/{ID}/scan")
+@operation(
+    "getTranslationScan",
+    N_("The scan of a reply to translate"),
+    N_(
+        "The reply's scan (a PDF), for the translator holding its translation; deleted once "
+        "the translation is done. Never cached."
+    ),
+    tag="translation",
+    bearer=True,
+    bearer_check=require_translator,
+    responses={
+        200: (None, N_("The scan, a PDF.")),
+        404: (HttpErrorBody, N_("No such reply translation held by you, or its scan is gone.")),
+    },
+    path_parameters=_PATH,
+)
+def translation_scan(translation_id: int) -> Response:
+    """A held reply translation's scan."""
+    user = api_account(require_translator)
+    translation = desk.get_translation(user, translation_id) or abort(404)
+    if not _held_by(translation, user):
+        abort(404)
+    stored = replies.desk_copy(translation) or abort(404)
+    return file_response(stored, f"konvert-reply-{translation.id}.pdf")

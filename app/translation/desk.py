@@ -31,6 +31,7 @@ from app.models import (
 from app.privacy.crypto import decrypt_field, encrypt_field, seal
 from app.privacy.instance import decrypt_for_instance, encrypt_for_instance
 from app.translation.flow import letter_translated
+from app.translation.replies import drop_desk_copy
 
 #: The longest translation accepted (a letter is at most a few pages).
 MAX_TRANSLATION_CHARS = 30_000
@@ -339,6 +340,8 @@ def _finish(translation: Translation, now: datetime) -> None:
             public_key, text.encode(), context=_text_context(translation)
         )
         translation.text_encrypted = None
+    if translation.kind is TranslationKind.REPLY:
+        drop_desk_copy(translation)
     letter_translated(translation)
 
 

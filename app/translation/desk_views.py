@@ -15,7 +15,8 @@ from app.mailroom.organisation import current_organisation
 from app.models import TranslationKind, TranslationState
 from app.models.base import utcnow
 from app.refusals import flash_refusal
-from app.translation import bp, desk
+from app.stored_files import file_response
+from app.translation import bp, desk, replies
 from app.translation.forms import ClaimForm, EditorForm, ReviewForm
 
 
@@ -71,16 +72,36 @@ def editor(translation_id: int) -> str | Response:
         return redirect(url_for("translation.queue"))
     letter = translation.letter
     form = ReviewForm(text=text) if reviewing else EditorForm(text=text)
+    # Only what goes to the prison is checked for censor risks: not a reply's translation.
+    checked = translation.kind is TranslationKind.LETTER
     return render_template(
         "translation/editor.html",
         translation=translation,
         letter=letter,
         original=original,
         note=note,
-        review=review_text(text, translation.target_language, letter.facility) if text else None,
+        checked=checked,
+        review=(
+            review_text(text, translation.target_language, letter.facility)
+            if text and checked
+            else None
+        ),
         reviewing=reviewing,
         form=form,
     )
+
+
+@bp.get("/translate/<int:translation_id>/scan")
+@login_required
+def scan(translation_id: int) -> Response:
+    """The scan of a reply to translate, for the translator holding it or its reviewer."""
+    user = require_translator(logged_in_user())
+    translation = desk.get_translation(user, translation_id) or abort(404)
+    reviewing = translation.state is TranslationState.SUBMITTED
+    if not reviewing and translation.claimed_by_id != user.id:
+        abort(404)
+    stored = replies.desk_copy(translation) or abort(404)
+    return file_response(stored, f"konvert-reply-{translation.id}.pdf")
 
 
 @bp.post("/translate/<int:translation_id>")

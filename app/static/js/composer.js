@@ -1,9 +1,10 @@
-// Progressive enhancement for the letter form: everything works without it.
+// Progressive enhancement for the letter form and the translator's editor: everything works
+// without it.
 (function () {
   "use strict";
-  var form = document.getElementById("letter-form");
+  var form = document.getElementById("letter-form") || document.getElementById("translation-form");
   if (!form) { return; }
-  var body = form.querySelector("textarea[name=body]");
+  var body = form.querySelector("textarea[name=body], textarea[name=text]");
   var counter = document.getElementById("char-count");
   var select = form.querySelector("select[data-autosubmit]");
   var applyButton = form.querySelector("[name=apply_template]");
@@ -93,7 +94,9 @@
   function check() {
     var text = body.value;
     var mine = ++sequence;
-    var payload = { text: text, language: language ? language.value : "ru" };
+    // The translator's editor checks the translation in its fixed target language.
+    var fixedLanguage = panel.getAttribute("data-language");
+    var payload = { text: text, language: language ? language.value : (fixedLanguage || "ru") };
     payload.prisoner_id = parseInt(panel.getAttribute("data-prisoner"), 10);
     fetch(panel.getAttribute("data-check-url"), {
       method: "POST",
