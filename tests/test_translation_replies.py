@@ -27,10 +27,12 @@ from app.models import (
 )
 from app.privacy.crypto import encrypt_field, letter_keys, open_sealed
 from app.stored_files import read_file
+from app.translation import desk
 from app.translation.requests import text_context
 from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_posted_mailroom_letter, make_prisoner, make_user
-from tests.test_mailroom_writer import open_mailroom
+from tests.mailbox import sent_mail
+from tests.test_mailroom_writer import open_mailroom, subscribe
 
 pytestmark = pytest.mark.both_databases
 
@@ -261,3 +263,21 @@ def test_what_konvert_keeps_says_how_translations_are_kept(client) -> None:
     text = page_text(client.get("/privacy"))
     assert "A translation by the organisation's volunteers" in text
     assert "once the translation is done, it is locked to your link like the scan" in text
+
+
+def test_the_writer_hears_there_is_news_when_the_reply_is_translated(
+    app, prisoner, volunteer, translator
+) -> None:
+    letter_id, token, reference = posted_letter(prisoner)
+    subscribe(token)
+    receive(volunteer, reference)  # the reply itself is news
+    translation = reply_translation(app, letter_id)
+    assert translation is not None
+    user = db.session.get(User, translator.id)
+    desk.claim(user, translation.id, datetime(2026, 12, 7, 12, 0))
+    desk.submit(user, translation.id, REPLY_IN_ENGLISH, datetime(2026, 12, 7, 12, 5))
+    db.session.commit()
+    news = sent_mail("letter_news", language="en")
+    assert len(news) == 2
+    for mail in news:
+        assert f"/t/{token}" in mail.body_text and "Edinburgh" not in mail.body_text

@@ -10,14 +10,17 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
+from app.mail.services import queue_letter_news
 from app.mailroom.services import set_state
 from app.models import MailroomItem, MailroomState, Translation, TranslationKind
 
 
 def letter_translated(translation: Translation) -> None:
-    """A letter's translation is done: a letter sent through the organisation goes on to
-    review; a writer who posts it themselves finds the translation on the tracking page."""
-    if translation.kind is not TranslationKind.LETTER:
+    """A translation is done: a letter sent through the organisation goes on to review; a
+    writer who posts it themselves finds the translation on the tracking page. A reply's
+    translation is news for its writer (the content-neutral email, if they left an address)."""
+    if translation.kind is TranslationKind.REPLY:
+        queue_letter_news(translation.letter)
         return
     item = db.session.scalar(
         select(MailroomItem).where(MailroomItem.letter_id == translation.letter_id)
