@@ -722,14 +722,47 @@ def test_weekly_digest_goes_to_active_organizers_once_a_week(app, inbox, prisone
     assert "Горинов" not in body
 
 
-def test_reminders_come_in_the_language_of_the_letter(app, prisoner):
-    letter = make_letter(prisoner, written=TODAY - timedelta(days=20), language="ru")
+def test_emails_come_in_the_language_used_when_subscribing(app, client, prisoner):
+    # An English letter; its writer used the Russian interface.
+    letter = make_letter(prisoner, written=TODAY - timedelta(days=20), language="en")
     add_event(letter, EventKind.SENT, TODAY - timedelta(days=15))
-    confirm_address(subscribe_to_reminders(letter, "pisatel@example.org"))
+    confirm_address(subscribe_to_reminders(letter, "pisatel@example.org", "ru"))
+    # Subscriptions kept before the language was: in the letter's language, as before.
+    older = make_letter(prisoner, written=TODAY - timedelta(days=20), language="ru")
+    add_event(older, EventKind.SENT, TODAY - timedelta(days=15))
+    kept_before = subscribe_to_reminders(older, "old@example.org", "en")
+    kept_before.language = None
+    confirm_address(kept_before)
     db.session.commit()
     send_reminders.call_local()
-    [message] = sent_mail("reminder", language="ru")
-    assert message.subject == "Напоминание от Konvert"
+    assert [m.recipient for m in sent_mail("reminder", language="ru")] == [
+        "pisatel@example.org",
+        "old@example.org",
+    ]
+
+    # Transfer alerts: in the language of the page the address was left on.
+    client.get("/language/ru")
+    submit(client, f"/prisoners/{prisoner.id}/follow", {"email": "drug@example.org"})
+    [following] = db.session.scalars(select(Follow)).all()
+    assert following.language == "ru"
+    confirm_address(following)
+    db.session.commit()
+    notify_followers_of_transfer(prisoner)
+    db.session.commit()
+    [alert] = sent_mail("transfer_alert", language="ru")
+    assert alert.recipient == "drug@example.org"
+
+
+def test_an_accounts_digest_follows_the_language_it_last_logged_in_with(app, client):
+    organizer = make_user(email="organizer@example.org")
+    client.get("/language/ru")
+    password = {"email": "organizer@example.org", "password": "correct horse battery staple"}
+    assert submit(client, "/login", password).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, organizer.id).language == "ru"
+    jobs.huey.storage.flush_all()  # the week's "digest sent" mark from an earlier test
+    send_weekly_digest.call_local()
+    assert [m.recipient for m in sent_mail("digest", language="ru")] == ["organizer@example.org"]
 
 
 # --- one click in the mail program (RFC 8058) ------------------------------------------------

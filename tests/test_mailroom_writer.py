@@ -338,11 +338,15 @@ def test_a_rejected_letter_is_told_kindly_without_the_reason(client, prisoner, r
     assert "укажите в ответе код" not in text and "Письма свободы" not in text
 
 
-def subscribe(token: str, email: str = "writer@example.org", confirmed: bool = True) -> None:
+def subscribe(
+    token: str, email: str = "writer@example.org", confirmed: bool = True, language: str = "ru"
+) -> None:
+    """Leave an address for the letter's news, as a writer using the interface in
+    ``language`` does (its emails come in that language)."""
     from app.tracking.services import get_letter
 
     letter = get_letter(token)
-    subscription = subscribe_to_reminders(letter, email, "en")
+    subscription = subscribe_to_reminders(letter, email, language)
     if confirmed:
         confirm_address(subscription)
     db.session.commit()
@@ -359,7 +363,7 @@ def test_one_content_neutral_email_for_each_change(client, prisoner, reviewer):
     db.session.commit()
     mailroom.set_state(item, MailroomState.PRINTED)  # no change, no news
     db.session.commit()
-    news = sent_mail("letter_news", language="ru")  # in the letter's language
+    news = sent_mail("letter_news", language="ru")  # in the language the writer used
     assert len(news) == 2
     for mail in news:
         assert mail.recipient == "writer@example.org"

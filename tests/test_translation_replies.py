@@ -269,7 +269,7 @@ def test_the_writer_hears_there_is_news_when_the_reply_is_translated(
     app, prisoner, volunteer, translator
 ) -> None:
     letter_id, token, reference = posted_letter(prisoner)
-    subscribe(token)
+    subscribe(token, language="en")
     receive(volunteer, reference)  # the reply itself is news
     translation = reply_translation(app, letter_id)
     assert translation is not None

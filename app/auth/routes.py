@@ -116,6 +116,7 @@ def _start_session(user: User) -> None:
     """Log this browser in as ``user`` (a browser-session cookie, no "remember me")."""
     key = sessions.open_session(user)
     login_user(user, remember=False)
+    user.language = current_language()  # the digests it gets come in it
     # The cookie names the server-side session, not the account: logging out deletes it.
     session["_user_id"] = key
     # Flask-Login puts a hash of the IP address and user agent into the session cookie even

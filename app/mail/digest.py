@@ -77,5 +77,7 @@ def send_weekly_digest(now: datetime) -> int:
         "overdue_url": external_url("appeals.overdue"),
     }
     for user in recipients:
-        queue_email(user.email, "digest", {**context, "name": user.name}, email_language(None))
+        queue_email(
+            user.email, "digest", {**context, "name": user.name}, email_language(user.language)
+        )
     return len(recipients)

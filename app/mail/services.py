@@ -199,6 +199,7 @@ def subscribe_to_reminders(
     else:
         forget_mail(subscription)
         subscription.email = address
+    subscription.language = email_language(language)
     _ask_to_confirm(subscription, language)
     return subscription
 
@@ -324,7 +325,8 @@ def _write_to_writer(
             "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
             "delete_url": delete_url,
         },
-        email_language(subscription.letter.language),
+        # In the language its writer used when leaving the address.
+        email_language(subscription.language or subscription.letter.language),
         unsubscribe_url=delete_url,
     )
     if final:
@@ -369,6 +371,7 @@ def follow_prisoner(prisoner: Prisoner, email: str, language: str = "en") -> Fol
     if existing is not None:
         return existing
     follow = Follow.made(prisoner_id=prisoner.id, token=new_tracking_token(), email=address)
+    follow.language = email_language(language)
     db.session.add(follow)
     _ask_to_confirm(follow, language)
     return follow
@@ -413,7 +416,7 @@ def notify_followers_of_transfer(prisoner: Prisoner) -> int:
                 "prisoner_url": prisoner_url,
                 "unfollow_url": unfollow_url,
             },
-            email_language(None),
+            email_language(follow.language),
             unsubscribe_url=unfollow_url,
         )
         _tie(message, follow)

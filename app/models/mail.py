@@ -224,6 +224,9 @@ class ReminderSubscription(InstanceEncrypted, Confirmable, Model):
     token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=this_hour)
     reminded_14_at: Mapped[datetime | None]
+    #: The language its owner used when leaving the address: its emails are written in it
+    #: (None for subscriptions made before it was kept: the letter's language).
+    language: Mapped[str | None] = mapped_column(String(8))
     reminded_45_at: Mapped[datetime | None]
 
     letter: Mapped[Letter] = relationship()
@@ -282,6 +285,9 @@ class Follow(InstanceEncrypted, Confirmable, Model):
     address_hash: Mapped[str] = mapped_column(String(64), index=True)
     email_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     token_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The language its owner used when following: the alerts are written in it (None for
+    #: follows made before it was kept: the default language).
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=this_hour)
 
     prisoner: Mapped[Prisoner] = relationship()

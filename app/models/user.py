@@ -42,6 +42,9 @@ class User(UserMixin, Model):
     translates_into: Mapped[str] = mapped_column(String(100), default="", server_default="")
     #: Whether a translator gets the daily digest of open work in their languages.
     wants_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: The interface language the account last logged in with: the digests it gets are
+    #: written in it. None until then (the default language).
+    language: Mapped[str | None] = mapped_column(String(8))
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

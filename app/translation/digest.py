@@ -76,7 +76,7 @@ def send_translator_digest(now: datetime) -> int:
             user.email,
             "translation_digest",
             context,
-            email_language(None),
+            email_language(user.language),
             unsubscribe_url=opt_out_url,
         )
         queued += 1
