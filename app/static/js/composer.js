@@ -25,7 +25,7 @@
   // goes through the choices with the arrow keys (WCAG 3.2.2, on input).
 
   // After "Preview", the reader lands on the preview (where autofocus is not honoured).
-  var preview = document.getElementById("preview");
+  var preview = document.getElementById("letter-preview");
   if (preview && preview.hasAttribute("autofocus") && document.activeElement !== preview) {
     preview.focus();
   }

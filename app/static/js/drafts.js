@@ -96,7 +96,7 @@
 
   function write(fields) {
     try {
-      storage.setItem(key, JSON.stringify({ fields: fields, saved: new Date().toISOString() }));
+      storage.setItem(key, JSON.stringify({ fields: fields }));
     } catch (error) { /* storage full: the page still has the text */ }
   }
 
