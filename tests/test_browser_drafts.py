@@ -110,6 +110,7 @@ def test_a_letter_draft_is_kept_in_the_browser_until_it_is_saved(
     expect(page.locator("#body")).to_have_value("")
     expect(page.locator("#signature")).to_have_value("")
     assert stored(page, key) is None
+    check_page(page)
     page.goto(url)
     expect(page.locator("#draft-notice")).to_have_count(0)
     expect(page.locator("#body")).to_have_value("")
@@ -139,14 +140,17 @@ def test_a_letter_draft_is_kept_in_the_browser_until_it_is_saved(
     other_words = WORDS["ru-RU" if locale == "en-GB" else "en-GB"]
     expect(page.locator("#draft-notice")).to_contain_text(other_words["restored"])
     check_page(page)
-    page.on("dialog", lambda dialog: dialog.accept())  # back to this test's language
+    page.on("dialog", lambda dialog: answer(dialog, stay=False))  # back to this language
     page.locator("#body").press("End")
     page.get_by_role("link", name=other_words["other"]).click()
     expect(page.locator("#draft-notice")).to_contain_text(words["restored"])
+    assert len(dialogs) == 3
 
-    # "Preview" needs no warning, and the preview takes the focus.
+    # "Preview" sends the form: no warning; and the preview takes the focus.
+    page.locator("#body").press("End")
     page.locator("[name=preview]").click()
     expect(page.locator("#letter-preview")).to_be_focused()
+    assert len(dialogs) == 3
     check_page(page)
 
     # A field with an error points at its message; the draft is still kept.
@@ -165,7 +169,7 @@ def test_a_letter_draft_is_kept_in_the_browser_until_it_is_saved(
     page.locator("#signature").fill("Аня")
     page.locator("[name=save]").click()
     expect(page).to_have_url(re.compile(r"/t/[^/?]+\?saved=1$"))
-    assert stored(page, key) is None
+    assert stored(page, key) is None and len(dialogs) == 3
     page.goto(url)
     expect(page.locator("#draft-notice")).to_have_count(0)
     expect(page.locator("#body")).to_have_value("")
