@@ -130,8 +130,9 @@ def test_search_write_print_and_report(app, live_server, browser):
 
     page.get_by_role("link", name="Write a letter").click()
     page.get_by_label("Sign with").fill("Лиса")
-    # Choosing a template fills in the letter at once (JavaScript submits the choice).
+    # Choosing a template does nothing until its button is pressed (WCAG 3.2.2).
     page.get_by_label("Template").select_option(label="Первое письмо")
+    page.get_by_role("button", name="Use this template").click()
     body = page.get_by_label("Your letter")
     expect(body).to_contain_text("Здравствуйте, Алёна Игоревна!")
     expect(body).to_contain_text("Лиса")
@@ -204,6 +205,7 @@ def test_live_risk_highlights_then_an_appeal_to_a_suggested_official(app, live_s
     page.get_by_label("Template").select_option(
         label="О восстановлении свиданий и телефонных разговоров"
     )
+    page.get_by_role("button", name="Use this template").click()
     expect(page.get_by_label("Your letter")).to_contain_text("Соколовой Ирины Олеговны")
     page.get_by_role("button", name="Save and get my tracking link").click()
     expect(page.get_by_role("heading", name="Your letter is saved")).to_be_visible()

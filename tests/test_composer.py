@@ -93,7 +93,7 @@ def test_preview_shows_the_text_and_saves_nothing(client, prisoner, template):
         preview="1",
     )
     html = response.get_data(as_text=True)
-    assert 'id="preview"' in html
+    assert 'id="letter-preview"' in html
     assert "Как дела? &lt;b&gt;жирный&lt;/b&gt;" in html
     assert letter_count() == 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
@@ -12,6 +11,7 @@ from wtforms.validators import EqualTo, InputRequired, Length
 
 from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.auth.services import MAX_PASSWORD_LENGTH
+from app.forms import Form
 from app.models import Role
 
 ROLE_LABELS = {
@@ -36,7 +36,7 @@ _PASSWORD_HINT = _l(
 )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Email and password."""
 
     email = StringField(_l("Email"), validators=[_EMAIL_REQUIRED, Length(max=254)])
@@ -50,7 +50,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """A new password, typed twice."""
 
     password = PasswordField(
@@ -95,28 +95,28 @@ class ChangePasswordForm(NewPasswordForm):
     submit = SubmitField(_l("Change password"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     """The address to send a reset link to."""
 
     email = StringField(_l("Email"), validators=[_EMAIL_REQUIRED, Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
 
 
-class LoginLinkForm(FlaskForm):
+class LoginLinkForm(Form):
     """The address to send a one-time login link to."""
 
     email = StringField(_l("Email"), validators=[_EMAIL_REQUIRED, Length(max=254)])
     submit = SubmitField(_l("Email me a login link"))
 
 
-class UseLoginLinkForm(FlaskForm):
+class UseLoginLinkForm(Form):
     """The button that logs in through an emailed link (a link opened is not yet a login:
     mail scanners open links too)."""
 
     submit = SubmitField(_l("Log in"))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     """An admin invites someone by email."""
 
     email = StringField(
@@ -138,7 +138,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField(_l("Send invitation"))
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     """A new personal API token: its label (the service checks it)."""
 
     label = StringField(
@@ -148,7 +148,7 @@ class ApiTokenForm(FlaskForm):
     submit = SubmitField(_l("Create a token"))
 
 
-class RevokeTokenForm(FlaskForm):
+class RevokeTokenForm(Form):
     """The button that revokes one token."""
 
     submit = SubmitField(_l("Revoke"))

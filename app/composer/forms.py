@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
@@ -11,13 +10,14 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import Length
 
 from app.domain import optional_id_choice
+from app.forms import Form
 
 LETTER_LANGUAGES = [SelectChoice("ru", _l("Russian")), SelectChoice("en", _l("English"))]
 #: How a letter travels: printed and posted by its writer, or through the organisation.
 SELF, ORGANISATION = "self", "organisation"
 
 
-class LetterForm(FlaskForm):
+class LetterForm(Form):
     """Template choice, language, signature and text of a letter."""
 
     template_id = SelectField(_l("Template"), coerce=optional_id_choice, validate_choice=True)

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
-from app.composer import length, services
+from app.composer import drafts, length, services
 from app.composer.forms import ORGANISATION, SELF, AppealForm, LetterForm
 from app.directory.services import mailing_address
 from app.domain import DomainError, as_id
@@ -65,6 +65,7 @@ def _page(
     preview: str | None = None,
     mailroom_open: bool = False,
     translation_offered: bool = False,
+    draft_key: str = "",
 ) -> str:
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     return render_template(
@@ -90,6 +91,7 @@ def _page(
         and (form.language.data or "ru") not in (prisoner.language_list or ["ru"]),
         max_chars=current_app.config["MAX_LETTER_CHARS"],
         action=request.path,
+        draft_key=draft_key or drafts.draft_key(prisoner, official),
         organisation=current_organisation() if mailroom_open else None,
         translator_organisation=current_organisation() if translation_offered else None,
     )
@@ -102,12 +104,14 @@ def compose(
     offered: list[Template] | None = None,
     after_save: Callable[[Letter], Response] | None = None,
     offer_mailroom: bool = False,
+    draft_key: str | None = None,
 ) -> Response | str | tuple[str, int]:
     """Pick a template, edit, preview and save; for appeals, ``official`` is the addressee.
 
     A drive narrows the templates (``offered``) and decides where to go after saving.
     ``offer_mailroom``: the writer may send the letter through the organisation (when its
     mailroom is open and the prisoner has an address): it is then handed over on saving.
+    ``draft_key`` names the draft the browser keeps of this page (app.composer.drafts).
     """
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     mailroom_open = offer_mailroom and official is None and mailroom.offers_mailroom(prisoner)
@@ -116,7 +120,13 @@ def compose(
         offer_mailroom and official is None and current_organisation().can_take_letters
     )
     form = _build_form(prisoner, official, offered, mailroom_open, translation_offered)
-    page = partial(_page, mailroom_open=mailroom_open, translation_offered=translation_offered)
+    draft_key = draft_key or drafts.draft_key(prisoner, official)
+    page = partial(
+        _page,
+        mailroom_open=mailroom_open,
+        translation_offered=translation_offered,
+        draft_key=draft_key,
+    )
 
     if request.method == "GET":
         template = services.get_template(request.args.get("template", type=as_id), kind)
@@ -174,6 +184,7 @@ def compose(
     except DomainError as error:
         show_on_form(form, error)
         return page(prisoner, official, form), 422
+    drafts.forget_after_save(draft_key)
     if after_save is not None:
         return after_save(letter)
     return redirect(url_for("tracking.letter", token=letter.token, saved=1))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -20,6 +19,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from app.domain import id_choice
+from app.forms import Form
 from app.labels import CHANNEL
 
 
@@ -30,7 +30,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class DriveForm(FlaskForm):
+class DriveForm(Form):
     """A new letter-writing evening."""
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
@@ -48,14 +48,14 @@ class DriveForm(FlaskForm):
     submit = SubmitField(_l("Create the drive"))
 
 
-class JoinCodeForm(FlaskForm):
+class JoinCodeForm(Form):
     """The short code people type at the event."""
 
     code = StringField(_l("Code of the evening"), validators=[DataRequired(), Length(max=40)])
     submit = SubmitField(_l("Continue"))
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     """Joining a drive under any name."""
 
     name = StringField(
@@ -71,7 +71,7 @@ class JoinForm(FlaskForm):
     submit = SubmitField(_l("Join"))
 
 
-class PrintPackForm(FlaskForm):
+class PrintPackForm(Form):
     """Options of the print pack."""
 
     envelope = SelectField(
@@ -87,7 +87,7 @@ class PrintPackForm(FlaskForm):
     submit = SubmitField(_l("Build the print pack"))
 
 
-class MarkSentForm(FlaskForm):
+class MarkSentForm(Form):
     """Recording the whole printed batch as sent."""
 
     sent_on = DateField(_l("Posted on"), validators=[InputRequired()])
@@ -97,7 +97,7 @@ class MarkSentForm(FlaskForm):
     submit = SubmitField(_l("Mark the printed letters sent"))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     """Emailing the join link to people."""
 
     emails = TextAreaField(
@@ -106,7 +106,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField(_l("Send invitations"))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A button that only needs CSRF protection."""
 
     submit = SubmitField(_l("Go"))

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from app.auth.permissions import login_required, require_organizer
+from app.composer.drafts import drive_draft_key
 from app.composer.services import available_templates
 from app.composer.views import compose
 from app.directory.services import facilities, regions
@@ -348,5 +349,8 @@ def write(token: str, assignment_id: int) -> Response | str | tuple[str, int]:
         return redirect(url_for("drives.participant", token=token))
 
     return compose(
-        assignment.prisoner, offered=found.drive.templates or None, after_save=after_save
+        assignment.prisoner,
+        offered=found.drive.templates or None,
+        after_save=after_save,
+        draft_key=drive_draft_key(assignment.id),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import HiddenField, RadioField, SubmitField
 
@@ -11,6 +10,7 @@ from wtforms import HiddenField, RadioField, SubmitField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired
 
+from app.forms import Form
 from app.imports.services import MAX_UPLOAD_BYTES
 
 KIND_CHOICES = [
@@ -19,7 +19,7 @@ KIND_CHOICES = [
 ]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """Which list the file holds, and the file."""
 
     kind = RadioField(
@@ -45,7 +45,7 @@ class ImportForm(FlaskForm):
     submit = SubmitField(_l("Check the file"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Import the previewed file kept under ``token``."""
 
     token = HiddenField(validators=[InputRequired()])

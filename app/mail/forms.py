@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
+from app.forms import Form
 
-class ReminderForm(FlaskForm):
+
+class ReminderForm(Form):
     """An email to be reminded to report back on one letter."""
 
     email = StringField(
@@ -23,7 +24,7 @@ class ReminderForm(FlaskForm):
     submit = SubmitField(_l("Remind me"))
 
 
-class FollowForm(FlaskForm):
+class FollowForm(Form):
     """An email to hear when a prisoner is transferred."""
 
     email = StringField(
@@ -38,19 +39,19 @@ class FollowForm(FlaskForm):
     submit = SubmitField(_l("Tell me about transfers"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A single button: deleting needs a POST, so that link scanners cannot do it."""
 
     submit = SubmitField(_l("Delete my address"))
 
 
-class ConfirmAddressForm(FlaskForm):
+class ConfirmAddressForm(Form):
     """A single button: confirming needs a POST, so that link scanners cannot do it."""
 
     submit = SubmitField(_l("Confirm my address"))
 
 
-class RequeueForm(FlaskForm):
+class RequeueForm(Form):
     """Re-queue one dead message (the CSRF token is the whole form)."""
 
     submit = SubmitField(_l("Send again"))

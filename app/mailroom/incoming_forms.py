@@ -4,7 +4,6 @@ pen's actions."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -19,10 +18,11 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from app.domain import MAX_ID, optional_id_choice
+from app.forms import Form
 from app.mailroom.returns import RETURN_REASON_LABELS
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(Form):
     """The scanned pages of a reply, its code and the day it came."""
 
     scan = MultipleFileField(
@@ -46,7 +46,7 @@ class ReplyForm(FlaskForm):
     submit = SubmitField(_l("Upload the reply"))
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     """A returned envelope: its code, why it came back and when."""
 
     reference = StringField(
@@ -67,18 +67,18 @@ class ReturnForm(FlaskForm):
     submit = SubmitField(_l("Record the return"))
 
 
-class ChoosePrisonerForm(FlaskForm):
+class ChoosePrisonerForm(Form):
     """Whom a held reply is from."""
 
     prisoner_id = SelectField(_l("From"), coerce=optional_id_choice, validators=[InputRequired()])
     submit = SubmitField(_l("Show their letters"))
 
 
-class MatchForm(FlaskForm):
+class MatchForm(Form):
     """The candidate letter a held reply answers."""
 
     letter_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
-class GiveUpForm(FlaskForm):
+class GiveUpForm(Form):
     """Mark a held reply unmatched (the button is all there is)."""

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import Length
 
+from app.forms import Form
 from app.mailroom.services import MAX_REASON_CHARS, Decision
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """Approve, send back (the reason is for the writer) or reject (the reason is for
     organizers); each is its own small form on the page, with the decision fixed."""
 

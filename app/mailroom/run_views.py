@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms.fields import DateField, SelectField, SubmitField
 
@@ -22,6 +21,7 @@ from app.auth.permissions import login_required, require_mailroom
 from app.domain import DomainError, as_id
 from app.edge import after_commit
 from app.extensions import limiter
+from app.forms import Form
 from app.i18n import current_language
 from app.mailroom import bp, runs
 from app.mailroom.reference import format_reference
@@ -32,7 +32,7 @@ from app.security import pdf_limit
 from app.stored_files import file_response
 
 
-class StartRunForm(FlaskForm):
+class StartRunForm(Form):
     """Starting a print run: its kind and envelopes; the letters are checkboxes of the page."""
 
     kind = SelectField(
@@ -49,7 +49,7 @@ class StartRunForm(FlaskForm):
     chosen = SubmitField(_l("Start a run with the chosen letters"))
 
 
-class PostedForm(FlaskForm):
+class PostedForm(Form):
     """The day a built run was posted."""
 
     posted_on = DateField(_l("Posted on"), validators=[InputRequired()], default=date.today)

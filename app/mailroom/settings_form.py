@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired
 
+from app.forms import Form
 from app.mailroom.settings import OrganisationSettings, country_names
 from app.manage.forms import date_field, text
 
@@ -33,7 +33,7 @@ def _number(label: str, description: str) -> IntegerField:
     )
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     """The organisation's name, return address, mailroom and limits."""
 
     name = StringField(

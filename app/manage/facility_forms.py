@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.forms import Form
 from app.labels import FACILITY_KIND
 from app.manage.facilities import FacilityData
 from app.manage.forms import optional_text, text
 from app.models import Facility, FacilityKind
 
 
-class FacilityForm(FlaskForm):
+class FacilityForm(Form):
     """A facility's address and rules."""
 
     code = StringField(

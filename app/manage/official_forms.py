@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
@@ -13,6 +12,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length
 
 from app.domain import optional_id_choice
+from app.forms import Form
 from app.labels import OFFICIAL_KIND
 from app.manage.forms import facility_option, optional_text, text
 from app.manage.officials import OfficialData
@@ -25,7 +25,7 @@ JURISDICTION = {
 }
 
 
-class OfficialForm(FlaskForm):
+class OfficialForm(Form):
     """An addressee of appeals."""
 
     kind = SelectField(

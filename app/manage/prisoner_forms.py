@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.forms import Form
 from app.labels import PRISONER_STATUS
 from app.manage.forms import date_field, facility_option, optional_text, text
 from app.manage.prisoners import OVERRIDE_CASES, PlacementData, PrisonerData
@@ -36,7 +36,7 @@ CASE_LABELS = {
 }
 
 
-class PrisonerForm(FlaskForm):
+class PrisonerForm(Form):
     """A prisoner's data; on creation also the first placement."""
 
     last_name = StringField(
@@ -170,7 +170,7 @@ class PrisonerForm(FlaskForm):
         )
 
 
-class TransferForm(FlaskForm):
+class TransferForm(Form):
     """A move to another facility, or into transit with whereabouts unknown."""
 
     destination = SelectField(

@@ -366,6 +366,12 @@ def _around(config: Mapping[str, Any]) -> list[Kept]:
                 "Your browser keeps the language you chose (a cookie, %(duration)s) and a "
                 "session cookie that protects the forms.",
                 duration=duration(timedelta(seconds=LANGUAGE_COOKIE_SECONDS)),
+            )
+            + " "
+            + gettext(
+                "While you write, it keeps a draft of your letter on this device only, never "
+                "sent before you save; it is deleted once the letter is saved, or when you "
+                "press “Forget this draft”."
             ),
             how_long=gettext("Nothing to delete."),
             who=gettext("Nobody."),

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 # SelectChoice is new in WTForms 3.3; types-WTForms (3.2) does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import Length
 
+from app.forms import Form
 from app.translation.desk import MAX_TRANSLATION_CHARS
 
 
-class EditorForm(FlaskForm):
+class EditorForm(Form):
     """The translation so far, and what to do with it: save, submit or release."""
 
     text = TextAreaField(_l("Translation"), validators=[Length(max=MAX_TRANSLATION_CHARS)])
@@ -26,7 +26,7 @@ class EditorForm(FlaskForm):
     )
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """A second translator's decision, with the corrected text."""
 
     text = TextAreaField(_l("Translation"), validators=[Length(max=MAX_TRANSLATION_CHARS)])
@@ -38,11 +38,11 @@ class ReviewForm(FlaskForm):
     )
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(Form):
     """A claim button (the form only carries the CSRF token)."""
 
 
-class LanguagesForm(FlaskForm):
+class LanguagesForm(Form):
     """The languages a translator translates from and into (an admin's form)."""
 
     translates_from = StringField(_l("Translates from"), description=_l("Codes, e.g. en, de."))

@@ -6,7 +6,6 @@
   if (!form) { return; }
   var body = form.querySelector("textarea[name=body], textarea[name=text]");
   var counter = document.getElementById("char-count");
-  var select = form.querySelector("select[data-autosubmit]");
   var applyButton = form.querySelector("[name=apply_template]");
   var language = form.querySelector("select[name=language]");
   var pristineBody = body ? body.value : "";
@@ -22,13 +21,13 @@
       }
     });
   }
-  if (select && applyButton) {
-    select.addEventListener("change", function () {
-      if (select.value === "None" || select.value === "") { return; }
-      if (edited() && !window.confirm(applyButton.getAttribute("data-confirm"))) { return; }
-      // requestSubmit keeps the name of the submitter, so the server knows what was asked.
-      form.requestSubmit(applyButton);
-    });
+  // Choosing a template does nothing until "Use this template" is pressed: a keyboard user
+  // goes through the choices with the arrow keys (WCAG 3.2.2, on input).
+
+  // After "Preview", the reader lands on the preview (where autofocus is not honoured).
+  var preview = document.getElementById("letter-preview");
+  if (preview && preview.hasAttribute("autofocus") && document.activeElement !== preview) {
+    preview.focus();
   }
 
   // Live censor-risk check: the same check as on preview, through POST /api/v1/check.
