@@ -144,7 +144,9 @@ def _init_extensions(app: Flask) -> None:
     from app.html import select_options
     from app.i18n import inject_language_context
     from app.labels import inject_labels
+    from app.numbers import register_number_filters
 
+    register_number_filters(app)
     app.add_template_global(select_options)
     app.context_processor(inject_language_context)
     app.context_processor(inject_labels)

@@ -65,7 +65,11 @@ def test_stats_page_ranks_facilities_with_sample_sizes(client, slow, quick):
     assert re.search(r"ИК-17</a>.*?>40</td>.*?>46.4</td>.*?>5</td>", row)
     assert "<svg" in slowest and "<table" in slowest  # a chart and the table beside it
     withheld = html[html.index('id="withheld"') : html.index('id="months"')]
-    assert re.search(r"СИЗО-1</a>.*?14.3 %", re.sub(r"\s+", " ", withheld))  # 1 of 7
+    assert re.search(r"СИЗО-1</a>.*?14.3%", re.sub(r"\s+", " ", withheld))  # 1 of 7
+    # In Russian, numbers are written as a Russian reader writes them.
+    client.get("/language/ru")
+    russian = client.get("/stats").get_data(as_text=True)
+    assert ">46,4</td>" in russian and "14,3\xa0%" in russian  # a no-break space before %
 
 
 def test_stats_page_says_not_enough_reports(client, app):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Facility
+from app.numbers import format_days, format_share
 from app.stats import snapshots
 from app.stats.charts import Bar, bars
 from app.stats.services import MIN_SAMPLE, MONTHS_SHOWN, Dimension, Figures, figures, figures_by
@@ -103,11 +104,11 @@ def most_withheld_facilities(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _days(value: float) -> str:
-    return f"{value:g}"
+    return format_days(value)
 
 
 def _percent(value: float) -> str:
-    return f"{value * 100:.1f} %"
+    return format_share(value)
 
 
 def dashboard_charts(
