@@ -64,6 +64,21 @@ def test_russian_placeholders_match_the_english(source_messages):
             assert set(PLACEHOLDER.findall(string)) == expected, message.id
 
 
+def test_russian_never_hedges_a_word_between_genders():
+    # «Осуждён(а)», «сам(а)» read as a form, not as Russian: the wording is neutral instead
+    # («Отбывает наказание», «лично»), since the person's gender is often not known.
+    hedged = re.compile(r"\w\((?:а|ла|на|ы|ая|ой)\)")
+    russian = read(RU_CATALOG)
+    found = [
+        string
+        for message in russian
+        if message.id
+        for string in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if string and hedged.search(string)
+    ]
+    assert found == []
+
+
 def test_templates_follow_force_locale_within_a_request(app):
     """Translations are looked up once per request, yet an email rendered in the recipient's
     language (force_locale) is translated into it, and the page goes on in its own."""
