@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.russian.names import Gender
-from tests.conftest import flashed, follow, log_in, submit
+from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_prisoner
 from tests.mailbox import sent_mail
 
@@ -645,3 +645,16 @@ def test_anonymous_visitors_are_sent_to_log_in(client, path):
 )
 def test_split_address(address, street, locality):
     assert split_address(address) == (street, locality)
+
+
+def test_the_audit_trail_of_an_import_reads_as_words_in_russian(runner, client, organizer):
+    run_import(runner, "facilities", "facilities_utf8_bom_semicolon.csv")
+    assert run_import(runner, "prisoners", "prisoners.json").exit_code == 0
+    client.get("/language/ru")
+    log_in(client, organizer)
+    text = page_text(client.get("/manage/audit"))
+    assert "Через: командная строка" in text and "Результат: создано" in text
+    assert "Принимает письма: — → да" in text
+    # None of the keys or raw values an import writes.
+    for raw in ("via:", "outcome:", "created:", "cli", "true", "false", "name_dative"):
+        assert raw not in text, raw

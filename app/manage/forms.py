@@ -91,7 +91,32 @@ AUDIT_FIELD_LABELS = {
     "daily_intake_cap": _l("Letters taken in a day"),
     "prisoner_daily_cap": _l("Letters to one prisoner in a day"),
     "next_run_on": _l("Next print run"),
+    "translation_review": _l("Second translator reviews"),
+    "translation_claim_minutes": _l("Minutes a translator holds an item"),
+    "name_dative": _l("Name in the dative"),
+    "external_id": _l("External id"),
+    "address": _l("Address"),
+    "facility": _l("Facility"),
+    "since": _l("Since"),
+    # What an import adds to each entry: how, from which file, which line, with what result.
+    "via": _l("Through"),
+    "file": _l("File"),
+    "line": _l("Line"),
+    "item": _l("Item"),
+    "outcome": _l("Result"),
+    "created": _l("Created"),
+    "updated": _l("Updated"),
+    "unchanged": _l("Unchanged"),
 }
+#: The values an import records in "via" and "outcome".
+AUDIT_VALUE_LABELS = {
+    "via": {"web": _l("the import page"), "cli": _l("the command line")},
+    "outcome": {"created": _l("created"), "updated": _l("updated")},
+}
+#: Audited fields that hold yes or no (an import writes them as text: "true", "false").
+AUDIT_BOOLEAN_FIELDS = frozenset(
+    {"accepts_letters", "in_transit", "mailroom_open", "translation_review"}
+)
 AUDIT_ACTIONS = {
     "create": _l("created"),
     "update": _l("edited"),

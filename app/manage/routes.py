@@ -31,7 +31,14 @@ from app.manage.facilities import (
     update_facility,
 )
 from app.manage.facility_forms import FacilityForm
-from app.manage.forms import AUDIT_ACTIONS, AUDIT_FIELD_LABELS, ENTITY_TYPE_LABELS, today_iso
+from app.manage.forms import (
+    AUDIT_ACTIONS,
+    AUDIT_BOOLEAN_FIELDS,
+    AUDIT_FIELD_LABELS,
+    AUDIT_VALUE_LABELS,
+    ENTITY_TYPE_LABELS,
+    today_iso,
+)
 from app.manage.official_forms import JURISDICTION, OfficialForm
 from app.manage.officials import create_official, get_official, list_officials, update_official
 from app.manage.prisoner_forms import PrisonerForm, TransferForm
@@ -84,11 +91,14 @@ def _audit_value(entity_type: str, field: str, value: Any) -> str:
     """One old or new value as a person reads it: labels for codes, dashes for nothing."""
     if value is None or value == "" or value == {}:
         return "—"
+    if field in AUDIT_BOOLEAN_FIELDS and isinstance(value, str):
+        value = value.strip().lower() in ("true", "yes", "1", "да")  # as an import wrote it
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, dict):
         return "; ".join(f"{key}: {item}" for key, item in value.items())
     tables: dict[str, Any] = {
+        **AUDIT_VALUE_LABELS,
         "status": PRISONER_STATUS,
         "jurisdiction": JURISDICTION,
         "gender": {"m": _("male"), "f": _("female")},
