@@ -115,6 +115,21 @@ SEVERITY = {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High
 LANGUAGE = {"ru": _l("Russian"), "en": _l("English"), "uk": _l("Ukrainian")}
 
 
+#: What each kind of email in the outbox is, for the admins' outbox page.
+MAIL_KIND = {
+    "confirm_address": _l("Address confirmation"),
+    "invitation": _l("Account invitation"),
+    "password_reset": _l("Password reset"),
+    "login_link": _l("Login link"),
+    "drive_invitation": _l("Letter-writing evening invitation"),
+    "reminder": _l("Reminder to report back"),
+    "transfer_alert": _l("Transfer alert"),
+    "digest": _l("Weekly summary"),
+    "letter_news": _l("News about a letter"),
+    "translation_digest": _l("Translators' daily digest"),
+}
+
+
 def inject_labels() -> dict[str, Any]:
     """Make the label tables available in every page template."""
     return {
@@ -131,5 +146,6 @@ def inject_labels() -> dict[str, Any]:
             "print_status": PRINT_STATUS,
             "mailroom_state": MAILROOM_STATE,
             "return_reason": RETURN_REASON,
+            "mail_kind": MAIL_KIND,
         }
     }

@@ -250,7 +250,8 @@ def test_finding_02_sent_mail_keeps_only_kind_status_and_times(app, client, orga
     page = client.get("/admin/outbox")
     text = page_text(page)
     assert page.status_code == 200
-    assert "password_reset" in text and "invitation" in text and "Sent (2)" in text
+    assert "Password reset" in text and "Account invitation" in text and "Sent (2)" in text
+    assert "password_reset" not in text  # the kind in words, not its key
     assert "new@example.org" not in text and "Send again" not in text
 
 
