@@ -313,5 +313,5 @@ def delete(token: str) -> Response:
     return redirect(url_for("main.index"))
 
 
-# Registering the replies' download route and the routes that correct or withdraw reports.
-from app.tracking import replies, report_changes  # noqa: E402, F401
+# The replies' download route, and correcting or withdrawing reports on the page and in the API.
+from app.tracking import api, replies, report_changes  # noqa: E402, F401
