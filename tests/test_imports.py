@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import date, datetime
@@ -598,9 +599,16 @@ def test_web_export_download(client, organizer):
     response = client.get("/manage/import/export/facilities.csv")
 
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
-    assert response.data.startswith(b"\xef\xbb\xbfexternal_id,code,")
+    assert response.data.startswith(b"external_id,code,")  # plain UTF-8 by default
+    make_prisoner(make_facility(external_id="f-2"), external_id="p-1")
+    prisoners = client.get("/manage/import/export/prisoners.csv").get_data(as_text=True)
+    assert next(csv.DictReader(io.StringIO(prisoners)))["accepts_letters"] == "true"
+
+    for_spreadsheets = client.get("/manage/import/export/facilities.csv?bom=1")
+    assert for_spreadsheets.data.startswith(b"\xef\xbb\xbfexternal_id,code,")
+    assert "?bom=1" in client.get("/manage/import/").get_data(as_text=True)
 
 
 def test_someone_elses_upload_cannot_be_confirmed(client, organizer, admin):

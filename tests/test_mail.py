@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from email import policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -46,9 +47,13 @@ from app.models import (
     OutboxStatus,
     ReminderSubscription,
     Role,
+    Translation,
+    TranslationKind,
+    User,
 )
 from app.models.base import utcnow
 from app.models.mail import OutboxContent, seal_outbox_content
+from app.translation.digest import send_translator_digest
 from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import add_event, make_facility, make_letter, make_prisoner, make_user
 from tests.mailbox import sent_mail
@@ -725,3 +730,78 @@ def test_reminders_come_in_the_language_of_the_letter(app, prisoner):
     send_reminders.call_local()
     [message] = sent_mail("reminder", language="ru")
     assert message.subject == "Напоминание от Konvert"
+
+
+# --- one click in the mail program (RFC 8058) ------------------------------------------------
+
+
+def _one_click_link(message) -> str:
+    """The path of the message's List-Unsubscribe link, checked to be a one-click one."""
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    header = str(message["List-Unsubscribe"]).strip()  # a long one is folded onto a new line
+    assert header.startswith("<http") and header.endswith(">")
+    return urlsplit(header[1:-1]).path
+
+
+def test_one_click_in_the_mail_program_stops_the_transfer_alerts(app, client, inbox, prisoner):
+    confirm_address(follow_prisoner(prisoner, "friend@example.org"))
+    db.session.commit()
+    notify_followers_of_transfer(prisoner)
+    db.session.commit()
+    [alert] = [m for m in inbox.messages if m["Subject"] == "An update from Konvert"]
+    path = _one_click_link(alert)
+    assert path.startswith("/unfollow/") and path in inbox.text(alert)  # the same as the body's
+    # A bare POST (neither the page's token nor the one-click body) is refused.
+    assert client.post(path, data={}).status_code == 400
+    assert db.session.scalar(select(Follow)) is not None
+    # The mail program's one click, with no page and no CSRF token, ends it.
+    done = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(Follow)) is None
+
+
+def test_one_click_deletes_the_reminder_address_and_the_last_reminder_has_none(
+    app, client, inbox, prisoner
+):
+    letter = make_letter(prisoner, written=TODAY - timedelta(days=20))
+    add_event(letter, EventKind.SENT, TODAY - timedelta(days=15))
+    confirm_address(subscribe_to_reminders(letter, "pisatel@example.org"))
+    db.session.commit()
+    send_reminders.call_local()
+    [reminder] = [m for m in inbox.messages if m["To"] == "pisatel@example.org"][-1:]
+    path = _one_click_link(reminder)
+    assert path.startswith("/unsubscribe/reminder/")
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(ReminderSubscription)) is None
+
+    # The final message deletes the address itself: nothing left to unsubscribe from.
+    other = make_letter(prisoner, written=TODAY - timedelta(days=80))
+    add_event(other, EventKind.SENT, TODAY - timedelta(days=75))
+    confirm_address(subscribe_to_reminders(other, "last@example.org"))
+    db.session.commit()
+    send_reminders.call_local()
+    [last] = [m for m in inbox.messages if m["To"] == "last@example.org"][-1:]
+    assert last["List-Unsubscribe"] is None
+
+
+def test_one_click_turns_the_translators_digest_off(app, client, inbox, prisoner):
+    translator = make_user(
+        email="anna@example.org", role=Role.TRANSLATOR, translates_from="en", translates_into="ru"
+    )
+    letter = make_letter(prisoner, language="en")
+    db.session.add(
+        Translation(
+            letter=letter, kind=TranslationKind.LETTER, source_language="en", target_language="ru"
+        )
+    )
+    db.session.commit()
+    assert send_translator_digest(utcnow()) == 1
+    db.session.commit()
+    [digest] = [m for m in inbox.messages if m["To"] == "anna@example.org"]
+    path = _one_click_link(digest)
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    db.session.expire_all()
+    user = db.session.get(User, translator.id)
+    assert user is not None and user.wants_digest is False

@@ -179,11 +179,15 @@ def test_export_csv_has_one_anonymous_row_per_letter(client, slow, quick):
     make_letter(prisoner)  # never sent: not in the export
     response = client.get("/stats/export.csv")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert "attachment" in response.headers["Content-Disposition"]
     body = response.get_data(as_text=True)
+    assert body.startswith("facility_id,")  # plain UTF-8 by default
     rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 5 + 7
+    assert {row["is_demo"] for row in rows} == {"false"}  # booleans as other programs read them
+    for_spreadsheets = client.get("/stats/export.csv?bom=1").data
+    assert for_spreadsheets.startswith("\ufefffacility_id,".encode())
     assert list(rows[0]) == [
         "facility_id",
         "facility_code",

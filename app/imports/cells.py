@@ -261,7 +261,8 @@ def as_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        # What spreadsheets and other programs read as a boolean; the import reads it back.
+        return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

@@ -59,11 +59,11 @@ def import_prisoners(path: Path, dry_run: bool) -> None:
     _import("prisoners", path, dry_run)
 
 
-def _export(kind: str, file_format: str | None, output: Path | None) -> None:
+def _export(kind: str, file_format: str | None, output: Path | None, bom: bool) -> None:
     if file_format is None:
         suffix = output.suffix.lower().lstrip(".") if output else ""
         file_format = suffix if suffix in FORMATS else "csv"
-    exported = export_file(kind, file_format)
+    exported = export_file(kind, file_format, bom=bom)
     if output is None:
         click.echo(exported.data, nl=False)
     else:
@@ -78,6 +78,11 @@ _FORMAT = click.option(
     default=None,
     help="csv (default, or from the -o file's extension) or json.",
 )
+_BOM = click.option(
+    "--bom",
+    is_flag=True,
+    help="CSV with a UTF-8 byte order mark first, for spreadsheet programs.",
+)
 _OUTPUT = click.option(
     "-o",
     "--output",
@@ -90,14 +95,16 @@ _OUTPUT = click.option(
 @export_cli.command("facilities")
 @_FORMAT
 @_OUTPUT
-def export_facilities(file_format: str | None, output: Path | None) -> None:
+@_BOM
+def export_facilities(file_format: str | None, output: Path | None, bom: bool) -> None:
     """Export all facilities (demo ones left out) in the import format."""
-    _export("facilities", file_format, output)
+    _export("facilities", file_format, output, bom)
 
 
 @export_cli.command("prisoners")
 @_FORMAT
 @_OUTPUT
-def export_prisoners(file_format: str | None, output: Path | None) -> None:
+@_BOM
+def export_prisoners(file_format: str | None, output: Path | None, bom: bool) -> None:
     """Export all prisoners (demo ones left out) in the import format."""
-    _export("prisoners", file_format, output)
+    _export("prisoners", file_format, output, bom)

@@ -54,8 +54,9 @@ def export_rows(kind: str) -> list[dict[str, Any]]:
     return [schema.prisoner_values(p) for p in db.session.scalars(query)]
 
 
-def export_file(kind: str, file_format: str) -> ExportFile:
-    """The export of ``kind`` as CSV (UTF-8 with BOM, for spreadsheets) or JSON."""
+def export_file(kind: str, file_format: str, *, bom: bool = False) -> ExportFile:
+    """The export of ``kind`` as CSV (UTF-8; with ``bom``, a byte order mark first, which
+    spreadsheet programs need to read it as UTF-8) or JSON."""
     if kind not in schema.KINDS or file_format not in FORMATS:
         raise ValueError(f"{kind}.{file_format}")
     layout: FileLayout = schema.LAYOUTS[kind]
@@ -71,4 +72,5 @@ def export_file(kind: str, file_format: str) -> ExportFile:
     for row in rows:
         # Cells are text here (as an import reads them); the guard's quote is undone on import.
         writer.writerow([guard_text(as_text(row[c])) for c in layout.columns])
-    return ExportFile(buffer.getvalue().encode("utf-8-sig"), "text/csv", filename)
+    encoding = "utf-8-sig" if bom else "utf-8"
+    return ExportFile(buffer.getvalue().encode(encoding), "text/csv", filename)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -110,8 +110,10 @@ def confirm() -> Page:
 @bp.get("/export/<any(facilities, prisoners):kind>.<any(csv, json):file_format>")
 @login_required
 def export(kind: str, file_format: str) -> Response:
-    """Download every facility or prisoner in the import format."""
-    exported = services.export_for_organizer(current_user, kind, file_format)
+    """Download every facility or prisoner in the import format (``?bom=1``: CSV with a byte
+    order mark, for spreadsheet programs)."""
+    bom = request.args.get("bom") == "1"
+    exported = services.export_for_organizer(current_user, kind, file_format, bom=bom)
     response = current_app.response_class(exported.data, mimetype=exported.mimetype)
     if file_format == "csv":
         response.headers["Content-Type"] = "text/csv; charset=utf-8"

@@ -87,10 +87,12 @@ def import_from_cli(kind: str, data: bytes, filename: str, *, dry_run: bool) -> 
     return _run_import(kind, data, filename, dry_run=dry_run, actor=None, via="cli")
 
 
-def export_for_organizer(actor: Actor, kind: str, file_format: str) -> ExportFile:
-    """The download behind the export links (organizers only)."""
+def export_for_organizer(
+    actor: Actor, kind: str, file_format: str, *, bom: bool = False
+) -> ExportFile:
+    """The download behind the export links (organizers only); ``bom``: see `export_file`."""
     require_organizer(actor)
-    return export_file(kind, file_format)
+    return export_file(kind, file_format, bom=bom)
 
 
 def _run_import(

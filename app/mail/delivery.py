@@ -113,6 +113,12 @@ def build_message(row: Any) -> Message:
         sender=sender,
     )
     message.msgId = message_id(row, sender)
+    if content.unsubscribe_url:
+        # One click in the mail program ends the subscription (RFC 2369, RFC 8058).
+        message.extra_headers = {
+            "List-Unsubscribe": f"<{content.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
     if message.has_bad_headers():
         raise MessageRefused("bad header: possible header injection")
     return message

@@ -21,6 +21,7 @@ from app.mail import bp, services
 from app.mail import outbox as outbox_admin
 from app.mail.confirmation import Subscription, confirm_hours
 from app.mail.forms import ConfirmAddressForm, ConfirmForm, FollowForm, ReminderForm, RequeueForm
+from app.mail.one_click import accepts_one_click, confirmed
 from app.mailroom.services import item_for
 from app.models import Letter, OutboxStatus, Prisoner, ReminderSubscription
 from app.refusals import flash_refusal, show_on_form
@@ -185,10 +186,11 @@ def unsubscribe_reminder(token: str) -> tuple[str, int]:
 
 @bp.post("/unsubscribe/reminder/<token>")
 @limiter.limit(public_write_limit)
+@accepts_one_click
 def delete_reminder(token: str) -> tuple[str, int]:
-    """Delete the reminder subscription: the address is gone."""
-    form = ConfirmForm()
-    if not form.validate():
+    """Delete the reminder subscription: the address is gone (the page's button, or one click
+    in the mail program)."""
+    if not confirmed(ConfirmForm()):
         abort(400)
     subscription = services.find_reminder(token)
     if subscription is None:
@@ -245,10 +247,11 @@ def unfollow(token: str) -> tuple[str, int]:
 
 @bp.post("/unfollow/<token>")
 @limiter.limit(public_write_limit)
+@accepts_one_click
 def delete_follow(token: str) -> tuple[str, int]:
-    """Stop the transfer alerts: the address is gone."""
-    form = ConfirmForm()
-    if not form.validate():
+    """Stop the transfer alerts: the address is gone (the page's button, or one click in the
+    mail program)."""
+    if not confirmed(ConfirmForm()):
         abort(400)
     found = services.find_follow(token)
     if found is None:

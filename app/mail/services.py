@@ -59,10 +59,18 @@ def valid_address(address: str) -> bool:
 
 
 def queue_email(
-    recipient: str, kind: str, context: dict[str, Any], language: str = "en"
+    recipient: str,
+    kind: str,
+    context: dict[str, Any],
+    language: str = "en",
+    *,
+    unsubscribe_url: str | None = None,
 ) -> OutboxMessage:
     """Render templates/emails/<kind>.txt and .html and add the message to the outbox.
 
+    ``unsubscribe_url``: the link in the message that ends what it belongs to; it is also
+    given in the List-Unsubscribe headers, so that mail programs offer it as one click (RFC
+    8058: they POST ``List-Unsubscribe=One-Click`` to it).
     Nothing is sent here: the caller commits, and the outbox job delivers after the commit.
     """
     recipient = recipient.strip()
@@ -75,7 +83,12 @@ def queue_email(
     if _HEADER_BREAK.search(subject):
         raise MailError("line break in a subject")
     message = OutboxMessage(
-        kind=kind, recipient=recipient, subject=subject, body_text=body_text, body_html=body_html
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        unsubscribe_url=unsubscribe_url or "",
     )
     db.session.add(message)
     return message
@@ -300,17 +313,19 @@ def _write_to_writer(
     deletes the subscription in the same transaction: the message, untied and without a
     delete link, keeps the address and the letter's link (encrypted) only until it is sent.
     """
+    delete_url = (
+        None if final else external_url("mail.unsubscribe_reminder", token=subscription.token)
+    )
     message = queue_email(
         subscription.email,
         kind,
         {
             **context,
             "tracking_url": external_url("tracking.letter", token=subscription.letter_token),
-            "delete_url": None
-            if final
-            else external_url("mail.unsubscribe_reminder", token=subscription.token),
+            "delete_url": delete_url,
         },
         email_language(subscription.letter.language),
+        unsubscribe_url=delete_url,
     )
     if final:
         delete_reminder(subscription)
@@ -387,6 +402,7 @@ def notify_followers_of_transfer(prisoner: Prisoner) -> int:
     ).all()
     prisoner_url = external_url("directory.prisoner", prisoner_id=prisoner.id)
     for follow in follows:
+        unfollow_url = external_url("mail.unfollow", token=follow.token)
         message = queue_email(
             follow.email,
             "transfer_alert",
@@ -395,9 +411,10 @@ def notify_followers_of_transfer(prisoner: Prisoner) -> int:
                 "prisoner_latin_name": prisoner.latin_name,
                 "in_transit": prisoner.current_facility is None,
                 "prisoner_url": prisoner_url,
-                "unfollow_url": external_url("mail.unfollow", token=follow.token),
+                "unfollow_url": unfollow_url,
             },
             email_language(None),
+            unsubscribe_url=unfollow_url,
         )
         _tie(message, follow)
     return len(follows)

@@ -68,6 +68,8 @@ class OutboxContent:
     subject: str
     body_text: str
     body_html: str = ""
+    #: Where one click (RFC 8058) ends what this message belongs to ("" when nothing does).
+    unsubscribe_url: str = ""
 
 
 def seal_outbox_content(content: OutboxContent) -> bytes:
@@ -124,11 +126,12 @@ class OutboxMessage(Model):
         subject: str,
         body_text: str,
         body_html: str = "",
+        unsubscribe_url: str = "",
         **columns: Any,
     ) -> None:
         super().__init__(**columns)
         self.content_encrypted = seal_outbox_content(
-            OutboxContent(recipient, subject, body_text, body_html)
+            OutboxContent(recipient, subject, body_text, body_html, unsubscribe_url)
         )
 
     @property

@@ -76,24 +76,34 @@ def _rows(as_of: date) -> Iterator[dict[str, Any]]:
         yield values
 
 
-def csv_chunks(as_of: date) -> Iterator[str]:
-    """The export as CSV text, in chunks of a few thousand rows (UTF-8, comma, header row).
+def csv_chunks(as_of: date, *, bom: bool = False) -> Iterator[str]:
+    """The export as CSV text, in chunks of a few thousand rows (UTF-8, comma, header row;
+    with ``bom``, a byte order mark first, which spreadsheet programs need to read UTF-8).
 
     Text that a spreadsheet would run as a formula is guarded (`app.csvsafe`); numbers are not.
+    Booleans are written ``true``/``false``.
     """
+    if bom:
+        yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for count, row in enumerate(_rows(as_of), start=1):
         # Facility names and codes are typed by people: a spreadsheet must not run them.
-        writer.writerow(
-            {key: "" if value is None else guard_cell(value) for key, value in row.items()}
-        )
+        writer.writerow({key: _csv_cell(value) for key, value in row.items()})
         if count % _BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return guard_cell(value)
 
 
 def json_chunks(as_of: date) -> Iterator[str]:

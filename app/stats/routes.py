@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from flask import Response, render_template, session, stream_with_context
+from flask import Response, render_template, request, session, stream_with_context
 from flask_login import current_user
 
 from app.labels import CHANNEL
@@ -62,11 +62,12 @@ def _download(chunks: Iterator[str], mimetype: str, filename: str) -> Response:
 
 @bp.get("/stats/export.csv")
 def export_csv() -> Response:
-    """One anonymised row per letter, as CSV (schema in the README)."""
+    """One anonymised row per letter, as CSV (schema in the README); ``?bom=1``: with a byte
+    order mark, for spreadsheet programs."""
     today = date.today()
-    return _download(
-        export.csv_chunks(today), "text/csv; charset=utf-8", f"konvert-letters-{today}.csv"
-    )
+    chunks = export.csv_chunks(today, bom=request.args.get("bom") == "1")
+    # Werkzeug adds "; charset=utf-8" to a text/* type itself: naming it here gave it twice.
+    return _download(chunks, "text/csv", f"konvert-letters-{today}.csv")
 
 
 @bp.get("/stats/export.json")

@@ -66,11 +66,18 @@ def send_translator_digest(now: datetime) -> int:
         )
         if not theirs:
             continue
+        opt_out_url = external_url("translation.digest_opt_out", token=opt_out_token(user))
         context = {
             "pairs": theirs,
             "desk_url": external_url("translation.queue"),
-            "opt_out_url": external_url("translation.digest_opt_out", token=opt_out_token(user)),
+            "opt_out_url": opt_out_url,
         }
-        queue_email(user.email, "translation_digest", context, email_language(None))
+        queue_email(
+            user.email,
+            "translation_digest",
+            context,
+            email_language(None),
+            unsubscribe_url=opt_out_url,
+        )
         queued += 1
     return queued

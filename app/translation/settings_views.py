@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.permissions import logged_in_user, login_required
 from app.domain import DomainError
+from app.mail.one_click import accepts_one_click, confirmed
 from app.refusals import flash_refusal
 from app.translation import bp
 from app.translation.digest import user_for_opt_out
@@ -62,12 +63,14 @@ def translator_languages(user_id: int) -> Response:
 
 
 @bp.route("/translators/digest-off/<token>", methods=["GET", "POST"])
+@accepts_one_click
 def digest_opt_out(token: str) -> str:
-    """The digest email's one-click opt-out: a button (link scanners only GET), no login."""
+    """The digest email's opt-out: a button (link scanners only GET), or one click in the mail
+    program; no login."""
     user = user_for_opt_out(token) or abort(404)
     if request.method == "GET":
         return render_template("translation/digest_opt_out.html", done=False)
-    if not ClaimForm().validate():
+    if not confirmed(ClaimForm()):
         abort(400)
     user.wants_digest = False
     return render_template("translation/digest_opt_out.html", done=True)
