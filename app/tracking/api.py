@@ -4,6 +4,7 @@ token: thin views over app.tracking.corrections, on the API's blueprint."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import abort, jsonify
 from werkzeug.wrappers import Response
@@ -14,21 +15,32 @@ from app.api.responses import EventRecorded, EventWithdrawn, FieldErrorBody, Htt
 from app.api.routes import TOKEN, TOKEN_SHAPE
 from app.api.schemas import N_, EventCorrection
 from app.api.serializers import event_json
-from app.domain import MAX_ID, DomainError
+from app.domain import MAX_ID, DomainError, as_id
 from app.extensions import limiter
 from app.models import Letter, MailEvent
 from app.refusals import json_refusal
 from app.security import public_write_limit
 from app.tracking import corrections, services
 
-EVENT = f"/letters/<token>/events/<int(min=1, max={MAX_ID}):event_id>"
+# The id is read by the view, not by an <int> converter: with two methods on one path,
+# Werkzeug answers a number its converter refuses (above MAX_ID) with 405 instead of 404.
+EVENT = "/letters/<token>/events/<event_id>"
+SHAPES: dict[str, dict[str, Any]] = {
+    **TOKEN_SHAPE,
+    "event_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
 PARAMETERS = {**TOKEN, "event_id": N_("The event's id, as the letter's events list it.")}
 NO_EVENT = N_("Unknown token, or no event of this letter has this id.")
 
 
-def _letter_and_event(token: str, event_id: int) -> tuple[Letter, MailEvent]:
+def _letter_and_event(token: str, event_id: str) -> tuple[Letter, MailEvent]:
+    """The letter and its event, or 404 (an id that no id can be is not found either)."""
     letter = services.get_letter(token) or abort(404)
-    return letter, corrections.find_event(letter, event_id) or abort(404)
+    try:
+        number = as_id(event_id)
+    except ValueError:
+        abort(404)
+    return letter, corrections.find_event(letter, number) or abort(404)
 
 
 @bp.patch(EVENT)
@@ -53,10 +65,10 @@ def _letter_and_event(token: str, event_id: int) -> tuple[Letter, MailEvent]:
         404: (HttpErrorBody, NO_EVENT),
     },
     path_parameters=PARAMETERS,
-    path_schemas=TOKEN_SHAPE,
+    path_schemas=SHAPES,
 )
 def correct_event(
-    token: str, event_id: int, json: EventCorrection
+    token: str, event_id: str, json: EventCorrection
 ) -> Response | tuple[Response, int]:
     """Correct an event: the token in the URL is the only credential."""
     letter, event = _letter_and_event(token, event_id)
@@ -87,9 +99,9 @@ def correct_event(
         422: (FieldErrorBody, N_("Refused, with the reason: it cannot be withdrawn.")),
     },
     path_parameters=PARAMETERS,
-    path_schemas=TOKEN_SHAPE,
+    path_schemas=SHAPES,
 )
-def withdraw_event(token: str, event_id: int) -> Response | tuple[Response, int]:
+def withdraw_event(token: str, event_id: str) -> Response | tuple[Response, int]:
     """Withdraw an event: the token in the URL is the only credential."""
     letter, event = _letter_and_event(token, event_id)
     try:
