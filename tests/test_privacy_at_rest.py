@@ -132,7 +132,7 @@ def test_deleting_a_letter_keeps_only_its_anonymous_outcome(client, prisoner):
     submit(
         client,
         f"/t/{token}",
-        {"kind": "arrived", "happened_on": TODAY.isoformat(),
+        {"kind": "arrived", "happened_on": TODAY.isoformat(), "confirm_same_day": "y",
          "channel": "", "tracking_number": "", "note": ""},
         action=f"/t/{token}/events",
     )  # fmt: skip

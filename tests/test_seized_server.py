@@ -225,7 +225,8 @@ def _use_the_api(context: BrowserContext, served: Served, token: str, hidden: Se
     letter = context.request.get(f"{served.url}/api/v1/letters/{token}")
     assert letter.status == 200 and letter.json()["status"] == "sent"
     note = hidden.add("API note", _canary("заметка-api"))
-    report = {"kind": "arrived", "date": date.today().isoformat(), "note": note}
+    report = {"kind": "arrived", "date": date.today().isoformat(), "note": note,
+              "confirm_same_day": True}  # fmt: skip
     answer = context.request.post(f"{served.url}/api/v1/letters/{token}/events", data=report)
     assert answer.status == 201, answer.text()
     assert context.request.get(f"{served.url}/t/{token}").text().count(note) == 1

@@ -100,7 +100,7 @@ class PrisonerPage(ResponseModel):
 
 @described(N_("One reported event."))
 class Event(ResponseModel):
-    id: int
+    id: int = Field(description=N_("The event's id: to correct or withdraw it."))
     kind: EventKind
     date: date
     channel: Channel | None
@@ -164,6 +164,11 @@ class Letter(ResponseModel):
 @described(N_("The event as recorded and the letter's status after it."))
 class EventRecorded(ResponseModel):
     event: Event
+    status: LetterStatus
+
+
+@described(N_("The letter's status once the event is withdrawn."))
+class EventWithdrawn(ResponseModel):
     status: LetterStatus
 
 

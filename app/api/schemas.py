@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from app.directory.services import MAX_PER_PAGE, PrisonerFilters
 from app.domain import MAX_ID
 from app.models import Channel, EventKind, PrisonerStatus
+from app.tracking.corrections import EventChange
 from app.tracking.services import EventInput
 
 Model = TypeVar("Model", bound=type[BaseModel])
@@ -176,6 +177,12 @@ def _iso_date(value: Any) -> Any:
     raise PydanticCustomError("iso_date", "date must be a real date written YYYY-MM-DD")
 
 
+CONFIRM_SAME_DAY = N_(
+    "true: the letter, sent by post or registered post, really arrived (or its reply came) on "
+    "the day it was sent; without it such a report is refused."
+)
+
+
 @described(N_("What happened to a letter, reported by the holder of its tracking token."))
 class EventReport(RequestModel):
     blank_means_absent: ClassVar[tuple[str, ...]] = ("channel",)
@@ -206,6 +213,8 @@ class EventReport(RequestModel):
         description=N_("With extended: by how many days the term was extended, 1 to 30."),
     )
 
+    confirm_same_day: bool | None = Field(default=None, description=CONFIRM_SAME_DAY)
+
     def as_input(self) -> EventInput:
         """The tracking service's report."""
         return EventInput(
@@ -215,6 +224,53 @@ class EventReport(RequestModel):
             tracking_number=self.tracking_number or "",
             note=self.note or "",
             extension_days=self.extension_days,
+            confirm_same_day=bool(self.confirm_same_day),
+        )
+
+
+@described(
+    N_(
+        "A correction of a reported event: only the fields sent change; its kind stays. "
+        "An empty tracking_number or note removes it."
+    )
+)
+class EventCorrection(RequestModel):
+    blank_means_absent: ClassVar[tuple[str, ...]] = ("channel",)
+
+    date: Annotated[
+        date | None,
+        BeforeValidator(lambda value: None if value is None else _iso_date(value)),
+        Field(
+            default=None,
+            description=N_("When it happened: not in the future, not before the letter."),
+        ),
+    ]
+    channel: Channel | None = Field(
+        default=None, description=N_("How the letter was sent; for sent only.")
+    )
+    tracking_number: str | None = Field(
+        default=None,
+        description=N_("The postal tracking number, checked against its check digit."),
+    )
+    note: str | None = Field(
+        default=None,
+        description=N_("A short note, at most 1000 characters; required with returned."),
+    )
+    extension_days: WholeNumber | None = Field(
+        default=None,
+        description=N_("With extended: by how many days the term was extended, 1 to 30."),
+    )
+    confirm_same_day: bool | None = Field(default=None, description=CONFIRM_SAME_DAY)
+
+    def as_change(self) -> EventChange:
+        """The tracking service's correction."""
+        return EventChange(
+            happened_on=self.date,
+            channel=self.channel,
+            tracking_number=self.tracking_number,
+            note=self.note,
+            extension_days=self.extension_days,
+            confirm_same_day=bool(self.confirm_same_day),
         )
 
 

@@ -32,7 +32,6 @@ from app.mailroom.organisation import current_organisation
 from app.mailroom.reference import format_reference, is_valid_reference, parse_reference
 from app.mailroom.scans import ScanPage, clean_scan
 from app.models import (
-    Channel,
     EventKind,
     IncomingKind,
     IncomingMail,
@@ -208,7 +207,7 @@ def _match(incoming: IncomingMail, item: MailroomItem, pdf: bytes, today: date) 
     assert letter.public_key is not None  # a deleted letter is never a match
     if letter.first_event(EventKind.REPLY) is None:
         report = EventInput(
-            kind=EventKind.REPLY, happened_on=incoming.received_on, channel=Channel.ORGANISATION
+            kind=EventKind.REPLY, happened_on=incoming.received_on, by_organisation=True
         )
         # When the writer's own reports contradict the date (an arrival reported after it),
         # the reply still reaches them; their reports stay as they made them.

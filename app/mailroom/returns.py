@@ -104,6 +104,7 @@ def record_return(actor: Actor, returned: ReturnInput, today: date) -> IncomingM
             kind=EventKind.RETURNED,
             happened_on=returned.received_on,
             note=return_note(returned.reason, letter.language),
+            by_organisation=True,
         )
         record_event(letter, report, today)
     set_state(item, MailroomState.RETURNED)  # the writer's news, if they asked for it

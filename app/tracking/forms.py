@@ -100,7 +100,45 @@ class EventForm(FlaskForm):
         validators=[Length(max=1000)],
         description=_l("For a return or withholding: what happened, e.g. a blank reply form."),
     )
+    confirm_same_day = BooleanField(_l("Yes, it really was the same day"))
     submit = SubmitField(_l("Report"))
+
+
+class CorrectEventForm(FlaskForm):
+    """A report's date and details, corrected; its kind stays."""
+
+    happened_on = DateField(
+        _l("When"),
+        validators=[InputRequired(message=_l("Give the date, as exactly as you know it."))],
+    )
+    channel = SelectField(
+        _l("How it was sent"),
+        choices=[SelectChoice(channel.value, label) for channel, label in CHANNEL.items()],
+        validators=[Optional()],
+    )
+    tracking_number = StringField(
+        _l("Tracking number (optional)"),
+        validators=[Length(max=40)],
+        description=_l("14 digits within Russia, or like RA123456785RU from abroad."),
+    )
+    extension_days = IntegerField(
+        _l("Extended by (days)"),
+        validators=[Optional(), NumberRange(min=1, max=30)],
+        description=_l("Only for an extension notice: the law allows up to 30 days, once."),
+    )
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Length(max=1000)],
+        description=_l("Leave it empty to remove the note."),
+    )
+    confirm_same_day = BooleanField(_l("Yes, it really was the same day"))
+    submit = SubmitField(_l("Save the correction"))
+
+
+class WithdrawEventForm(FlaskForm):
+    """Withdrawing a report: a button with CSRF protection."""
+
+    submit = SubmitField(_l("Withdraw this report"))
 
 
 class DeleteLetterForm(FlaskForm):

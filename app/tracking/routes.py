@@ -25,7 +25,7 @@ from app.pdf.bounded import RenderFailed, RenderTimeout
 from app.pdf.render import SUPPORTED_ENVELOPES
 from app.refusals import show_on_form
 from app.security import pdf_limit, public_write_limit
-from app.tracking import bp, printing, services
+from app.tracking import bp, corrections, printing, services
 from app.tracking.erasure import erase_letter
 from app.tracking.forms import (
     DeleteLetterForm,
@@ -108,6 +108,9 @@ def _page(
         print_form=print_form,
         event_form=event_form,
         delays=services.delays(letter),
+        organisation_events={
+            event.id for event in letter.events if corrections.made_by_organisation(letter, event)
+        },
         destination=services.destination(letter),
         transfer=transfer_notice(letter),
         deadlines=deadlines(letter, current_app.config["APPEAL_DELIVERY_DAYS"]),
@@ -149,6 +152,7 @@ def report(token: str) -> Response | tuple[str, int]:
             tracking_number=form.tracking_number.data or "",
             note=form.note.data or "",
             extension_days=form.extension_days.data,
+            confirm_same_day=bool(form.confirm_same_day.data),
         )
         try:
             services.record_event(found, report, date.today())
@@ -309,4 +313,5 @@ def delete(token: str) -> Response:
     return redirect(url_for("main.index"))
 
 
-from app.tracking import replies  # noqa: E402, F401 - registers the replies' download route
+# The replies' download route, and correcting or withdrawing reports on the page and in the API.
+from app.tracking import api, replies, report_changes  # noqa: E402, F401

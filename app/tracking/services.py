@@ -37,6 +37,28 @@ class EventInput:
     tracking_number: str = ""
     note: str = ""
     extension_days: int | None = None
+    #: The writer confirmed that a post letter arrived, or its reply came, on the day it was sent.
+    confirm_same_day: bool = False
+    #: Recorded by the organisation's mailroom (a matched reply or return), not by the writer.
+    by_organisation: bool = False
+
+    @property
+    def stored_channel(self) -> Channel | None:
+        """The channel as stored: how a letter was sent, or the organisation that recorded
+        a later event (so that its writer cannot change it)."""
+        if self.kind is EventKind.SENT:
+            return self.channel
+        return Channel.ORGANISATION if self.by_organisation else None
+
+
+#: Channels by which a letter cannot arrive, nor its reply come back, on the day it is posted
+#: without the writer saying so; electronic letters, lawyers and hand delivery can.
+PAPER_POST = frozenset({Channel.POST, Channel.REGISTERED})
+SAME_DAY_KINDS = frozenset({EventKind.ARRIVED, EventKind.REPLY})
+SAME_DAY = _l(
+    "A letter sent by post cannot usually arrive, or be answered, on the day it was sent: "
+    "check the date. If it really was the same day, tick the box and report again."
+)
 
 
 def get_letter(token: str) -> Letter | None:
@@ -49,7 +71,16 @@ def get_letter(token: str) -> Letter | None:
     return letter
 
 
-def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
+def first_other(letter: Letter, kind: EventKind, ignoring: MailEvent | None) -> MailEvent | None:
+    """The letter's earliest event of ``kind`` other than ``ignoring`` (a report being
+    corrected is checked against the rest of the story, not against itself)."""
+    return next((e for e in letter.events if e.kind is kind and e is not ignoring), None)
+
+
+def check_dates(
+    letter: Letter, report: EventInput, today: date, ignoring: MailEvent | None = None
+) -> None:
+    """Refuse a report whose date cannot be right against the letter's other events."""
     if report.happened_on > today:
         raise DomainError("date", _l("This date is in the future."))
     written_on = letter.created_at.date()
@@ -61,9 +92,9 @@ def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
                 date=format_date(written_on),
             ),
         )
-    sent = letter.first_event(EventKind.SENT)
+    sent = first_other(letter, EventKind.SENT, ignoring)
     if report.kind is EventKind.SENT:
-        return  # every other kind needs "sent" first, so nothing can predate it
+        return  # every other kind needs "sent" first (corrections: app.tracking.corrections)
     if sent is None:
         raise DomainError("kind", _l("First report when and how the letter was sent."))
     if report.happened_on < sent.happened_on:
@@ -74,8 +105,8 @@ def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
                 date=format_date(sent.happened_on),
             ),
         )
-    arrived = letter.first_event(EventKind.ARRIVED)
-    reply = letter.first_event(EventKind.REPLY)
+    arrived = first_other(letter, EventKind.ARRIVED, ignoring)
+    reply = first_other(letter, EventKind.REPLY, ignoring)
     if report.kind is EventKind.REPLY and arrived and report.happened_on < arrived.happened_on:
         raise DomainError(
             "date",
@@ -94,6 +125,16 @@ def _check_dates(letter: Letter, report: EventInput, today: date) -> None:
         )
 
 
+def check_same_day(letter: Letter, report: EventInput, ignoring: MailEvent | None = None) -> None:
+    """Refuse an arrival or a reply dated the day a letter went by post, unless the writer
+    confirmed it: a 0-day delay would otherwise pull the facility's median down unseen."""
+    if report.confirm_same_day or report.kind not in SAME_DAY_KINDS:
+        return
+    sent = first_other(letter, EventKind.SENT, ignoring)
+    if sent is not None and sent.channel in PAPER_POST and sent.happened_on == report.happened_on:
+        raise DomainError("confirm_same_day", SAME_DAY)
+
+
 def _tracking_number_as_stored(typed: str) -> str | None:
     """A tracking number as it is stored: normalised when valid (an invalid one is refused
     before anything is stored), None when none was given."""
@@ -107,7 +148,7 @@ def same_report(event: MailEvent, report: EventInput) -> bool:
     return (
         event.kind is report.kind
         and event.happened_on == report.happened_on
-        and event.channel == (report.channel if report.kind is EventKind.SENT else None)
+        and event.channel == report.stored_channel
         and _same_secret(
             event.has_tracking_number,
             lambda: event.tracking_number,
@@ -145,7 +186,40 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
         return same
     if report.kind in APPEAL_ONLY_EVENTS and not letter.is_appeal:
         raise DomainError("kind", _l("This applies to appeals to officials only."))
-    _check_dates(letter, report, today)
+    check_dates(letter, report, today)
+    check_same_day(letter, report)
+    extension_days, note, tracking_number = checked_details(report)
+    if report.kind is EventKind.SENT:
+        attribute_facility(letter, report.happened_on)
+    event = MailEvent(
+        letter=letter,  # first: the note is encrypted with the letter's key
+        kind=report.kind,
+        happened_on=report.happened_on,
+        channel=report.stored_channel,
+        tracking_number=tracking_number,
+        extension_days=extension_days,
+        note=note,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def attribute_facility(letter: Letter, sent_on: date) -> None:
+    """Statistics count a letter for the facility it was posted to: the prisoner's facility on
+    the day it was sent (a transfer may have been recorded since, or before, with an earlier
+    date), else the one it was written for. Appeals go to officials and count for none."""
+    if not letter.is_appeal:
+        letter.facility = (
+            letter.prisoner.facility_on(sent_on)
+            or letter.facility
+            or letter.prisoner.current_facility
+        )
+
+
+def checked_details(report: EventInput) -> tuple[int | None, str, str | None]:
+    """A report's extension, note and tracking number as stored, or a refusal naming the
+    field that is wrong (a missing channel for "sent" too)."""
     extension_days = None
     if report.kind is EventKind.EXTENDED:
         extension_days = report.extension_days
@@ -163,8 +237,7 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
         raise DomainError(
             "note", _l("Say briefly what happened, e.g. the reason given for the return.")
         )
-    channel = report.channel
-    if report.kind is EventKind.SENT and channel is None:
+    if report.kind is EventKind.SENT and report.channel is None:
         raise DomainError("channel", _l("Choose how the letter was sent."))
     tracking_number = None
     if report.tracking_number.strip():
@@ -183,27 +256,7 @@ def record_event(letter: Letter, report: EventInput, today: date) -> MailEvent:
                 ),
             )
         tracking_number = normalize_tracking_number(report.tracking_number)
-    if report.kind is EventKind.SENT and not letter.is_appeal:
-        # Statistics count a letter for the facility it was posted to: the prisoner's facility
-        # on the day it was sent (a transfer may have been recorded since, or before, with an
-        # earlier date), else the one it was written for.
-        letter.facility = (
-            letter.prisoner.facility_on(report.happened_on)
-            or letter.facility
-            or letter.prisoner.current_facility
-        )
-    event = MailEvent(
-        letter=letter,  # first: the note is encrypted with the letter's key
-        kind=report.kind,
-        happened_on=report.happened_on,
-        channel=channel if report.kind is EventKind.SENT else None,
-        tracking_number=tracking_number,
-        extension_days=extension_days,
-        note=note,
-    )
-    db.session.add(event)
-    db.session.flush()
-    return event
+    return extension_days, note, tracking_number
 
 
 @dataclass(frozen=True)
