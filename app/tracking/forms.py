@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.forms import Form
 from app.labels import APPEAL_EVENT_KIND, CHANNEL, EVENT_KIND
 from app.models import APPEAL_ONLY_EVENTS
 
@@ -35,7 +35,7 @@ ENVELOPE_CHOICES = [
 ]
 
 
-class PrintForm(FlaskForm):
+class PrintForm(Form):
     """What the envelope needs; none of it is stored."""
 
     envelope = SelectField(_l("Envelope"), choices=ENVELOPE_CHOICES, default="dl")
@@ -60,7 +60,7 @@ class PrintForm(FlaskForm):
     submit = SubmitField(_l("Download PDF"))
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     """One report about the letter; appeals have their own kinds and wording."""
 
     def __init__(self, *args: Any, appeal: bool = False, **kwargs: Any) -> None:
@@ -104,7 +104,7 @@ class EventForm(FlaskForm):
     submit = SubmitField(_l("Report"))
 
 
-class CorrectEventForm(FlaskForm):
+class CorrectEventForm(Form):
     """A report's date and details, corrected; its kind stays."""
 
     happened_on = DateField(
@@ -135,26 +135,26 @@ class CorrectEventForm(FlaskForm):
     submit = SubmitField(_l("Save the correction"))
 
 
-class WithdrawEventForm(FlaskForm):
+class WithdrawEventForm(Form):
     """Withdrawing a report: a button with CSRF protection."""
 
     submit = SubmitField(_l("Withdraw this report"))
 
 
-class DeleteLetterForm(FlaskForm):
+class DeleteLetterForm(Form):
     """Deleting a letter for good: a button with CSRF protection."""
 
     submit = SubmitField(_l("Delete this letter for good"))
 
 
-class ResubmitForm(FlaskForm):
+class ResubmitForm(Form):
     """A mailroom letter sent back to its writer: the edited text, for review again."""
 
     body = TextAreaField(_l("Your letter"), validators=[Length(max=20000)])
     submit = SubmitField(_l("Send it for review again"))
 
 
-class TranslationNoteForm(FlaskForm):
+class TranslationNoteForm(Form):
     """The writer's short note to the translator of their letter, added or replaced."""
 
     note = TextAreaField(_l("Your note to the translator"), validators=[Length(max=500)])
