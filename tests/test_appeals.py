@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -265,3 +266,25 @@ def test_appeal_page_has_no_letter_only_notices(client, setting):
     assert "Language of the appeal" in html
     assert "not known to read this language" not in html
     assert 'id="risk-check"' not in html
+
+
+def test_the_appeal_composer_speaks_of_appeals(client, setting):
+    setting["prisoner"].notes_for_writers = "Любит письма о природе."
+    db.session.commit()
+    url = f"/prisoners/{setting['prisoner'].id}/appeal/{setting['head'].id}"
+    text = page_text(client.get(url))
+    assert "Your appeal" in text and "Your letter" not in text
+    assert "What makes an appeal work" in text and "Number your requests" in text
+    # No censor's advice, no censor-risk check and no notes meant for letters to the prisoner.
+    assert "What gets through" not in text and "Любит письма о природе." not in text
+    previewed = page_text(write_appeal(client, setting, apply_template="1", preview="1"))
+    assert "Censor-risk check" not in previewed
+
+    body = "Прошу восстановить свидания."
+    saved = write_appeal(client, setting, body=body, save="1")
+    tracking = follow(client, saved)
+    assert "Your appeal is saved" in page_text(tracking)
+    # Only what happens to an appeal can be reported: no censor, no "returned" or "no news".
+    select_html = tracking.get_data(as_text=True).split('name="kind"')[1].split("</select>")[0]
+    kinds = re.findall(r'<option[^>]*value="(\w+)"', select_html)
+    assert sorted(kinds) == ["arrived", "extended", "refused", "reply", "sent"]

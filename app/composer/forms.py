@@ -53,6 +53,7 @@ class AppealForm(LetterForm):
     language = SelectField(
         _l("Language of the appeal"), choices=[SelectChoice("ru", _l("Russian"))]
     )
+    body = TextAreaField(_l("Your appeal"), validators=[Length(max=20000)])
     delivery = None  # type: ignore[assignment]  # appeals are sent by the applicant
     translate = None  # type: ignore[assignment]  # appeals are written in Russian
     translator_note = None  # type: ignore[assignment]

@@ -12,6 +12,7 @@ from app.models.drive import (
 from app.models.facility import Facility, FacilityKind
 from app.models.import_upload import ImportUpload
 from app.models.letter import (
+    APPEAL_EVENTS,
     APPEAL_ONLY_EVENTS,
     Channel,
     EventKind,
@@ -52,6 +53,7 @@ from app.models.user import (
 )
 
 __all__ = [
+    "APPEAL_EVENTS",
     "APPEAL_ONLY_EVENTS",
     "ApiToken",
     "Assignment",

@@ -38,6 +38,11 @@ class EventKind(enum.StrEnum):
 
 
 APPEAL_ONLY_EVENTS = frozenset({EventKind.EXTENDED, EventKind.REFUSED})
+#: What an appeal's writer reports: sent, received (registered) by the official, answered,
+#: the term extended, or an answer refused. A censor does not withhold an appeal.
+APPEAL_EVENTS = frozenset(
+    {EventKind.SENT, EventKind.ARRIVED, EventKind.REPLY, *APPEAL_ONLY_EVENTS}
+)
 
 
 class Channel(enum.StrEnum):

@@ -21,7 +21,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import Form
 from app.labels import APPEAL_EVENT_KIND, CHANNEL, EVENT_KIND
-from app.models import APPEAL_ONLY_EVENTS
+from app.models import APPEAL_EVENTS, APPEAL_ONLY_EVENTS
 
 
 def _stripped(value: object) -> object:
@@ -69,7 +69,7 @@ class EventForm(Form):
         self.kind.choices = [
             SelectChoice(kind.value, label)
             for kind, label in labels.items()
-            if appeal or kind not in APPEAL_ONLY_EVENTS
+            if (kind in APPEAL_EVENTS if appeal else kind not in APPEAL_ONLY_EVENTS)
         ]
 
     kind = SelectField(_l("What happened"))
