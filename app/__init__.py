@@ -145,9 +145,11 @@ def _init_extensions(app: Flask) -> None:
     from app.i18n import inject_language_context
     from app.labels import inject_labels
     from app.numbers import register_number_filters
+    from app.russian.tracking_numbers import russian_post_tracking_url
 
     register_number_filters(app)
     app.add_template_global(select_options)
+    app.add_template_global(russian_post_tracking_url)
     app.context_processor(inject_language_context)
     app.context_processor(inject_labels)
 

@@ -88,12 +88,12 @@ def test_reporting_through_the_api_needs_no_cookie(app, letter):
     response = client.post(
         f"/api/v1/letters/{letter.token}/events",
         json={"kind": "sent", "date": TODAY.isoformat(), "channel": "registered",
-              "tracking_number": "80085292573411", "note": ""},
+              "tracking_number": "80085292573414", "note": ""},
     )  # fmt: skip
     assert response.status_code == 201
     body = response.get_json()
     assert body["status"] == "sent"
-    assert body["event"]["tracking_number"] == "80085292573411"
+    assert body["event"]["tracking_number"] == "80085292573414"
     assert "Set-Cookie" not in response.headers
 
 

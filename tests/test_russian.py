@@ -151,8 +151,10 @@ def test_envelope_lines_and_country_line():
 @pytest.mark.parametrize(
     ("number", "problem"),
     [
-        ("80085292573411", None),
-        ("8008 5292 5734 11", None),
+        ("80085292573414", None),
+        ("8008 5292 5734 14", None),
+        ("80085292573411", "check_digit"),  # one digit mistyped
+        ("80085292573441", "check_digit"),  # two neighbours swapped
         ("RR473124829FR", None),
         ("ra 123456785 ru", None),
         ("RA123456789RU", "check_digit"),

@@ -65,6 +65,10 @@ def test_report_sent_then_arrived_then_reply(client, letter):
     assert letter.status is LetterStatus.SENT
     assert letter.events[0].tracking_number == "RA123456785RU"
     assert letter.events[0].channel is Channel.REGISTERED
+    # A link to follow it at the post office, which sends it no referrer (the page's link).
+    html = client.get(f"/t/{letter.token}").get_data(as_text=True)
+    assert 'href="https://www.pochta.ru/tracking?barcode=RA123456785RU"' in html
+    assert 'rel="noopener noreferrer"' in html
 
     report(client, letter, kind="arrived", happened_on=(sent_on + timedelta(days=9)).isoformat())
     report(client, letter, kind="reply", happened_on=(sent_on + timedelta(days=19)).isoformat())
@@ -90,6 +94,8 @@ def test_report_sent_then_arrived_then_reply(client, letter):
           "tracking_number": "RA123456789RU"}, "check digit"),
         ({"kind": "sent", "happened_on": TODAY.isoformat(), "channel": "registered",
           "tracking_number": "12345"}, "14 digits"),
+        ({"kind": "sent", "happened_on": TODAY.isoformat(), "channel": "registered",
+          "tracking_number": "80085292573411"}, "check digit"),
         ({"kind": "sent", "happened_on": "2026-02-30", "channel": "post"}, "Not a valid date"),
     ],
 )  # fmt: skip

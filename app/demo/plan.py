@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from app.demo.data import FacilityData, LetterTexts, PlacementData, PrisonerData, demo_data
 from app.models import Channel, EventKind, PrisonerStatus
 from app.russian.names import PersonName, greeting, transliterate
+from app.russian.tracking_numbers import domestic_check_digit
 
 SEED = 20261123
 LETTER_COUNT = 150
@@ -70,8 +71,7 @@ def russian_post_number(rng: random.Random, office: str, month: int) -> str:
     three times, even positions once, and the digit tops the sum up to a multiple of ten.
     """
     stem = f"{office}{month:02d}{rng.randint(0, 99999):05d}"
-    total = sum(int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(stem))
-    return f"{stem}{(10 - total % 10) % 10}"
+    return f"{stem}{domestic_check_digit(stem)}"
 
 
 def _season(day: date) -> str:

@@ -20,6 +20,21 @@ def s10_check_digit(serial: str) -> int:
     return check
 
 
+def domestic_check_digit(first_13: str) -> int:
+    """The check digit of a Russian domestic tracking number (ШПИ) from its first 13 digits:
+    the digits in odd places (1st, 3rd, …) count three times, those in even places once, and
+    the check digit tops the sum up to a multiple of ten."""
+    odd = sum(int(digit) for digit in first_13[0::2])
+    even = sum(int(digit) for digit in first_13[1::2])
+    return (10 - (3 * odd + even) % 10) % 10
+
+
+def russian_post_tracking_url(number: str) -> str:
+    """The page on Russian Post's site that follows ``number`` (a link the writer may open:
+    nothing is loaded from it)."""
+    return f"https://www.pochta.ru/tracking?barcode={normalize_tracking_number(number)}"
+
+
 def normalize_tracking_number(raw: str) -> str:
     """Upper-case and drop spaces and dashes people type between groups."""
     return re.sub(r"[\s-]", "", raw).upper()
@@ -29,7 +44,7 @@ def tracking_number_problem(raw: str) -> str | None:
     """None when the number is valid, else a short code: 'format' or 'check_digit'."""
     number = normalize_tracking_number(raw)
     if DOMESTIC_PATTERN.match(number):
-        return None
+        return None if int(number[13]) == domestic_check_digit(number[:13]) else "check_digit"
     match = S10_PATTERN.match(number)
     if not match:
         return "format"
