@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app.drives import services
+from app.drives import printing, services
 from app.extensions import db
-from app.models import Assignment, Channel, Drive, EventKind, Letter, PrintJob, Role
+from app.models import (
+    Assignment,
+    Channel,
+    Drive,
+    EventKind,
+    Letter,
+    PrintJob,
+    PrisonerStatus,
+    Role,
+)
 from tests.conftest import flashed, follow, log_in, page_text, submit
 from tests.factories import make_facility, make_letter, make_prisoner, make_user
 from tests.mailbox import sent_mail
@@ -273,3 +283,38 @@ def test_no_pack_once_every_letter_was_posted(client, organizer, pool):
         "Every letter of this evening has been posted: there is nothing left to print."
     ]
     assert db.session.scalar(select(PrintJob)) is None
+
+
+def test_prisoners_without_an_address_are_left_unticked_and_never_assigned(
+    client, organizer, pool
+):
+    moving = make_prisoner(
+        None, last_name="Дёмина", first_name="Ольга", patronymic=None,
+        status=PrisonerStatus.IN_TRANSIT, languages="ru",
+    )  # fmt: skip
+    log_in(client, organizer)
+    html = client.get("/drives/new").get_data(as_text=True)
+    assert "Дёмина Ольга — no known address, in transit: not assigned" in html
+
+    def ticked(prisoner) -> bool:
+        tag = re.search(rf'<input[^>]*value="{prisoner.id}"[^>]*>', html)
+        assert tag is not None
+        return "checked" in tag.group(0)
+
+    assert ticked(pool[0]) and not ticked(moving)
+
+    # Ticked by hand all the same: shown in the drive, but nobody is given them to write to.
+    drive = new_drive(organizer, [*pool, moving], target=5)
+    for index in range(6):
+        participant = services.join(drive, f"P{index}", ["ru"])
+        while services.assign_next(participant) is not None:
+            pass
+    assigned = db.session.scalars(select(Assignment.prisoner_id)).all()
+    assert assigned and moving.id not in assigned
+
+    # A letter to someone without an address never goes into a print pack.
+    waiting = make_letter(moving, drive_id=drive.id)
+    ready = make_letter(pool[0], drive_id=drive.id)
+    db.session.commit()
+    packed = [letter.id for letter in printing.drive_letters(db.session.get(Drive, drive.id))]
+    assert ready.id in packed and waiting.id not in packed

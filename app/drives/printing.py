@@ -38,9 +38,10 @@ if TYPE_CHECKING:
 
 
 def drive_letters(drive: Drive) -> list[Letter]:
-    """The letters written at a drive that the organizers may still read (not yet posted),
-    unlocked with their copy of the keys, grouped by facility then recipient for the post
-    office."""
+    """The letters written at a drive that the organizers may still read (not yet posted)
+    and that have somewhere to go, unlocked with their copy of the keys, grouped by facility
+    then recipient for the post office. A letter to someone in transit waits for the next
+    pack after their new address is known: an envelope without an address is no use."""
     letters = [
         letter
         for letter in db.session.scalars(
@@ -53,7 +54,7 @@ def drive_letters(drive: Drive) -> list[Letter]:
             )
             .options(selectinload(Letter.events), selectinload(Letter.prisoner))
         )
-        if letter.unlock_for_organisers()
+        if letter.unlock_for_organisers() and destination(letter) is not None
     ]
 
     def post_office_order(letter: Letter) -> tuple[str, str, int]:

@@ -73,9 +73,11 @@ def new() -> Response | str | tuple[str, int]:
     facility_id = request.args.get("facility", type=as_id)
     candidates = services.pool_candidates(region, facility_id)
     form = DriveForm()
+    no_address = str(_("no known address, in transit: not assigned"))
     form.prisoner_ids.choices = [
         SelectChoice(
-            p.id, f"{p.full_name} — {p.current_facility.code if p.current_facility else ''}"
+            p.id,
+            f"{p.full_name} — {p.current_facility.code if p.current_facility else no_address}",
         )
         for p in candidates
     ]
@@ -84,7 +86,8 @@ def new() -> Response | str | tuple[str, int]:
         SelectChoice(t.id, f"{t.title} ({t.language})") for t in templates
     ]
     if request.method == "GET":
-        form.prisoner_ids.data = [p.id for p in candidates]
+        # Prisoners without a known address are shown but not ticked (see choose_next_prisoner).
+        form.prisoner_ids.data = [p.id for p in candidates if p.current_facility is not None]
         form.template_ids.data = [t.id for t in templates]
     if form.validate_on_submit():
         held_on = form.held_on.data

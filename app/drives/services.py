@@ -207,6 +207,8 @@ def choose_next_prisoner(
         for p in drive.prisoners
         if p.id not in taken
         and p.can_receive_letters
+        # Someone in transit has no address to write to yet: never assigned.
+        and p.current_facility is not None
         and languages & set(p.language_list or ["ru"])
     ]
     if not eligible:
