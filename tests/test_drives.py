@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from app.composer.services import available_templates
 from app.drives import printing, services
 from app.extensions import db
+from app.library.services import sync_templates
 from app.models import (
     Assignment,
     Channel,
@@ -318,3 +321,28 @@ def test_prisoners_without_an_address_are_left_unticked_and_never_assigned(
     db.session.commit()
     packed = [letter.id for letter in printing.drive_letters(db.session.get(Drive, drive.id))]
     assert ready.id in packed and waiting.id not in packed
+
+
+def test_a_participant_signs_with_their_name_and_sees_templates_in_their_languages(
+    client, organizer, pool
+):
+    sync_templates(Path(__file__).resolve().parent.parent / "letters")
+    db.session.commit()
+    templates = available_templates()
+    assert {"ru", "en"} <= {t.language for t in templates}
+    data = services.DriveInput(
+        title="Вечер писем", held_on=TODAY, place="", prisoner_ids=[p.id for p in pool],
+        template_ids=[t.id for t in templates], target_per_prisoner=2,
+    )  # fmt: skip
+    drive = services.create_drive(organizer, data)
+    db.session.commit()
+    participant_url = join(client, drive, name="Марина Ц.").headers["Location"]
+    participant = services.get_participant(participant_url.rsplit("/", 1)[1])
+    page = client.get(f"{participant_url}/write/{participant.assignments[0].id}")
+    html = page.get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="signature"[^>]*value="Марина Ц."', html)
+    offered = re.findall(
+        r'<option value="(\d+)"', html.split('name="template_id"')[1].split("</select>")[0]
+    )
+    russian = {str(t.id) for t in templates if t.language == "ru"}
+    assert offered and set(offered) <= russian  # joined writing Russian only

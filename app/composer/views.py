@@ -105,6 +105,7 @@ def compose(
     after_save: Callable[[Letter], Response] | None = None,
     offer_mailroom: bool = False,
     draft_key: str | None = None,
+    signature: str = "",
 ) -> Response | str | tuple[str, int]:
     """Pick a template, edit, preview and save; for appeals, ``official`` is the addressee.
 
@@ -112,6 +113,7 @@ def compose(
     ``offer_mailroom``: the writer may send the letter through the organisation (when its
     mailroom is open and the prisoner has an address): it is then handed over on saving.
     ``draft_key`` names the draft the browser keeps of this page (app.composer.drafts).
+    ``signature`` fills "Sign with" on a new page (a drive's participant: their name).
     """
     kind = TemplateKind.APPEAL if official else TemplateKind.LETTER
     mailroom_open = offer_mailroom and official is None and mailroom.offers_mailroom(prisoner)
@@ -129,6 +131,7 @@ def compose(
     )
 
     if request.method == "GET":
+        form.signature.data = signature  # a drive's participant signs with the name they gave
         template = services.get_template(request.args.get("template", type=as_id), kind)
         if template is not None:
             form.template_id.data = template.id

@@ -353,7 +353,8 @@ def write(token: str, assignment_id: int) -> Response | str | tuple[str, int]:
 
     return compose(
         assignment.prisoner,
-        offered=found.drive.templates or None,
+        offered=services.templates_for(found) or None,
         after_save=after_save,
         draft_key=drive_draft_key(assignment.id),
+        signature=found.name,
     )

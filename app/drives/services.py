@@ -218,6 +218,14 @@ def choose_next_prisoner(
     return min(eligible, key=lambda p: (in_drive[p.id], recent[p.id], p.last_name, p.id))
 
 
+def templates_for(participant: DriveParticipant) -> list[Template]:
+    """The drive's templates in the languages the participant writes (all of them when
+    none is); the composer groups them by language."""
+    languages = set(participant.languages.split(","))
+    mine = [t for t in participant.drive.templates if t.language in languages]
+    return mine or list(participant.drive.templates)
+
+
 def assign_next(participant: DriveParticipant) -> Assignment | None:
     """Give the participant one more prisoner to write to; None when nobody is left.
 
