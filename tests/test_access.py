@@ -86,6 +86,7 @@ def world(app, organizer, admin, monkeypatch):
         "translation_id": 1,  # no such translation: refused, or not found
         "incoming_id": 1,  # no such reply: refused, or not found
         "reply_id": 1,
+        "event_id": 1,  # no such event: not found
         "kind": "prisoners",
         "file_format": "csv",
         "code": "en",

@@ -148,6 +148,8 @@ def _write_letters(url: str, prisoner_ids: list[int], number: int, stop: threadi
             report = {"kind": kind, "date": today, "note": note}
             if kind == "sent":
                 report["channel"] = "post"
+            else:  # the same day as sent, by post: the writer confirms it was
+                report["confirm_same_day"] = True
             status, body, _ = browser.post_json(f"/api/v1/letters/{token}/events", report)
             with confirmed.lock:
                 if status == 201:

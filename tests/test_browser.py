@@ -206,9 +206,9 @@ def test_live_risk_highlights_then_an_appeal_to_a_suggested_official(app, live_s
         label="О восстановлении свиданий и телефонных разговоров"
     )
     page.get_by_role("button", name="Use this template").click()
-    expect(page.get_by_label("Your letter")).to_contain_text("Соколовой Ирины Олеговны")
+    expect(page.get_by_label("Your appeal")).to_contain_text("Соколовой Ирины Олеговны")
     page.get_by_role("button", name="Save and get my tracking link").click()
-    expect(page.get_by_role("heading", name="Your letter is saved")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your appeal is saved")).to_be_visible()
 
     pdf_href = page.get_by_role("link", name="Download PDF with a DL envelope").get_attribute(
         "href"

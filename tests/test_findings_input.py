@@ -129,6 +129,10 @@ NOT_SECRET = {
     # Which of a print run's three files: letters, envelopes or cover.
     ("mailroom.run_download", "which"),
     ("api.mailroom_run_file", "which"),
+    # A report's id, read by the view itself (a bounded <int> on a path with two methods
+    # answered 405 instead of 404): a number, never a credential.
+    ("api.correct_event", "event_id"),
+    ("api.withdraw_event", "event_id"),
 }
 
 

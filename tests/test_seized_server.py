@@ -54,6 +54,7 @@ from pypdf import PdfReader
 
 from app.privacy.crypto import CannotDecrypt, decrypt_field, unwrap_key
 from app.privacy.master_key import parse_master_key
+from app.russian.tracking_numbers import domestic_check_digit
 from tests.servers import START_SECONDS, VENV_BIN, Served, free_port, konvert_environment, run_sh
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.test_mail import smtp_server
@@ -206,9 +207,8 @@ def _write_letter(page: Page, served: Served, hidden: Secrets) -> str:
     assert return_address in _print_form_pdf(page)
     page.goto(f"{served.url}/t/{token}")
 
-    number = hidden.add(
-        "tracking number", "".join(secrets.choice("0123456789") for _ in range(14))
-    )
+    stem = "".join(secrets.choice("0123456789") for _ in range(13))
+    number = hidden.add("tracking number", f"{stem}{domestic_check_digit(stem)}")
     note = hidden.add("event note", _canary("заметка"))
     page.get_by_label("What happened").select_option("sent")
     page.get_by_label("When").fill(date.today().isoformat())
@@ -240,11 +240,11 @@ def _write_appeal(page: Page, served: Served, hidden: Secrets) -> None:
         "link", name="Write to this addressee"
     ).click()
     page.get_by_label("Your full name").fill(hidden.add("appeal signature", _canary("Заявитель")))
-    page.get_by_label("Your letter").fill(
+    page.get_by_label("Your appeal").fill(
         "Прошу сообщить о состоянии здоровья. " + hidden.add("appeal text", _canary("обращение"))
     )
     page.get_by_role("button", name="Save and get my tracking link").click()
-    expect(page.get_by_role("heading", name="Your letter is saved")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your appeal is saved")).to_be_visible()
     appeal = hidden.add("appeal link", _token(page.url, "/t/"))
     address = hidden.add("appeal address", _canary("ул. Обращения"))
     page.locator("summary", has_text="Print with your return address").click()
