@@ -7,7 +7,7 @@ from typing import Any
 from app.directory.services import mailing_address, recipient_name
 from app.mailroom.reference import format_reference
 from app.mailroom.services import item_for, replies
-from app.models import Facility, Letter, MailEvent, Prisoner
+from app.models import Facility, Letter, MailEvent, Prisoner, TranslationState
 from app.models.facility import PublicFacility
 from app.russian.censor import Finding
 from app.russian.names import Case, all_forms, decline
@@ -101,11 +101,9 @@ def _replies_json(letter: Letter) -> list[dict[str, Any]]:
                 "pages": reply.pages,
                 "translation": None
                 if translation is None
-                else {
-                    "state": translation.state.value,
-                    "target_language": translation.target_language,
-                    "text": translation.text,
-                },
+                else _translation_state(
+                    translation.state, translation.target_language, translation.text
+                ),
             }
         )
     return result
@@ -115,11 +113,16 @@ def _translation_json(letter: Letter) -> dict[str, Any] | None:
     translation = requests.letter_translation(letter)
     if translation is None:
         return None
-    return {
-        "state": translation.state.value,
-        "target_language": translation.target_language,
-        "text": requests.done_text(letter, translation),
-    }
+    return _translation_state(
+        translation.state, translation.target_language, requests.done_text(letter, translation)
+    )
+
+
+def _translation_state(
+    state: TranslationState, target_language: str, text: str | None
+) -> dict[str, Any]:
+    """A translation as its writer sees it (the API's LetterTranslation)."""
+    return {"state": state.value, "target_language": target_language, "text": text}
 
 
 def finding_json(finding: Finding, language: str) -> dict[str, Any]:

@@ -60,7 +60,27 @@ class PrintForm(Form):
     submit = SubmitField(_l("Download PDF"))
 
 
-class EventForm(Form):
+class _ReportDetails(Form):
+    """What a new report and a correction share: the date and the details."""
+
+    happened_on = DateField(
+        _l("When"),
+        validators=[InputRequired(message=_l("Give the date, as exactly as you know it."))],
+    )
+    tracking_number = StringField(
+        _l("Tracking number (optional)"),
+        validators=[Length(max=40)],
+        description=_l("14 digits within Russia, or like RA123456785RU from abroad."),
+    )
+    extension_days = IntegerField(
+        _l("Extended by (days)"),
+        validators=[Optional(), NumberRange(min=1, max=30)],
+        description=_l("Only for an extension notice: the law allows up to 30 days, once."),
+    )
+    confirm_same_day = BooleanField(_l("Yes, it really was the same day"))
+
+
+class EventForm(_ReportDetails):
     """One report about the letter; appeals have their own kinds and wording."""
 
     def __init__(self, *args: Any, appeal: bool = False, **kwargs: Any) -> None:
@@ -73,10 +93,6 @@ class EventForm(Form):
         ]
 
     kind = SelectField(_l("What happened"))
-    happened_on = DateField(
-        _l("When"),
-        validators=[InputRequired(message=_l("Give the date, as exactly as you know it."))],
-    )
     channel = SelectField(
         _l("How it was sent"),
         choices=[SelectChoice("", _l("— choose (for “Sent”) —"))]
@@ -85,53 +101,27 @@ class EventForm(Form):
         filters=[_stripped],
         validators=[Optional()],
     )
-    tracking_number = StringField(
-        _l("Tracking number (optional)"),
-        validators=[Length(max=40)],
-        description=_l("14 digits within Russia, or like RA123456785RU from abroad."),
-    )
-    extension_days = IntegerField(
-        _l("Extended by (days)"),
-        validators=[Optional(), NumberRange(min=1, max=30)],
-        description=_l("Only for an extension notice: the law allows up to 30 days, once."),
-    )
     note = TextAreaField(
         _l("Note"),
         validators=[Length(max=1000)],
         description=_l("For a return or withholding: what happened, e.g. a blank reply form."),
     )
-    confirm_same_day = BooleanField(_l("Yes, it really was the same day"))
     submit = SubmitField(_l("Report"))
 
 
-class CorrectEventForm(Form):
+class CorrectEventForm(_ReportDetails):
     """A report's date and details, corrected; its kind stays."""
 
-    happened_on = DateField(
-        _l("When"),
-        validators=[InputRequired(message=_l("Give the date, as exactly as you know it."))],
-    )
     channel = SelectField(
         _l("How it was sent"),
         choices=[SelectChoice(channel.value, label) for channel, label in CHANNEL.items()],
         validators=[Optional()],
-    )
-    tracking_number = StringField(
-        _l("Tracking number (optional)"),
-        validators=[Length(max=40)],
-        description=_l("14 digits within Russia, or like RA123456785RU from abroad."),
-    )
-    extension_days = IntegerField(
-        _l("Extended by (days)"),
-        validators=[Optional(), NumberRange(min=1, max=30)],
-        description=_l("Only for an extension notice: the law allows up to 30 days, once."),
     )
     note = TextAreaField(
         _l("Note"),
         validators=[Length(max=1000)],
         description=_l("Leave it empty to remove the note."),
     )
-    confirm_same_day = BooleanField(_l("Yes, it really was the same day"))
     submit = SubmitField(_l("Save the correction"))
 
 

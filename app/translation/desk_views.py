@@ -12,7 +12,7 @@ from app.composer.services import review_text
 from app.domain import DomainError
 from app.extensions import db
 from app.mailroom.organisation import current_organisation
-from app.models import TranslationKind, TranslationState
+from app.models import Translation, TranslationKind, TranslationState, User
 from app.models.base import utcnow
 from app.refusals import flash_refusal
 from app.stored_files import file_response
@@ -51,6 +51,11 @@ def claim(translation_id: int) -> Response:
     return redirect(url_for("translation.editor", translation_id=translation_id))
 
 
+def _may_open(translation: Translation, user: User) -> bool:
+    """The translator holding it, or (once submitted) a reviewer, may open it."""
+    return translation.state is TranslationState.SUBMITTED or translation.claimed_by_id == user.id
+
+
 @bp.get("/translate/<int:translation_id>")
 @login_required
 def editor(translation_id: int) -> str | Response:
@@ -58,7 +63,7 @@ def editor(translation_id: int) -> str | Response:
     user = require_translator(logged_in_user())
     translation = desk.get_translation(user, translation_id) or abort(404)
     reviewing = translation.state is TranslationState.SUBMITTED
-    if not reviewing and translation.claimed_by_id != user.id:
+    if not _may_open(translation, user):
         flash(_("Claim this translation first."), "error")
         return redirect(url_for("translation.queue"))
     try:
@@ -97,8 +102,7 @@ def scan(translation_id: int) -> Response:
     """The scan of a reply to translate, for the translator holding it or its reviewer."""
     user = require_translator(logged_in_user())
     translation = desk.get_translation(user, translation_id) or abort(404)
-    reviewing = translation.state is TranslationState.SUBMITTED
-    if not reviewing and translation.claimed_by_id != user.id:
+    if not _may_open(translation, user):
         abort(404)
     stored = replies.desk_copy(translation) or abort(404)
     return file_response(stored, f"konvert-reply-{translation.id}.pdf")
